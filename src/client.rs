@@ -1,0 +1,321 @@
+//! The HTTP side of a stream: the request a browser's EventSource would send, the
+//! response head, and the checks that decide whether it is an event stream at all.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ureq::http::{self, Uri};
+use ureq::tls::{RootCerts, TlsConfig};
+use ureq::{Agent, Proxy, ResponseExt};
+
+use crate::cli::Header;
+use crate::error::{lowercase_first, Error};
+
+pub const USER_AGENT: &str = concat!("sse/", env!("CARGO_PKG_VERSION"));
+
+/// A browser's Accept-Encoding, for `sse doctor` (compression layers only buffer when
+/// the request allows compression).
+pub const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub url: String,
+    pub method: String,
+    /// Sent after the defaults; an empty value removes a default header.
+    pub headers: Vec<Header>,
+    pub body: Option<Vec<u8>>,
+    pub last_event_id: Option<String>,
+    pub timeout: Option<Duration>,
+    pub insecure: bool,
+    pub accept_encoding: Option<&'static str>,
+}
+
+impl Request {
+    pub fn get(url: &str) -> Self {
+        Request {
+            url: url.to_string(),
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: None,
+            last_event_id: None,
+            timeout: None,
+            insecure: false,
+            accept_encoding: None,
+        }
+    }
+
+    /// The header lines to send, defaults first, for the request and for `-v`.
+    pub fn header_lines(&self) -> Vec<(String, String)> {
+        let mut lines: Vec<(String, String)> = vec![
+            ("Accept".into(), "text/event-stream".into()),
+            ("Cache-Control".into(), "no-cache".into()),
+            ("User-Agent".into(), USER_AGENT.into()),
+        ];
+        if let Some(enc) = self.accept_encoding {
+            lines.push(("Accept-Encoding".into(), enc.into()));
+        }
+        if let Some(id) = self.last_event_id.as_deref().filter(|id| !id.is_empty()) {
+            lines.push(("Last-Event-ID".into(), id.into()));
+        }
+        if let Some(body) = &self.body {
+            let kind = if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            lines.push(("Content-Type".into(), kind.into()));
+        }
+        for h in &self.headers {
+            lines.retain(|(name, _)| !name.eq_ignore_ascii_case(&h.name));
+            if !h.value.is_empty() {
+                lines.push((h.name.clone(), h.value.clone()));
+            }
+        }
+        lines
+    }
+}
+
+/// An answered request: the response head and a reader for the body.
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    /// `HTTP/1.1` or `HTTP/1.0`.
+    pub version: &'static str,
+    pub headers: Vec<(String, String)>,
+    /// Where the stream came from after redirects.
+    pub url: String,
+    pub body: Box<dyn Read + Send>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The media type, lowercased, without parameters.
+    pub fn media_type(&self) -> String {
+        media_type(self.header("content-type").unwrap_or(""))
+    }
+
+    /// The standard's rule: 200 with `text/event-stream`, or the stream fails for good.
+    pub fn check_event_stream(&self, url: &str) -> Result<(), Error> {
+        if self.status != 200 {
+            return Err(Error::Status { url: url.to_string(), status: self.status, reason: self.reason.clone() });
+        }
+        if self.media_type() != "text/event-stream" {
+            let found = self.header("content-type").unwrap_or("").to_string();
+            return Err(Error::ContentType { url: url.to_string(), found });
+        }
+        Ok(())
+    }
+}
+
+pub fn media_type(content_type: &str) -> String {
+    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// Why a request failed, in a few words, for a one-line error.
+pub fn describe(err: &ureq::Error) -> String {
+    match err {
+        ureq::Error::Io(e) => crate::error::io_message(e),
+        ureq::Error::HostNotFound => "host not found (DNS lookup failed)".into(),
+        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::Tls(msg) => format!("TLS: {msg}"),
+        ureq::Error::Rustls(e) => format!("TLS: {e}"),
+        ureq::Error::TooManyRedirects => "too many redirects".into(),
+        ureq::Error::RedirectFailed => "a redirect could not be followed".into(),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::ConnectProxyFailed(msg) => format!("proxy: {msg}"),
+        ureq::Error::InvalidProxyUrl => "invalid proxy URL in the environment".into(),
+        ureq::Error::BadUri(msg) => format!("bad URL: {msg}"),
+        other => lowercase_first(&other.to_string()),
+    }
+}
+
+/// Sends the request and returns the response head, whatever its status.
+pub fn open(req: &Request) -> Result<Response, Error> {
+    let connect_error = |cause: String| Error::Connect { url: req.url.clone(), cause };
+    let uri: Uri = req.url.parse().map_err(|e: http::uri::InvalidUri| connect_error(e.to_string()))?;
+    let proxy = match choose_proxy(&uri, &|name| std::env::var(name).ok()) {
+        Some(p) => Some(Proxy::new(&p).map_err(|e| connect_error(format!("proxy {p}: {}", describe(&e))))?),
+        None => None,
+    };
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::PlatformVerifier)
+        .disable_verification(req.insecure)
+        .build();
+    let agent: Agent = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(10)
+        .proxy(proxy)
+        .tls_config(tls)
+        .user_agent(USER_AGENT)
+        .timeout_connect(req.timeout)
+        .timeout_recv_response(req.timeout)
+        .timeout_per_read(req.timeout)
+        .allow_non_standard_methods(true)
+        .build()
+        .into();
+
+    let mut builder = http::Request::builder().method(req.method.as_str()).uri(&uri);
+    for (name, value) in req.header_lines() {
+        builder = builder.header(name, value);
+    }
+    let result = match &req.body {
+        Some(body) => builder.body(body.clone()).map(|r| agent.run(r)),
+        None => builder.body(()).map(|r| agent.run(r)),
+    };
+    let response = result
+        .map_err(|e| connect_error(format!("invalid request: {}", lowercase_first(&e.to_string()))))?
+        .map_err(|e| connect_error(describe(&e)))?;
+
+    let status = response.status();
+    let version = match response.version() {
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_09 => "HTTP/0.9",
+        _ => "HTTP/1.1",
+    };
+    let url = response.get_uri().to_string();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    Ok(Response {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        version,
+        headers,
+        url,
+        body: Box::new(response.into_body().into_reader()),
+    })
+}
+
+/// The proxy curl would use for this URL: `http_proxy` (or `HTTP_PROXY`) for http,
+/// `https_proxy`/`HTTPS_PROXY` for https, else `all_proxy`/`ALL_PROXY`; none when
+/// `no_proxy`/`NO_PROXY` matches the host. Lowercase names win, as in curl.
+pub fn choose_proxy(uri: &Uri, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let get = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()));
+    if let Some(list) = get(&["no_proxy", "NO_PROXY"]) {
+        if no_proxy_matches(&list, host) {
+            return None;
+        }
+    }
+    let https = uri.scheme_str().is_some_and(|s| s.eq_ignore_ascii_case("https"));
+    let specific = if https { get(&["https_proxy", "HTTPS_PROXY"]) } else { get(&["http_proxy", "HTTP_PROXY"]) };
+    specific.or_else(|| get(&["all_proxy", "ALL_PROXY"])).map(|p| p.trim().to_string())
+}
+
+/// curl's NO_PROXY: `*` matches all; a name matches itself and its subdomains (a
+/// leading dot is ignored); an IP matches itself; `addr/bits` matches a range.
+pub fn no_proxy_matches(list: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host_ip: Option<IpAddr> = host.parse().ok();
+    list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
+        if entry == "*" {
+            return true;
+        }
+        if let (Some(ip), Some((net, bits))) = (host_ip, entry.split_once('/')) {
+            return match (net.parse::<IpAddr>(), bits.parse::<u32>()) {
+                (Ok(net), Ok(bits)) => in_cidr(ip, net, bits),
+                _ => false,
+            };
+        }
+        let entry = entry.trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase();
+        let entry = entry.trim_start_matches('[').trim_end_matches(']');
+        // Entries may carry a port in the wild ("localhost:8080"); curl ignores it.
+        let entry = match entry.rsplit_once(':') {
+            Some((h, port)) if !h.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => entry,
+        };
+        host == entry || host.ends_with(&format!(".{entry}"))
+    })
+}
+
+fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) if bits <= 32 => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) if bits <= 128 => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Reads a `-d` body: `@file`, `@-` for stdin, or the text itself.
+pub fn read_body(data: &str) -> Result<Vec<u8>, Error> {
+    match data.strip_prefix('@') {
+        Some("-") => {
+            let mut buf = Vec::new();
+            std::io::stdin().lock().read_to_end(&mut buf).map_err(|e| Error::io("reading the request body from stdin", e))?;
+            Ok(buf)
+        }
+        Some(path) => std::fs::read(path).map_err(|e| Error::io(format!("reading {path}"), e)),
+        None => Ok(data.as_bytes().to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn proxy_for(url: &str, vars: &[(&str, &str)]) -> Option<String> {
+        let env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        choose_proxy(&url.parse().unwrap(), &|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn proxies_chosen_as_curl_does() {
+        assert_eq!(proxy_for("http://a.com/", &[]), None);
+        assert_eq!(proxy_for("http://a.com/", &[("HTTP_PROXY", "http://p:1")]), Some("http://p:1".into()));
+        assert_eq!(proxy_for("https://a.com/", &[("HTTP_PROXY", "http://p:1")]), None);
+        assert_eq!(proxy_for("https://a.com/", &[("HTTPS_PROXY", "http://s:2")]), Some("http://s:2".into()));
+        assert_eq!(proxy_for("https://a.com/", &[("https_proxy", "http://l:3"), ("HTTPS_PROXY", "http://u:4")]), Some("http://l:3".into()));
+        assert_eq!(proxy_for("http://a.com/", &[("ALL_PROXY", "socks5://s:5")]), Some("socks5://s:5".into()));
+        let with_no = |no: &str, url: &str| proxy_for(url, &[("http_proxy", "http://p:1"), ("NO_PROXY", no)]);
+        assert_eq!(with_no("a.com", "http://a.com/"), None);
+        assert_eq!(with_no("a.com", "http://sub.a.com/"), None);
+        assert_eq!(with_no(".a.com", "http://a.com/"), None);
+        assert_eq!(with_no("a.com", "http://nota.com/"), Some("http://p:1".into()));
+        assert_eq!(with_no("*", "http://x.org/"), None);
+        assert_eq!(with_no("localhost, 127.0.0.1", "http://127.0.0.1:8/"), None);
+        assert_eq!(with_no("10.0.0.0/8", "http://10.1.2.3/"), None);
+        assert_eq!(with_no("10.0.0.0/8", "http://11.1.2.3/"), Some("http://p:1".into()));
+        assert_eq!(with_no("::1", "http://[::1]:80/"), None);
+    }
+
+    #[test]
+    fn headers_defaults_overrides_and_removal() {
+        let mut req = Request::get("http://x/");
+        req.last_event_id = Some("42".into());
+        req.body = Some(br#"{"model":"x"}"#.to_vec());
+        req.headers = vec![
+            Header { name: "accept".into(), value: "".into() },
+            Header { name: "X-Key".into(), value: "k".into() },
+            Header { name: "cache-control".into(), value: "max-age=0".into() },
+        ];
+        let lines = req.header_lines();
+        let get = |n: &str| lines.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+        assert_eq!(get("Accept"), None);
+        assert_eq!(get("Last-Event-ID"), Some("42"));
+        assert_eq!(get("Content-Type"), Some("application/json"));
+        assert_eq!(get("X-Key"), Some("k"));
+        assert_eq!(get("Cache-Control"), Some("max-age=0"));
+        assert_eq!(lines.iter().filter(|(k, _)| k.eq_ignore_ascii_case("cache-control")).count(), 1);
+        req.last_event_id = Some(String::new());
+        assert_eq!(req.header_lines().iter().filter(|(k, _)| k == "Last-Event-ID").count(), 0, "an empty id sends no header");
+    }
+
+    #[test]
+    fn media_types() {
+        assert_eq!(media_type("Text/Event-Stream; charset=utf-8"), "text/event-stream");
+        assert_eq!(media_type(""), "");
+    }
+}

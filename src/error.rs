@@ -1,0 +1,126 @@
+//! The one error type: every failure `sse` reports, each a single line.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug)]
+pub enum Error {
+    /// A usage mistake clap could not catch (flags that only clash in combination).
+    Usage(String),
+    /// Writing to stdout failed; a broken pipe here is a normal, quiet end.
+    Output(io::Error),
+    /// The first connection could not be made.
+    Connect { url: String, cause: String },
+    /// The server answered with a status that ends the stream (204, or not 200).
+    Status { url: String, status: u16, reason: String },
+    /// The server answered 200 with something other than `text/event-stream`.
+    ContentType { url: String, found: String },
+    /// The stream broke a rule that makes going on pointless (an event over the size limit).
+    Stream { url: String, msg: String },
+    /// A script for `sse serve` is malformed.
+    Script { path: PathBuf, line: usize, msg: String },
+    /// Any other I/O failure, with what we were doing.
+    Io { context: String, source: io::Error },
+}
+
+impl Error {
+    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Usage(_) => ExitCode::from(2),
+            Error::Output(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            _ => ExitCode::from(1),
+        }
+    }
+
+    /// A closed stdout (`sse tail URL | head`) ends the program quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(msg) => write!(f, "{msg}"),
+            Error::Output(e) => write!(f, "writing output: {}", io_message(e)),
+            Error::Connect { url, cause } => write!(f, "cannot connect to {url}: {cause}"),
+            Error::Status { url, status: 204, .. } => write!(
+                f,
+                "{url}: server answered 204 No Content, which tells clients to stop reconnecting"
+            ),
+            Error::Status { url, status, reason } => {
+                write!(f, "{url}: server answered {status}")?;
+                if !reason.is_empty() {
+                    write!(f, " {reason}")?;
+                }
+                write!(f, ", not 200; an event stream is not reconnected after that")
+            }
+            Error::ContentType { url, found } if found.is_empty() => write!(
+                f,
+                "{url}: response has no Content-Type; an event stream needs text/event-stream"
+            ),
+            Error::ContentType { url, found } => write!(
+                f,
+                "{url}: response is {found:?}, not text/event-stream"
+            ),
+            Error::Stream { url, msg } => write!(f, "{url}: {msg}"),
+            Error::Script { path, line, msg } => write!(f, "{}:{line}: {msg}", path.display()),
+            Error::Io { context, source } => write!(f, "{context}: {}", io_message(source)),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `io::Error`'s Display with the "(os error N)" suffix dropped and a lowercase start.
+pub fn io_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    lowercase_first(&text)
+}
+
+pub fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if !s.starts_with("TLS") && !s.starts_with("HTTP") => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_is_a_quiet_success() {
+        let e = Error::Output(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(e.is_broken_pipe());
+        assert_eq!(e.exit_code(), ExitCode::SUCCESS);
+        let other = Error::io("reading x", io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(!other.is_broken_pipe(), "a broken socket is a real error");
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        let e = Error::Status { url: "http://h/e".into(), status: 500, reason: "Internal Server Error".into() };
+        assert_eq!(
+            e.to_string(),
+            "http://h/e: server answered 500 Internal Server Error, not 200; an event stream is not reconnected after that"
+        );
+        let e = Error::Script { path: "demo.txt".into(), line: 7, msg: "@sleep needs a duration".into() };
+        assert_eq!(e.to_string(), "demo.txt:7: @sleep needs a duration");
+        let e = Error::io("reading x", io::Error::from_raw_os_error(2));
+        assert_eq!(e.to_string(), "reading x: no such file or directory");
+    }
+}

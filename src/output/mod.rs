@@ -1,0 +1,61 @@
+//! Printing events: one printer per output mode, all writing into any `Write`.
+//!
+//! Printers never flush; the caller flushes once no further event is ready without
+//! another read, so a slow stream reaches the pipe event by event and a fast one goes
+//! out in large writes.
+
+mod json;
+mod pretty;
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::parser::EventRef;
+
+pub use pretty::{format_gap, write_json_pretty};
+
+/// When and how an event arrived: the same for every event of one read.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-24T20:31:05.123Z`.
+    pub time: &'a str,
+    /// Since the previous event (or since the connection opened, for the first one).
+    pub gap: Duration,
+    /// 1 for the first connection, counting reconnections.
+    pub connection: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Pretty,
+    Json,
+    Raw,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub mode: Mode,
+}
+
+impl Printer {
+    pub fn new(mode: Mode) -> Self {
+        Printer { mode }
+    }
+
+    /// Writes one event (nothing in raw mode: there the bytes are the output).
+    pub fn event(&self, out: &mut impl Write, ev: &EventRef<'_>, arrival: &Arrival<'_>) -> io::Result<()> {
+        match self.mode {
+            Mode::Pretty => pretty::write_event(out, ev, arrival),
+            Mode::Json => json::write_event(out, ev, arrival),
+            Mode::Raw => Ok(()),
+        }
+    }
+
+    /// Writes stream bytes as received (raw mode only).
+    pub fn bytes(&self, out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+        match self.mode {
+            Mode::Raw => out.write_all(bytes),
+            _ => Ok(()),
+        }
+    }
+}

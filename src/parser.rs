@@ -1,0 +1,711 @@
+//! The WHATWG "event stream interpretation", incremental and pure: bytes in, items out.
+//!
+//! Chunk boundaries may fall anywhere (inside CRLF, inside a UTF-8 sequence, inside a
+//! field name); every split of the same bytes gives the same items. Complete lines are
+//! read straight from the caller's chunk; only a line cut by a chunk boundary is copied,
+//! and a long `data:` line is appended to the data buffer as it arrives, so nothing is
+//! scanned twice and memory stays within the size limit.
+
+use memchr::{memchr, memchr2};
+use std::fmt;
+
+/// Largest line or event accepted by default (`--max-event-size`).
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What the parser hands out. Borrowed from the parser: copy what you keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item<'a> {
+    Event(EventRef<'a>),
+    /// A comment line, without its leading `:`.
+    Comment(&'a str),
+    /// A valid `retry:` field: the new reconnection time in milliseconds.
+    Retry(u64),
+}
+
+/// A dispatched event, as a browser's `MessageEvent` would see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// `message` when the stream named none.
+    pub event_type: &'a str,
+    pub data: &'a str,
+    /// The last event ID string in force at dispatch ("" when none).
+    pub id: &'a str,
+    /// Whether this event's own block set the ID (an `id:` line since the last dispatch).
+    pub id_set: bool,
+    /// A `retry:` value given in this event's block.
+    pub retry: Option<u64>,
+    /// Offset in the chunk just fed, just past the blank line that dispatched this event.
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// A line or an event's data grew past the limit.
+    TooLarge { limit: usize },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::TooLarge { limit } => write!(
+                f,
+                "an event is larger than the {} limit (raise it with --max-event-size)",
+                format_size(*limit as u64)
+            ),
+        }
+    }
+}
+
+/// Where the bytes of a line cut by a chunk boundary are going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Partial {
+    /// In `Parser::line` (field name, or a line that is not `data`).
+    Line,
+    /// Straight into the data buffer: the line began with `data:`.
+    /// `at_value_start` while the optional space after the colon may still come.
+    Data { at_value_start: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Parser {
+    max: usize,
+    /// Leading bytes held while they may still be a BOM (`None` once decided).
+    bom_seen: Option<usize>,
+    /// The previous chunk ended in CR: a leading LF of the next one belongs to it.
+    skip_lf: bool,
+    line: Vec<u8>,
+    partial: Partial,
+    data: Vec<u8>,
+    event_type: String,
+    id_buffer: String,
+    id_set: bool,
+    last_event_id: String,
+    retry: Option<u64>,
+    scratch: String,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser::new(DEFAULT_MAX_EVENT_SIZE)
+    }
+}
+
+impl Parser {
+    /// A parser for a new stream; `max` caps a line and an event's data, in bytes.
+    pub fn new(max: usize) -> Self {
+        Parser {
+            max: max.max(1),
+            bom_seen: Some(0),
+            skip_lf: false,
+            line: Vec::new(),
+            partial: Partial::Line,
+            data: Vec::new(),
+            event_type: String::new(),
+            id_buffer: String::new(),
+            id_set: false,
+            last_event_id: String::new(),
+            retry: None,
+            scratch: String::new(),
+        }
+    }
+
+    /// Starts the last event ID where the previous connection left it, as browsers do.
+    pub fn with_last_event_id(mut self, id: &str) -> Self {
+        self.id_buffer = id.to_string();
+        self.last_event_id = id.to_string();
+        self
+    }
+
+    /// The last event ID string: what a reconnection sends as `Last-Event-ID`.
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// Whether bytes of an unfinished line or event are held.
+    pub fn has_pending(&self) -> bool {
+        !self.line.is_empty() || !self.data.is_empty() || self.partial != Partial::Line
+    }
+
+    /// Feeds the next bytes of the stream; `emit` gets each item as it completes.
+    pub fn feed<F>(&mut self, chunk: &[u8], mut emit: F) -> Result<(), ParseError>
+    where
+        F: FnMut(Item<'_>),
+    {
+        let mut chunk = chunk;
+        if let Some(seen) = self.bom_seen {
+            // The BOM may be split across chunks: hold its prefix until it is decided.
+            let mut matched = seen;
+            let mut used = 0;
+            while matched < BOM.len() && used < chunk.len() && chunk[used] == BOM[matched] {
+                matched += 1;
+                used += 1;
+            }
+            if matched < BOM.len() && used == chunk.len() {
+                self.bom_seen = Some(matched);
+                return Ok(());
+            }
+            self.bom_seen = None;
+            if matched < BOM.len() {
+                // Not a BOM after all: the bytes held are ordinary (invalid UTF-8) line bytes.
+                self.line.extend_from_slice(&BOM[..matched]);
+            }
+            chunk = &chunk[used..];
+        }
+        self.feed_lines(chunk, &mut emit)
+    }
+
+    fn feed_lines<F>(&mut self, chunk: &[u8], emit: &mut F) -> Result<(), ParseError>
+    where
+        F: FnMut(Item<'_>),
+    {
+        let mut pos = 0;
+        if self.skip_lf && !chunk.is_empty() {
+            self.skip_lf = false;
+            if chunk[0] == b'\n' {
+                pos = 1;
+            }
+        }
+        while let Some(i) = memchr2(b'\n', b'\r', &chunk[pos..]) {
+            let end = pos + i;
+            let mut next = end + 1;
+            if chunk[end] == b'\r' {
+                if next < chunk.len() {
+                    if chunk[next] == b'\n' {
+                        next += 1;
+                    }
+                } else {
+                    self.skip_lf = true;
+                }
+            }
+            let content = &chunk[pos..end];
+            if content.len() > self.max {
+                return Err(ParseError::TooLarge { limit: self.max });
+            }
+            match self.partial {
+                Partial::Data { at_value_start } => {
+                    self.partial = Partial::Line;
+                    let value = if at_value_start { strip_space(content) } else { content };
+                    self.append_data(value)?;
+                    self.data.push(b'\n');
+                }
+                Partial::Line if !self.line.is_empty() => {
+                    self.grow_line(content)?;
+                    let line = std::mem::take(&mut self.line);
+                    self.process_line(&line, next, emit)?;
+                    self.line = line;
+                    self.line.clear();
+                }
+                Partial::Line => self.process_line(content, next, emit)?,
+            }
+            pos = next;
+        }
+        let rest = &chunk[pos..];
+        if rest.is_empty() {
+            return Ok(());
+        }
+        match self.partial {
+            Partial::Data { at_value_start } => {
+                let value = if at_value_start { strip_space(rest) } else { rest };
+                self.partial = Partial::Data { at_value_start: false };
+                self.append_data(value)
+            }
+            Partial::Line => {
+                self.grow_line(rest)?;
+                if self.line.starts_with(b"data:") {
+                    let value = &self.line[5..];
+                    self.partial = Partial::Data { at_value_start: value.is_empty() };
+                    let value = strip_space(value);
+                    if self.data.len() + value.len() > self.max {
+                        return Err(ParseError::TooLarge { limit: self.max });
+                    }
+                    self.data.extend_from_slice(value);
+                    self.line.clear();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn grow_line(&mut self, bytes: &[u8]) -> Result<(), ParseError> {
+        if self.line.len() + bytes.len() > self.max {
+            return Err(ParseError::TooLarge { limit: self.max });
+        }
+        self.line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn append_data(&mut self, bytes: &[u8]) -> Result<(), ParseError> {
+        if self.data.len() + bytes.len() > self.max {
+            return Err(ParseError::TooLarge { limit: self.max });
+        }
+        self.data.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn process_line<F>(&mut self, line: &[u8], end: usize, emit: &mut F) -> Result<(), ParseError>
+    where
+        F: FnMut(Item<'_>),
+    {
+        if line.is_empty() {
+            self.dispatch(end, emit);
+            return Ok(());
+        }
+        if line[0] == b':' {
+            let text = decode(&line[1..], &mut self.scratch);
+            emit(Item::Comment(text));
+            return Ok(());
+        }
+        let (name, value) = match memchr(b':', line) {
+            Some(colon) => (&line[..colon], strip_space(&line[colon + 1..])),
+            None => (line, &b""[..]),
+        };
+        match name {
+            b"data" => {
+                self.append_data(value)?;
+                self.data.push(b'\n');
+            }
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(decode(value, &mut self.scratch));
+            }
+            b"id" => {
+                if memchr(0, value).is_none() {
+                    self.id_buffer.clear();
+                    self.id_buffer.push_str(decode(value, &mut self.scratch));
+                    self.id_set = true;
+                }
+            }
+            b"retry" => {
+                if let Some(ms) = parse_retry(value) {
+                    self.retry = Some(ms);
+                    emit(Item::Retry(ms));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn dispatch<F>(&mut self, end: usize, emit: &mut F)
+    where
+        F: FnMut(Item<'_>),
+    {
+        if self.last_event_id != self.id_buffer {
+            self.last_event_id.clone_from(&self.id_buffer);
+        }
+        let id_set = std::mem::take(&mut self.id_set);
+        let retry = self.retry.take();
+        if self.data.is_empty() {
+            self.event_type.clear();
+            return;
+        }
+        self.data.pop(); // the LF after the last data line
+        let event_type = if self.event_type.is_empty() { "message" } else { &self.event_type };
+        let data = decode(&self.data, &mut self.scratch);
+        emit(Item::Event(EventRef {
+            event_type,
+            data,
+            id: &self.last_event_id,
+            id_set,
+            retry,
+            end,
+        }));
+        self.data.clear();
+        self.event_type.clear();
+    }
+}
+
+/// One leading U+0020 SPACE is not part of a field's value.
+fn strip_space(value: &[u8]) -> &[u8] {
+    match value.first() {
+        Some(b' ') => &value[1..],
+        _ => value,
+    }
+}
+
+/// UTF-8 decode with U+FFFD for invalid bytes; borrows when the bytes are valid.
+fn decode<'a>(bytes: &'a [u8], scratch: &'a mut String) -> &'a str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => {
+            scratch.clear();
+            for chunk in bytes.utf8_chunks() {
+                scratch.push_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    scratch.push('\u{FFFD}');
+                }
+            }
+            scratch
+        }
+    }
+}
+
+/// `retry:` takes ASCII digits only; anything else (or an overflow) is ignored.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    value
+        .iter()
+        .try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+}
+
+/// "16 MiB", "512 KiB", "100 B".
+pub fn format_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An owned copy of an item, for comparing.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Owned {
+        Event { event_type: String, data: String, id: String },
+        Comment(String),
+        Retry(u64),
+    }
+
+    fn own(item: Item<'_>) -> Owned {
+        match item {
+            Item::Event(e) => Owned::Event {
+                event_type: e.event_type.into(),
+                data: e.data.into(),
+                id: e.id.into(),
+            },
+            Item::Comment(c) => Owned::Comment(c.into()),
+            Item::Retry(ms) => Owned::Retry(ms),
+        }
+    }
+
+    fn parse_chunks(chunks: &[&[u8]]) -> Vec<Owned> {
+        let mut parser = Parser::default();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            parser.feed(chunk, |item| out.push(own(item))).unwrap();
+        }
+        out
+    }
+
+    fn parse(bytes: &[u8]) -> Vec<Owned> {
+        parse_chunks(&[bytes])
+    }
+
+    fn ev(event_type: &str, data: &str, id: &str) -> Owned {
+        Owned::Event { event_type: event_type.into(), data: data.into(), id: id.into() }
+    }
+
+    fn events(bytes: &[u8]) -> Vec<Owned> {
+        parse(bytes).into_iter().filter(|i| matches!(i, Owned::Event { .. })).collect()
+    }
+
+    /// Whole, byte by byte, and at every single split point: always the same items.
+    fn assert_split_invariant(bytes: &[u8]) -> Vec<Owned> {
+        let whole = parse(bytes);
+        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(parse_chunks(&singles), whole, "byte by byte: {bytes:?}");
+        for i in 0..=bytes.len() {
+            assert_eq!(parse_chunks(&[&bytes[..i], &bytes[i..]]), whole, "split at {i}: {bytes:?}");
+        }
+        if bytes.len() <= 48 {
+            for i in 0..=bytes.len() {
+                for j in i..=bytes.len() {
+                    let parts = [&bytes[..i], &bytes[i..j], &bytes[j..]];
+                    assert_eq!(parse_chunks(&parts), whole, "split at {i},{j}: {bytes:?}");
+                }
+            }
+        }
+        whole
+    }
+
+    #[test]
+    fn spec_examples() {
+        // The standard's own examples (9.2.6).
+        assert_eq!(
+            events(b"data: YHOO\ndata: +2\ndata: 10\n\n"),
+            vec![ev("message", "YHOO\n+2\n10", "")]
+        );
+        let stream = b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n";
+        assert_eq!(
+            parse(stream),
+            vec![
+                Owned::Comment(" test stream".into()),
+                ev("message", "first event", "1"),
+                ev("message", "second event", ""),
+            ],
+            "the unterminated third event is discarded"
+        );
+        assert_eq!(events(b"data\n\ndata\ndata\n\ndata:"), vec![ev("message", "", ""), ev("message", "\n", "")]);
+        assert_eq!(events(b"data:test\n\ndata: test\n\n"), vec![ev("message", "test", ""), ev("message", "test", "")]);
+    }
+
+    #[test]
+    fn line_endings_cr_lf_crlf_mixed() {
+        let want = vec![ev("a", "1", ""), ev("b", "2", ""), ev("c", "3", "")];
+        assert_eq!(assert_split_invariant(b"event: a\rdata: 1\r\revent: b\r\ndata: 2\r\n\r\nevent: c\ndata: 3\n\n"), want);
+        // CR CR is two line ends; CR LF is one.
+        assert_eq!(events(b"data: x\r\rdata: y\r\n\r\n"), vec![ev("message", "x", ""), ev("message", "y", "")]);
+        // LF CR: an LF ends one line and the CR ends the (empty) next.
+        assert_eq!(events(b"data: x\n\r"), vec![ev("message", "x", "")]);
+    }
+
+    #[test]
+    fn crlf_split_between_reads_is_one_line_end() {
+        assert_eq!(
+            parse_chunks(&[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]),
+            vec![ev("message", "a\nb", "")]
+        );
+    }
+
+    #[test]
+    fn bom_is_stripped_once_only_at_start() {
+        assert_eq!(assert_split_invariant(b"\xEF\xBB\xBFdata: a\n\n"), vec![ev("message", "a", "")]);
+        // A second BOM is part of the field name: "\u{FEFF}data" is an unknown field.
+        assert_eq!(events(b"\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\n"), vec![]);
+        // A BOM later in the stream is not stripped either.
+        assert_eq!(events(b"data: a\n\n\xEF\xBB\xBFdata: b\n\n"), vec![ev("message", "a", "")]);
+        // A BOM prefix that is not a BOM is invalid UTF-8: one U+FFFD for the two bytes.
+        assert_eq!(
+            assert_split_invariant(b"\xEF\xBBdata: a\n\n:x\xEF\xBB\n"),
+            vec![Owned::Comment("x\u{FFFD}".into())]
+        );
+        assert_eq!(parse_chunks(&[b"\xEF", b"\xBB", b"\xBF", b"data: a\n\n"]), vec![ev("message", "a", "")]);
+    }
+
+    #[test]
+    fn utf8_split_mid_character_and_invalid_bytes() {
+        let bytes = "data: h\u{e9}llo \u{1F43C}\n\n".as_bytes();
+        assert_eq!(assert_split_invariant(bytes), vec![ev("message", "h\u{e9}llo \u{1F43C}", "")]);
+        // Invalid bytes: each maximal invalid subpart becomes one U+FFFD.
+        assert_eq!(
+            assert_split_invariant(b"data: a\xFFb\xF0\x9F\x90c\n\n"),
+            vec![ev("message", "a\u{FFFD}b\u{FFFD}c", "")]
+        );
+        // A truncated sequence at a line end is cut there by the LF.
+        assert_eq!(
+            assert_split_invariant(b"data: \xE2\x82\ndata: x\n\n"),
+            vec![ev("message", "\u{FFFD}\nx", "")]
+        );
+        assert_eq!(assert_split_invariant(b"event: \xFF\ndata: x\n\n"), vec![ev("\u{FFFD}", "x", "")]);
+    }
+
+    #[test]
+    fn fields_and_spaces() {
+        // Only one leading space is removed; trailing spaces stay.
+        assert_eq!(events(b"data:  two \n\n"), vec![ev("message", " two ", "")]);
+        assert_eq!(events(b"data:\tx\n\n"), vec![ev("message", "\tx", "")]);
+        // A line with no colon is a field name with an empty value.
+        assert_eq!(events(b"data\n\n"), vec![ev("message", "", "")]);
+        // Field names are case-sensitive; unknown fields are ignored.
+        assert_eq!(events(b"Data: x\nfoo: bar\ndata: y\n\n"), vec![ev("message", "y", "")]);
+        // A field name with a space is not "data".
+        assert_eq!(events(b"data : x\n\n"), vec![]);
+        // Values may contain colons.
+        assert_eq!(events(b"data: a: b:c\n\n"), vec![ev("message", "a: b:c", "")]);
+        // The last `event:` wins; the type resets after dispatch.
+        assert_eq!(
+            events(b"event: a\nevent: b\ndata: 1\n\ndata: 2\n\n"),
+            vec![ev("b", "1", ""), ev("message", "2", "")]
+        );
+        // An empty `event:` means "message".
+        assert_eq!(events(b"event:\ndata: 1\n\n"), vec![ev("message", "1", "")]);
+    }
+
+    #[test]
+    fn empty_data_is_not_dispatched_and_resets_the_type() {
+        assert_eq!(events(b"event: a\n\ndata: x\n\n"), vec![ev("message", "x", "")]);
+        assert_eq!(events(b"event: a\nid: 3\n\n\n\n"), vec![]);
+        // An id-only block still moves the last event ID.
+        let mut parser = Parser::default();
+        parser.feed(b"id: 7\n\n", |_| {}).unwrap();
+        assert_eq!(parser.last_event_id(), "7");
+    }
+
+    #[test]
+    fn id_persists_is_reset_by_empty_and_ignores_null() {
+        assert_eq!(
+            events(b"id: 1\ndata: a\n\ndata: b\n\nid\ndata: c\n\nid: 2\ndata: d\n\nid: x\0y\ndata: e\n\n"),
+            vec![ev("message", "a", "1"), ev("message", "b", "1"), ev("message", "c", ""), ev("message", "d", "2"), ev("message", "e", "2")]
+        );
+        // The id set inside a block is the one that block's event carries.
+        assert_eq!(events(b"data: a\nid: 9\n\n"), vec![ev("message", "a", "9")]);
+        // An unfinished event does not move the last event ID.
+        let mut parser = Parser::default();
+        parser.feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n", |_| {}).unwrap();
+        assert_eq!(parser.last_event_id(), "1");
+        // The ID carries over to the next connection, as browsers keep it.
+        let mut next = Parser::default().with_last_event_id("1");
+        let mut got = Vec::new();
+        next.feed(b"data: c\n\n", |i| got.push(own(i))).unwrap();
+        assert_eq!(got, vec![ev("message", "c", "1")]);
+    }
+
+    #[test]
+    fn retry_takes_digits_only() {
+        assert_eq!(parse(b"retry: 1500\n"), vec![Owned::Retry(1500)]);
+        assert_eq!(parse(b"retry: 0\n"), vec![Owned::Retry(0)]);
+        for bad in [&b"retry: 1.5\n"[..], b"retry: -1\n", b"retry: 10 \n", b"retry:\n", b"retry: 1e3\n", b"retry:  5\n", b"retry: 99999999999999999999999\n"] {
+            assert_eq!(parse(bad), vec![], "{bad:?}");
+        }
+        let mut parser = Parser::default();
+        let mut retries = Vec::new();
+        parser
+            .feed(b"retry: 10\ndata: x\n\n", |i| {
+                if let Item::Event(e) = i {
+                    retries.push(e.retry);
+                }
+            })
+            .unwrap();
+        assert_eq!(retries, vec![Some(10)]);
+    }
+
+    #[test]
+    fn comments_and_unfinished_final_event() {
+        assert_eq!(
+            parse(b":\n: hi\n:: x\ndata: a\n"),
+            vec![Owned::Comment("".into()), Owned::Comment(" hi".into()), Owned::Comment(": x".into())]
+        );
+        // A final line without its end of line is not processed.
+        assert_eq!(parse(b"data: a\n\n: trailing"), vec![ev("message", "a", "")]);
+    }
+
+    #[test]
+    fn event_end_offsets_point_past_the_blank_line() {
+        let bytes = b"data: a\n\ndata: b\r\n\r\n: c\n";
+        let mut ends = Vec::new();
+        Parser::default()
+            .feed(bytes, |i| {
+                if let Item::Event(e) = i {
+                    ends.push(e.end);
+                }
+            })
+            .unwrap();
+        assert_eq!(ends, vec![9, 20]);
+    }
+
+    #[test]
+    fn every_split_of_a_rich_stream_gives_the_same_items() {
+        let stream = "\u{FEFF}: hello\r\nevent: panda\r\ndata: {\"a\": 1}\r\ndata: \u{1F43C}\r\nid: 1\r\n\r\nretry: 250\rdata\r\rid\ndata:  x\n\nfoo\ndata: \u{e9}\u{e9}\n\n";
+        let bytes = stream.as_bytes();
+        let whole = assert_split_invariant(bytes);
+        assert_eq!(
+            whole,
+            vec![
+                Owned::Comment(" hello".into()),
+                ev("panda", "{\"a\": 1}\n\u{1F43C}", "1"),
+                Owned::Retry(250),
+                ev("message", "", "1"),
+                ev("message", " x", ""),
+                ev("message", "\u{e9}\u{e9}", ""),
+            ]
+        );
+    }
+
+    /// A small deterministic generator (xorshift) so the property test needs no crate.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn random_streams_and_random_multi_way_splits_agree() {
+        const PIECES: [&[u8]; 20] = [
+            b"data", b"data:", b"data: ", b"event: t", b"id: ", b"id", b"retry: 12", b"retry: x",
+            b":", b" ", b"\r", b"\n", b"\r\n", b"\xEF\xBB\xBF", b"\xF0\x9F\x90\xBC", b"\xE2\x82", b"\xFF",
+            b"x", b"\0", b"e",
+        ];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..400 {
+            let mut bytes = Vec::new();
+            for _ in 0..rng.below(40) {
+                bytes.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+            }
+            let whole = parse(&bytes);
+            for _ in 0..20 {
+                let mut cuts: Vec<usize> = (0..rng.below(6)).map(|_| rng.below(bytes.len() + 1)).collect();
+                cuts.sort_unstable();
+                let mut parts = Vec::new();
+                let mut last = 0;
+                for cut in cuts {
+                    parts.push(&bytes[last..cut]);
+                    last = cut;
+                }
+                parts.push(&bytes[last..]);
+                assert_eq!(parse_chunks(&parts), whole, "{bytes:?} cut as {parts:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_lines_and_events_are_errors_not_growth() {
+        let mut parser = Parser::new(16);
+        assert_eq!(parser.feed(b"data: 0123456789abcdef\n", |_| {}), Err(ParseError::TooLarge { limit: 16 }));
+        // The same when the data arrives in pieces that never end the line.
+        let mut parser = Parser::new(16);
+        let mut result = Ok(());
+        for _ in 0..10 {
+            result = result.and_then(|_| parser.feed(b"data: 0123", |_| {}));
+        }
+        assert_eq!(result, Err(ParseError::TooLarge { limit: 16 }));
+        // Many data lines that add up past the limit.
+        let mut parser = Parser::new(16);
+        assert!(parser.feed(b"data: 12345\ndata: 12345\ndata: 12345\n", |_| {}).is_err());
+        // A long comment or field name never ends its line.
+        let mut parser = Parser::new(16);
+        let mut result = Ok(());
+        for _ in 0..10 {
+            result = result.and_then(|_| parser.feed(b": 01234", |_| {}));
+        }
+        assert!(result.is_err());
+        // Just under the limit is fine.
+        let mut parser = Parser::new(16);
+        let mut got = Vec::new();
+        parser.feed(b"data: 0123456789\n\n", |i| got.push(own(i))).unwrap();
+        assert_eq!(got, vec![ev("message", "0123456789", "")]);
+    }
+
+    #[test]
+    fn a_long_data_line_streams_into_the_data_buffer() {
+        let mut parser = Parser::default();
+        let mut got = Vec::new();
+        parser.feed(b"da", |_| {}).unwrap();
+        parser.feed(b"ta:", |_| {}).unwrap();
+        assert!(parser.line.is_empty(), "a data line is not held in the line buffer");
+        parser.feed(b" abc", |_| {}).unwrap();
+        parser.feed(b"def", |_| {}).unwrap();
+        parser.feed(b"\r", |_| {}).unwrap();
+        parser.feed(b"\n\n", |i| got.push(own(i))).unwrap();
+        assert_eq!(got, vec![ev("message", "abcdef", "")]);
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(format_size(16 * 1024 * 1024), "16 MiB");
+        assert_eq!(format_size(1536), "1.5 KiB");
+        assert_eq!(format_size(10), "10 B");
+    }
+}

@@ -1,0 +1,305 @@
+//! `sse tail`: connect, parse, filter, print; reconnect the way a browser's EventSource does.
+
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use colored::Colorize;
+
+use crate::cli::{ColorChoice, Source, TailArgs};
+use crate::client::{self, Request, Response};
+use crate::error::{io_message, Error};
+use crate::output::{Arrival, Mode, Printer};
+use crate::parser::{Item, Parser};
+use crate::record::Recorder;
+use crate::status::Console;
+use crate::term;
+
+/// The reconnection time before the server sets one with `retry:`.
+pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
+/// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+const READ_BUFFER: usize = 64 * 1024;
+
+pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    let stdout_tty = io::stdout().is_terminal();
+    term::init_color(color, stdout_tty);
+    let console = Console::new(io::stderr().is_terminal() && args.source != Source::Stdin, stdout_tty);
+    if io::stderr().is_terminal() {
+        let c = console.clone();
+        // Ctrl-C: take the status line away, then end as the shell expects.
+        let _ = ctrlc::set_handler(move || {
+            c.finish();
+            std::process::exit(130);
+        });
+    }
+    let mode = if args.json {
+        Mode::Json
+    } else if args.raw {
+        Mode::Raw
+    } else {
+        Mode::Pretty
+    };
+    let recorder = match &args.record {
+        Some(path) => Some(Recorder::create(path)?),
+        None => None,
+    };
+    let mut tail = Tail {
+        printer: Printer::new(mode),
+        filter: args.events.clone(),
+        count: args.count,
+        shown: 0,
+        verbose: args.verbose,
+        max_event_size: args.max_event_size,
+        out: BufWriter::with_capacity(READ_BUFFER, io::stdout().lock()),
+        console: console.clone(),
+        recorder,
+        last_event_at: None,
+        retry: args.retry.map_or(DEFAULT_RETRY, Duration::from_millis),
+    };
+    let result = match &args.source {
+        Source::Stdin => tail.read_stdin(),
+        Source::Url(url) => tail.follow(url, &args),
+    };
+    console.finish();
+    if let Some(recorder) = tail.recorder.as_mut() {
+        recorder.finish()?;
+    }
+    result
+}
+
+/// How one stream (one connection, or stdin) ended.
+enum End {
+    /// `-n` events were shown.
+    CountReached,
+    /// The body ended normally.
+    Eof,
+    /// Reading failed: reset, timeout, a broken chunked body.
+    Lost(io::Error),
+}
+
+struct Tail<W: Write> {
+    printer: Printer,
+    filter: Vec<String>,
+    count: Option<u64>,
+    shown: u64,
+    verbose: bool,
+    max_event_size: usize,
+    out: BufWriter<W>,
+    console: Console,
+    recorder: Option<Recorder>,
+    last_event_at: Option<Instant>,
+    retry: Duration,
+}
+
+impl<W: Write> Tail<W> {
+    fn read_stdin(&mut self) -> Result<ExitCode, Error> {
+        let mut parser = Parser::new(self.max_event_size);
+        let stdin = io::stdin();
+        let mut input = stdin.lock();
+        match self.pump(&mut input, &mut parser, 1, Instant::now(), "stdin")? {
+            End::Lost(e) => Err(Error::io("reading stdin", e)),
+            End::CountReached | End::Eof => Ok(ExitCode::SUCCESS),
+        }
+    }
+
+    fn follow(&mut self, url: &str, args: &TailArgs) -> Result<ExitCode, Error> {
+        let body = args.data.as_deref().map(client::read_body).transpose()?;
+        let method = args.method.clone().unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
+        let reconnect = !args.no_reconnect && (method == "GET" || args.reconnect);
+        let mut req = Request {
+            url: url.to_string(),
+            method,
+            headers: args.headers.clone(),
+            body,
+            last_event_id: args.last_event_id.clone(),
+            timeout: args.timeout,
+            insecure: args.insecure,
+            accept_encoding: None,
+        };
+        let mut last_id = args.last_event_id.clone().unwrap_or_default();
+        let mut connection = 0u32;
+        let mut established = false;
+        let mut failures = 0u32;
+        loop {
+            connection += 1;
+            req.last_event_id = Some(last_id.clone());
+            if self.verbose {
+                self.show_request(&req);
+            }
+            let response = match client::open(&req) {
+                Ok(r) => r,
+                Err(e) if !established || !reconnect => return Err(e),
+                Err(e) => {
+                    failures += 1;
+                    self.console.line(&format!("{} {e}", "*".dimmed()));
+                    self.wait_before_reconnect(failures, &last_id);
+                    continue;
+                }
+            };
+            if self.verbose {
+                self.show_response(&response);
+            }
+            response.check_event_stream(url)?;
+            established = true;
+            failures = 0;
+            self.console.line(&format!(
+                "{} connected to {} ({} {}{})",
+                "*".dimmed(),
+                response.url,
+                response.version,
+                response.status,
+                if response.reason.is_empty() { String::new() } else { format!(" {}", response.reason) }
+            ));
+            self.console.connected();
+            if let Some(recorder) = self.recorder.as_mut() {
+                recorder.connected(&response.headers)?;
+            }
+            let mut parser = Parser::new(self.max_event_size).with_last_event_id(&last_id);
+            let opened = Instant::now();
+            let Response { mut body, url: final_url, .. } = response;
+            let end = self.pump(&mut body, &mut parser, connection, opened, &final_url)?;
+            last_id = parser.last_event_id().to_string();
+            self.console.disconnected();
+            let why = match end {
+                End::CountReached => return Ok(ExitCode::SUCCESS),
+                End::Eof => "the server closed the stream".to_string(),
+                End::Lost(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    let silent = args.timeout.map(|t| format!(" for {}", humantime::format_duration(t))).unwrap_or_default();
+                    if !reconnect {
+                        return Err(Error::Stream { url: url.to_string(), msg: format!("no data{silent} (--timeout)") });
+                    }
+                    format!("no data{silent}")
+                }
+                End::Lost(e) => format!("connection lost: {}", io_message(&e)),
+            };
+            if let Some(recorder) = self.recorder.as_mut() {
+                recorder.closed(&why)?;
+            }
+            if !reconnect {
+                self.console.line(&format!("{} {why}", "*".dimmed()));
+                return Ok(ExitCode::SUCCESS);
+            }
+            self.console.line(&format!("{} {why}", "*".dimmed()));
+            self.wait_before_reconnect(0, &last_id);
+        }
+    }
+
+    /// Waits the reconnection time, doubled for each failed attempt in a row.
+    fn wait_before_reconnect(&self, failures: u32, last_id: &str) {
+        let cap = MAX_BACKOFF.max(self.retry);
+        let wait = self.retry.saturating_mul(1u32 << failures.min(16)).min(cap);
+        let with_id = if last_id.is_empty() { String::new() } else { format!(" with Last-Event-ID {last_id}") };
+        self.console.line(&format!("{} reconnecting in {} ms{with_id}", "*".dimmed(), wait.as_millis()));
+        thread::sleep(wait);
+    }
+
+    fn show_request(&self, req: &Request) {
+        let mut lines = vec![format!("> {} {} HTTP/1.1", req.method, req.url)];
+        lines.extend(req.header_lines().into_iter().map(|(n, v)| format!("> {n}: {v}")));
+        if let Some(body) = &req.body {
+            lines.push(format!("> ({} byte body)", body.len()));
+        }
+        self.console.line(&lines.join("\n").dimmed().to_string());
+    }
+
+    fn show_response(&self, res: &Response) {
+        let mut lines = vec![format!("< {} {} {}", res.version, res.status, res.reason)];
+        lines.extend(res.headers.iter().map(|(n, v)| format!("< {n}: {v}")));
+        self.console.line(&lines.join("\n").dimmed().to_string());
+    }
+
+    /// Reads one stream to its end, printing as events complete and flushing before
+    /// every read that may block.
+    fn pump(&mut self, input: &mut dyn Read, parser: &mut Parser, connection: u32, opened: Instant, url: &str) -> Result<End, Error> {
+        let mut buf = vec![0u8; READ_BUFFER];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => return Ok(End::Eof),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Ok(End::Lost(e)),
+            };
+            let chunk = &buf[..n];
+            let now = Instant::now();
+            let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+            let mut write_error: Option<io::Error> = None;
+            let mut record_error: Option<io::Error> = None;
+            let mut cut = n;
+            let mut stop = false;
+            let mut events = 0u64;
+
+            let Tail { printer, filter, count, shown, verbose, out, console, recorder, last_event_at, retry, .. } = self;
+            let parsed = console.with_stdout(|| {
+                let result = parser.feed(chunk, |item| {
+                    if stop || write_error.is_some() {
+                        return;
+                    }
+                    let outcome = match item {
+                        Item::Event(ev) => {
+                            events += 1;
+                            let gap = now - last_event_at.unwrap_or(opened);
+                            *last_event_at = Some(now);
+                            if let Some(Err(e)) = recorder.as_mut().map(|r| r.event(&ev, now)) {
+                                record_error.get_or_insert(e);
+                            }
+                            let mut result = Ok(());
+                            if filter.is_empty() || filter.iter().any(|t| t == ev.event_type) {
+                                let arrival = Arrival { time: &time, gap, connection };
+                                result = printer.event(out, &ev, &arrival);
+                                *shown += 1;
+                                if Some(*shown) == *count {
+                                    stop = true;
+                                    cut = ev.end;
+                                }
+                            }
+                            result
+                        }
+                        Item::Comment(text) => {
+                            if *verbose {
+                                console.line(&format!(":{text}").dimmed().to_string());
+                            }
+                            if let Some(Err(e)) = recorder.as_mut().map(|r| r.comment(text, now)) {
+                                record_error.get_or_insert(e);
+                            }
+                            Ok(())
+                        }
+                        Item::Retry(ms) => {
+                            *retry = Duration::from_millis(ms);
+                            if *verbose {
+                                console.line(&format!("{} reconnection time set to {ms} ms", "*".dimmed()));
+                            }
+                            Ok(())
+                        }
+                    };
+                    if let Err(e) = outcome {
+                        write_error = Some(e);
+                    }
+                });
+                if write_error.is_none() {
+                    if let Err(e) = printer.bytes(out, &chunk[..cut]).and_then(|_| out.flush()) {
+                        write_error = Some(e);
+                    }
+                }
+                result
+            });
+            console.arrived(n, events, now);
+            if let Some(e) = write_error {
+                return Err(Error::Output(e));
+            }
+            if let Some(r) = recorder.as_mut() {
+                if let Some(e) = record_error {
+                    return Err(r.write_error(e));
+                }
+                r.flush()?;
+            }
+            if let Err(e) = parsed {
+                return Err(Error::Stream { url: url.to_string(), msg: e.to_string() });
+            }
+            if stop {
+                return Ok(End::CountReached);
+            }
+        }
+    }
+}
