@@ -1,6 +1,36 @@
-use crate::cli::{ColorChoice, DemoArgs};
-use crate::error::Error;
+//! `sse demo`: the built-in script served on a free loopback port and tailed, in one
+//! process, so one command shows the whole tool.
+
+use std::path::Path;
 use std::process::ExitCode;
-pub fn run(_args: DemoArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
-    Err(Error::Usage("demo: not built yet".into()))
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, ColorChoice, Command, DemoArgs};
+use crate::error::Error;
+use crate::serve::{self, script};
+
+pub fn run(args: DemoArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    let config = serve::Config {
+        script: script::parse(script::DEMO, Path::new("(built-in demo)"))?,
+        path: "/events".into(),
+        repeat: false,
+        interval: None,
+        stamp: false,
+        faults: Vec::new(),
+        cors: None,
+        log: false,
+    };
+    let addr = serve::spawn(config)?;
+    let url = format!("{}/events", serve::base_url(addr));
+    // The tail half takes its defaults from the one clap definition.
+    let mut argv = vec!["sse", "tail", url.as_str(), "--no-reconnect"];
+    if args.json {
+        argv.push("--json");
+    }
+    let cli = Cli::try_parse_from(argv).map_err(|e| Error::Usage(e.to_string()))?;
+    let Command::Tail(tail_args) = cli.command else {
+        return Err(Error::Usage("demo: the tail command did not parse".into()));
+    };
+    crate::tail::run(tail_args, color)
 }

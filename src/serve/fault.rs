@@ -21,9 +21,10 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Whether the body is held back until the script ends.
+    /// Whether the whole response is held back until the script ends (gzip is not:
+    /// it sends what the compressor emits by itself, which for a small stream is nothing).
     pub fn holds_body(&self) -> bool {
-        matches!(self, Fault::Buffer | Fault::Etag | Fault::Gzip)
+        matches!(self, Fault::Buffer | Fault::Etag)
     }
 }
 
@@ -85,6 +86,6 @@ mod tests {
         assert!(parse_fault("status=42").is_err());
         assert!(parse_fault("gzip=1").is_err());
         assert!(parse_fault("slow").unwrap_err().contains("unknown fault"));
-        assert!(Fault::Etag.holds_body() && !Fault::Http10.holds_body());
+        assert!(Fault::Etag.holds_body() && !Fault::Gzip.holds_body() && !Fault::Http10.holds_body());
     }
 }
