@@ -14,7 +14,9 @@ use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 /// why a stream arrives late or dies behind a proxy.
 #[derive(Debug, Parser)]
 #[command(name = "sse", version, about, long_about, propagate_version = true)]
-#[command(after_help = "Examples:\n  sse tail localhost:8080/events\n  sse tail :8080/events --json | jq .data\n  sse serve script.txt --port 0\n  sse doctor https://example.com/stream\n  sse demo")]
+#[command(
+    after_help = "Examples:\n  sse tail localhost:8080/events\n  sse tail :8080/events --json | jq .data\n  sse serve script.txt --port 0\n  sse doctor https://example.com/stream\n  sse demo"
+)]
 pub struct Cli {
     /// When to use colour: auto (a terminal without NO_COLOR), always, never
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
@@ -65,7 +67,12 @@ pub struct TailArgs {
     pub source: Source,
 
     /// Show only events of this type (repeatable)
-    #[arg(short = 'e', long = "event", value_name = "TYPE", conflicts_with = "raw")]
+    #[arg(
+        short = 'e',
+        long = "event",
+        value_name = "TYPE",
+        conflicts_with = "raw"
+    )]
     pub events: Vec<String>,
 
     /// Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection
@@ -233,7 +240,10 @@ pub fn parse_url(s: &str) -> Result<String, String> {
     let url = if let Some(i) = s.find("://") {
         let scheme = s[..i].to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(format!("unsupported scheme {:?}: use http or https", &s[..i]));
+            return Err(format!(
+                "unsupported scheme {:?}: use http or https",
+                &s[..i]
+            ));
         }
         s.to_string()
     } else if s.starts_with(':') {
@@ -241,12 +251,15 @@ pub fn parse_url(s: &str) -> Result<String, String> {
     } else {
         format!("http://{s}")
     };
-    let uri: ureq::http::Uri = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"))?;
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| format!("invalid URL {url:?}: {e}"))?;
     match uri.host() {
         Some(h) if !h.is_empty() => {}
         _ => return Err(format!("invalid URL {url:?}: no host")),
     }
-    if uri.path().is_empty() || (uri.path() == "/" && !url.ends_with('/') && uri.query().is_none()) {
+    if uri.path().is_empty() || (uri.path() == "/" && !url.ends_with('/') && uri.query().is_none())
+    {
         // `localhost:8080` means its root, as in curl.
         return Ok(format!("{url}/"));
     }
@@ -265,7 +278,10 @@ pub fn parse_header(s: &str) -> Result<Header, String> {
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
         return Err(format!("the value of {name} contains a line break"));
     }
-    Ok(Header { name: name.to_string(), value: value.to_string() })
+    Ok(Header {
+        name: name.to_string(),
+        value: value.to_string(),
+    })
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -286,10 +302,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"));
     }
     // humantime takes "1s 500ms" but not "1.5s": handle a decimal number with one unit here.
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
     if number.contains('.') {
-        let value: f64 = number.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
         let scale = match unit.trim() {
             "ms" => 0.001,
             "s" | "sec" | "secs" => 1.0,
@@ -297,7 +317,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "h" | "hr" | "hours" => 3600.0,
             _ => return Err(format!("invalid duration {s:?}: use e.g. 250ms, 1.5s, 2m")),
         };
-        return Duration::try_from_secs_f64(value * scale).map_err(|_| format!("invalid duration {s:?}"));
+        return Duration::try_from_secs_f64(value * scale)
+            .map_err(|_| format!("invalid duration {s:?}"));
     }
     humantime::parse_duration(s).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }
@@ -307,7 +328,9 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 512KiB"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 512KiB"))?;
     let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -315,7 +338,9 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         "g" | "gb" | "gib" => 1 << 30,
         _ => return Err(format!("invalid size {s:?}: use e.g. 16MiB, 512KiB")),
     };
-    let bytes = n.checked_mul(scale).ok_or_else(|| format!("size {s:?} is too large"))?;
+    let bytes = n
+        .checked_mul(scale)
+        .ok_or_else(|| format!("size {s:?} is too large"))?;
     if bytes == 0 {
         return Err("the size must be more than 0".into());
     }
@@ -350,7 +375,9 @@ mod tests {
         assert_eq!(ok("example.com"), "http://example.com/");
         assert_eq!(ok(":8080"), "http://localhost:8080/");
         assert_eq!(ok("HTTP://Example.com/a"), "HTTP://Example.com/a");
-        assert!(parse_url("ftp://x/y").unwrap_err().contains("unsupported scheme"));
+        assert!(parse_url("ftp://x/y")
+            .unwrap_err()
+            .contains("unsupported scheme"));
         assert!(parse_url("").is_err());
         assert!(parse_url("http:///x").is_err());
         assert_eq!(parse_source("-"), Ok(Source::Stdin));
@@ -358,14 +385,37 @@ mod tests {
 
     #[test]
     fn tail_parses_like_curl() {
-        let cli = Cli::try_parse_from(["sse", "tail", ":9/e", "-H", "Authorization: Bearer a:b", "-e", "x", "-e", "y", "-d", "{}"]).unwrap();
-        let Command::Tail(t) = cli.command else { panic!("not tail") };
+        let cli = Cli::try_parse_from([
+            "sse",
+            "tail",
+            ":9/e",
+            "-H",
+            "Authorization: Bearer a:b",
+            "-e",
+            "x",
+            "-e",
+            "y",
+            "-d",
+            "{}",
+        ])
+        .unwrap();
+        let Command::Tail(t) = cli.command else {
+            panic!("not tail")
+        };
         assert_eq!(t.source, Source::Url("http://localhost:9/e".into()));
-        assert_eq!(t.headers, vec![Header { name: "Authorization".into(), value: "Bearer a:b".into() }]);
+        assert_eq!(
+            t.headers,
+            vec![Header {
+                name: "Authorization".into(),
+                value: "Bearer a:b".into()
+            }]
+        );
         assert_eq!(t.events, vec!["x", "y"]);
         assert_eq!(t.max_event_size, DEFAULT_MAX_EVENT_SIZE);
         assert!(Cli::try_parse_from(["sse", "tail", "x", "--json", "--raw"]).is_err());
-        assert!(Cli::try_parse_from(["sse", "tail", "x", "--reconnect", "--no-reconnect"]).is_err());
+        assert!(
+            Cli::try_parse_from(["sse", "tail", "x", "--reconnect", "--no-reconnect"]).is_err()
+        );
         assert!(Cli::try_parse_from(["sse", "tail", "x", "-n", "0"]).is_err());
         assert!(Cli::try_parse_from(["sse", "tail", "x", "--color", "sometimes"]).is_err());
         assert!(Cli::try_parse_from(["sse", "--color", "never", "tail", "x"]).is_ok());
@@ -373,7 +423,13 @@ mod tests {
 
     #[test]
     fn headers() {
-        assert_eq!(parse_header("Accept:").unwrap(), Header { name: "Accept".into(), value: "".into() });
+        assert_eq!(
+            parse_header("Accept:").unwrap(),
+            Header {
+                name: "Accept".into(),
+                value: "".into()
+            }
+        );
         assert_eq!(parse_header("X-A:  b c ").unwrap().value, "b c");
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("bad name: x").is_err());

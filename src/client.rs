@@ -90,7 +90,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The media type, lowercased, without parameters.
@@ -101,18 +104,30 @@ impl Response {
     /// The standard's rule: 200 with `text/event-stream`, or the stream fails for good.
     pub fn check_event_stream(&self, url: &str) -> Result<(), Error> {
         if self.status != 200 {
-            return Err(Error::Status { url: url.to_string(), status: self.status, reason: self.reason.clone() });
+            return Err(Error::Status {
+                url: url.to_string(),
+                status: self.status,
+                reason: self.reason.clone(),
+            });
         }
         if self.media_type() != "text/event-stream" {
             let found = self.header("content-type").unwrap_or("").to_string();
-            return Err(Error::ContentType { url: url.to_string(), found });
+            return Err(Error::ContentType {
+                url: url.to_string(),
+                found,
+            });
         }
         Ok(())
     }
 }
 
 pub fn media_type(content_type: &str) -> String {
-    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Why a request failed, in a few words, for a one-line error.
@@ -135,10 +150,18 @@ pub fn describe(err: &ureq::Error) -> String {
 
 /// Sends the request and returns the response head, whatever its status.
 pub fn open(req: &Request) -> Result<Response, Error> {
-    let connect_error = |cause: String| Error::Connect { url: req.url.clone(), cause };
-    let uri: Uri = req.url.parse().map_err(|e: http::uri::InvalidUri| connect_error(e.to_string()))?;
+    let connect_error = |cause: String| Error::Connect {
+        url: req.url.clone(),
+        cause,
+    };
+    let uri: Uri = req
+        .url
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| connect_error(e.to_string()))?;
     let proxy = match choose_proxy(&uri, &|name| std::env::var(name).ok()) {
-        Some(p) => Some(Proxy::new(&p).map_err(|e| connect_error(format!("proxy {p}: {}", describe(&e))))?),
+        Some(p) => Some(
+            Proxy::new(&p).map_err(|e| connect_error(format!("proxy {p}: {}", describe(&e))))?,
+        ),
         None => None,
     };
     let tls = TlsConfig::builder()
@@ -158,7 +181,9 @@ pub fn open(req: &Request) -> Result<Response, Error> {
         .build()
         .into();
 
-    let mut builder = http::Request::builder().method(req.method.as_str()).uri(&uri);
+    let mut builder = http::Request::builder()
+        .method(req.method.as_str())
+        .uri(&uri);
     for (name, value) in req.header_lines() {
         builder = builder.header(name, value);
     }
@@ -167,7 +192,12 @@ pub fn open(req: &Request) -> Result<Response, Error> {
         None => builder.body(()).map(|r| agent.run(r)),
     };
     let response = result
-        .map_err(|e| connect_error(format!("invalid request: {}", lowercase_first(&e.to_string()))))?
+        .map_err(|e| {
+            connect_error(format!(
+                "invalid request: {}",
+                lowercase_first(&e.to_string())
+            ))
+        })?
         .map_err(|e| connect_error(describe(&e)))?;
 
     let status = response.status();
@@ -180,7 +210,12 @@ pub fn open(req: &Request) -> Result<Response, Error> {
     let headers = response
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     Ok(Response {
         status: status.as_u16(),
@@ -197,15 +232,27 @@ pub fn open(req: &Request) -> Result<Response, Error> {
 /// `no_proxy`/`NO_PROXY` matches the host. Lowercase names win, as in curl.
 pub fn choose_proxy(uri: &Uri, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
-    let get = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.trim().is_empty()));
+    let get = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+    };
     if let Some(list) = get(&["no_proxy", "NO_PROXY"]) {
         if no_proxy_matches(&list, host) {
             return None;
         }
     }
-    let https = uri.scheme_str().is_some_and(|s| s.eq_ignore_ascii_case("https"));
-    let specific = if https { get(&["https_proxy", "HTTPS_PROXY"]) } else { get(&["http_proxy", "HTTP_PROXY"]) };
-    specific.or_else(|| get(&["all_proxy", "ALL_PROXY"])).map(|p| p.trim().to_string())
+    let https = uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+    let specific = if https {
+        get(&["https_proxy", "HTTPS_PROXY"])
+    } else {
+        get(&["http_proxy", "HTTP_PROXY"])
+    };
+    specific
+        .or_else(|| get(&["all_proxy", "ALL_PROXY"]))
+        .map(|p| p.trim().to_string())
 }
 
 /// curl's NO_PROXY: `*` matches all; a name matches itself and its subdomains (a
@@ -213,35 +260,51 @@ pub fn choose_proxy(uri: &Uri, env: &dyn Fn(&str) -> Option<String>) -> Option<S
 pub fn no_proxy_matches(list: &str, host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let host_ip: Option<IpAddr> = host.parse().ok();
-    list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
-        if entry == "*" {
-            return true;
-        }
-        if let (Some(ip), Some((net, bits))) = (host_ip, entry.split_once('/')) {
-            return match (net.parse::<IpAddr>(), bits.parse::<u32>()) {
-                (Ok(net), Ok(bits)) => in_cidr(ip, net, bits),
-                _ => false,
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            if let (Some(ip), Some((net, bits))) = (host_ip, entry.split_once('/')) {
+                return match (net.parse::<IpAddr>(), bits.parse::<u32>()) {
+                    (Ok(net), Ok(bits)) => in_cidr(ip, net, bits),
+                    _ => false,
+                };
+            }
+            let entry = entry
+                .trim_start_matches('.')
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            let entry = entry.trim_start_matches('[').trim_end_matches(']');
+            // Entries may carry a port in the wild ("localhost:8080"); curl ignores it.
+            let entry = match entry.rsplit_once(':') {
+                Some((h, port)) if !h.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+                    h
+                }
+                _ => entry,
             };
-        }
-        let entry = entry.trim_start_matches('.').trim_end_matches('.').to_ascii_lowercase();
-        let entry = entry.trim_start_matches('[').trim_end_matches(']');
-        // Entries may carry a port in the wild ("localhost:8080"); curl ignores it.
-        let entry = match entry.rsplit_once(':') {
-            Some((h, port)) if !h.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => entry,
-        };
-        host == entry || host.ends_with(&format!(".{entry}"))
-    })
+            host == entry || host.ends_with(&format!(".{entry}"))
+        })
 }
 
 fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
     match (ip, net) {
         (IpAddr::V4(ip), IpAddr::V4(net)) if bits <= 32 => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(ip) & mask == u32::from(net) & mask
         }
         (IpAddr::V6(ip), IpAddr::V6(net)) if bits <= 128 => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(ip) & mask == u128::from(net) & mask
         }
         _ => false,
@@ -253,7 +316,10 @@ pub fn read_body(data: &str) -> Result<Vec<u8>, Error> {
     match data.strip_prefix('@') {
         Some("-") => {
             let mut buf = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut buf).map_err(|e| Error::io("reading the request body from stdin", e))?;
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io("reading the request body from stdin", e))?;
             Ok(buf)
         }
         Some(path) => std::fs::read(path).map_err(|e| Error::io(format!("reading {path}"), e)),
@@ -267,27 +333,55 @@ mod tests {
     use std::collections::HashMap;
 
     fn proxy_for(url: &str, vars: &[(&str, &str)]) -> Option<String> {
-        let env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         choose_proxy(&url.parse().unwrap(), &|name| env.get(name).cloned())
     }
 
     #[test]
     fn proxies_chosen_as_curl_does() {
         assert_eq!(proxy_for("http://a.com/", &[]), None);
-        assert_eq!(proxy_for("http://a.com/", &[("HTTP_PROXY", "http://p:1")]), Some("http://p:1".into()));
-        assert_eq!(proxy_for("https://a.com/", &[("HTTP_PROXY", "http://p:1")]), None);
-        assert_eq!(proxy_for("https://a.com/", &[("HTTPS_PROXY", "http://s:2")]), Some("http://s:2".into()));
-        assert_eq!(proxy_for("https://a.com/", &[("https_proxy", "http://l:3"), ("HTTPS_PROXY", "http://u:4")]), Some("http://l:3".into()));
-        assert_eq!(proxy_for("http://a.com/", &[("ALL_PROXY", "socks5://s:5")]), Some("socks5://s:5".into()));
-        let with_no = |no: &str, url: &str| proxy_for(url, &[("http_proxy", "http://p:1"), ("NO_PROXY", no)]);
+        assert_eq!(
+            proxy_for("http://a.com/", &[("HTTP_PROXY", "http://p:1")]),
+            Some("http://p:1".into())
+        );
+        assert_eq!(
+            proxy_for("https://a.com/", &[("HTTP_PROXY", "http://p:1")]),
+            None
+        );
+        assert_eq!(
+            proxy_for("https://a.com/", &[("HTTPS_PROXY", "http://s:2")]),
+            Some("http://s:2".into())
+        );
+        assert_eq!(
+            proxy_for(
+                "https://a.com/",
+                &[("https_proxy", "http://l:3"), ("HTTPS_PROXY", "http://u:4")]
+            ),
+            Some("http://l:3".into())
+        );
+        assert_eq!(
+            proxy_for("http://a.com/", &[("ALL_PROXY", "socks5://s:5")]),
+            Some("socks5://s:5".into())
+        );
+        let with_no =
+            |no: &str, url: &str| proxy_for(url, &[("http_proxy", "http://p:1"), ("NO_PROXY", no)]);
         assert_eq!(with_no("a.com", "http://a.com/"), None);
         assert_eq!(with_no("a.com", "http://sub.a.com/"), None);
         assert_eq!(with_no(".a.com", "http://a.com/"), None);
-        assert_eq!(with_no("a.com", "http://nota.com/"), Some("http://p:1".into()));
+        assert_eq!(
+            with_no("a.com", "http://nota.com/"),
+            Some("http://p:1".into())
+        );
         assert_eq!(with_no("*", "http://x.org/"), None);
         assert_eq!(with_no("localhost, 127.0.0.1", "http://127.0.0.1:8/"), None);
         assert_eq!(with_no("10.0.0.0/8", "http://10.1.2.3/"), None);
-        assert_eq!(with_no("10.0.0.0/8", "http://11.1.2.3/"), Some("http://p:1".into()));
+        assert_eq!(
+            with_no("10.0.0.0/8", "http://11.1.2.3/"),
+            Some("http://p:1".into())
+        );
         assert_eq!(with_no("::1", "http://[::1]:80/"), None);
     }
 
@@ -297,25 +391,55 @@ mod tests {
         req.last_event_id = Some("42".into());
         req.body = Some(br#"{"model":"x"}"#.to_vec());
         req.headers = vec![
-            Header { name: "accept".into(), value: "".into() },
-            Header { name: "X-Key".into(), value: "k".into() },
-            Header { name: "cache-control".into(), value: "max-age=0".into() },
+            Header {
+                name: "accept".into(),
+                value: "".into(),
+            },
+            Header {
+                name: "X-Key".into(),
+                value: "k".into(),
+            },
+            Header {
+                name: "cache-control".into(),
+                value: "max-age=0".into(),
+            },
         ];
         let lines = req.header_lines();
-        let get = |n: &str| lines.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+        let get = |n: &str| {
+            lines
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("Accept"), None);
         assert_eq!(get("Last-Event-ID"), Some("42"));
         assert_eq!(get("Content-Type"), Some("application/json"));
         assert_eq!(get("X-Key"), Some("k"));
         assert_eq!(get("Cache-Control"), Some("max-age=0"));
-        assert_eq!(lines.iter().filter(|(k, _)| k.eq_ignore_ascii_case("cache-control")).count(), 1);
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("cache-control"))
+                .count(),
+            1
+        );
         req.last_event_id = Some(String::new());
-        assert_eq!(req.header_lines().iter().filter(|(k, _)| k == "Last-Event-ID").count(), 0, "an empty id sends no header");
+        assert_eq!(
+            req.header_lines()
+                .iter()
+                .filter(|(k, _)| k == "Last-Event-ID")
+                .count(),
+            0,
+            "an empty id sends no header"
+        );
     }
 
     #[test]
     fn media_types() {
-        assert_eq!(media_type("Text/Event-Stream; charset=utf-8"), "text/event-stream");
+        assert_eq!(
+            media_type("Text/Event-Stream; charset=utf-8"),
+            "text/event-stream"
+        );
         assert_eq!(media_type(""), "");
     }
 }

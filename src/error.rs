@@ -14,20 +14,31 @@ pub enum Error {
     /// The first connection could not be made.
     Connect { url: String, cause: String },
     /// The server answered with a status that ends the stream (204, or not 200).
-    Status { url: String, status: u16, reason: String },
+    Status {
+        url: String,
+        status: u16,
+        reason: String,
+    },
     /// The server answered 200 with something other than `text/event-stream`.
     ContentType { url: String, found: String },
     /// The stream broke a rule that makes going on pointless (an event over the size limit).
     Stream { url: String, msg: String },
     /// A script for `sse serve` is malformed.
-    Script { path: PathBuf, line: usize, msg: String },
+    Script {
+        path: PathBuf,
+        line: usize,
+        msg: String,
+    },
     /// Any other I/O failure, with what we were doing.
     Io { context: String, source: io::Error },
 }
 
 impl Error {
     pub fn io(context: impl Into<String>, source: io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     pub fn exit_code(&self) -> ExitCode {
@@ -50,25 +61,33 @@ impl fmt::Display for Error {
             Error::Usage(msg) => write!(f, "{msg}"),
             Error::Output(e) => write!(f, "writing output: {}", io_message(e)),
             Error::Connect { url, cause } => write!(f, "cannot connect to {url}: {cause}"),
-            Error::Status { url, status: 204, .. } => write!(
+            Error::Status {
+                url, status: 204, ..
+            } => write!(
                 f,
                 "{url}: server answered 204 No Content, which tells clients to stop reconnecting"
             ),
-            Error::Status { url, status, reason } => {
+            Error::Status {
+                url,
+                status,
+                reason,
+            } => {
                 write!(f, "{url}: server answered {status}")?;
                 if !reason.is_empty() {
                     write!(f, " {reason}")?;
                 }
-                write!(f, ", not 200; an event stream is not reconnected after that")
+                write!(
+                    f,
+                    ", not 200; an event stream is not reconnected after that"
+                )
             }
             Error::ContentType { url, found } if found.is_empty() => write!(
                 f,
                 "{url}: response has no Content-Type; an event stream needs text/event-stream"
             ),
-            Error::ContentType { url, found } => write!(
-                f,
-                "{url}: response is {found:?}, not text/event-stream"
-            ),
+            Error::ContentType { url, found } => {
+                write!(f, "{url}: response is {found:?}, not text/event-stream")
+            }
             Error::Stream { url, msg } => write!(f, "{url}: {msg}"),
             Error::Script { path, line, msg } => write!(f, "{}:{line}: {msg}", path.display()),
             Error::Io { context, source } => write!(f, "{context}: {}", io_message(source)),
@@ -113,12 +132,20 @@ mod tests {
 
     #[test]
     fn messages_are_one_line() {
-        let e = Error::Status { url: "http://h/e".into(), status: 500, reason: "Internal Server Error".into() };
+        let e = Error::Status {
+            url: "http://h/e".into(),
+            status: 500,
+            reason: "Internal Server Error".into(),
+        };
         assert_eq!(
             e.to_string(),
             "http://h/e: server answered 500 Internal Server Error, not 200; an event stream is not reconnected after that"
         );
-        let e = Error::Script { path: "demo.txt".into(), line: 7, msg: "@sleep needs a duration".into() };
+        let e = Error::Script {
+            path: "demo.txt".into(),
+            line: 7,
+            msg: "@sleep needs a duration".into(),
+        };
         assert_eq!(e.to_string(), "demo.txt:7: @sleep needs a duration");
         let e = Error::io("reading x", io::Error::from_raw_os_error(2));
         assert_eq!(e.to_string(), "reading x: no such file or directory");

@@ -70,9 +70,27 @@ mod tests {
     #[test]
     fn wire_form_parses_back_to_the_same_event() {
         let cases = [
-            Event { event_type: "panda".into(), data: "one\n two\n\nlast".into(), id: "7".into(), id_set: true, retry: Some(50) },
-            Event { event_type: "message".into(), data: "".into(), id: "".into(), id_set: true, retry: None },
-            Event { event_type: "x".into(), data: " lead".into(), id: "9".into(), id_set: false, retry: None },
+            Event {
+                event_type: "panda".into(),
+                data: "one\n two\n\nlast".into(),
+                id: "7".into(),
+                id_set: true,
+                retry: Some(50),
+            },
+            Event {
+                event_type: "message".into(),
+                data: "".into(),
+                id: "".into(),
+                id_set: true,
+                retry: None,
+            },
+            Event {
+                event_type: "x".into(),
+                data: " lead".into(),
+                id: "9".into(),
+                id_set: false,
+                retry: None,
+            },
         ];
         for want in cases {
             let wire = want.to_wire();

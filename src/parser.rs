@@ -186,7 +186,11 @@ impl Parser {
             match self.partial {
                 Partial::Data { at_value_start } => {
                     self.partial = Partial::Line;
-                    let value = if at_value_start { strip_space(content) } else { content };
+                    let value = if at_value_start {
+                        strip_space(content)
+                    } else {
+                        content
+                    };
                     self.append_data(value)?;
                     self.data.push(b'\n');
                 }
@@ -207,15 +211,23 @@ impl Parser {
         }
         match self.partial {
             Partial::Data { at_value_start } => {
-                let value = if at_value_start { strip_space(rest) } else { rest };
-                self.partial = Partial::Data { at_value_start: false };
+                let value = if at_value_start {
+                    strip_space(rest)
+                } else {
+                    rest
+                };
+                self.partial = Partial::Data {
+                    at_value_start: false,
+                };
                 self.append_data(value)
             }
             Partial::Line => {
                 self.grow_line(rest)?;
                 if self.line.starts_with(b"data:") {
                     let value = &self.line[5..];
-                    self.partial = Partial::Data { at_value_start: value.is_empty() };
+                    self.partial = Partial::Data {
+                        at_value_start: value.is_empty(),
+                    };
                     let value = strip_space(value);
                     if self.data.len() + value.len() > self.max {
                         return Err(ParseError::TooLarge { limit: self.max });
@@ -270,12 +282,10 @@ impl Parser {
                 self.event_type.clear();
                 self.event_type.push_str(decode(value, &mut self.scratch));
             }
-            b"id" => {
-                if memchr(0, value).is_none() {
-                    self.id_buffer.clear();
-                    self.id_buffer.push_str(decode(value, &mut self.scratch));
-                    self.id_set = true;
-                }
+            b"id" if memchr(0, value).is_none() => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(decode(value, &mut self.scratch));
+                self.id_set = true;
             }
             b"retry" => {
                 if let Some(ms) = parse_retry(value) {
@@ -302,7 +312,11 @@ impl Parser {
             return;
         }
         self.data.pop(); // the LF after the last data line
-        let event_type = if self.event_type.is_empty() { "message" } else { &self.event_type };
+        let event_type = if self.event_type.is_empty() {
+            "message"
+        } else {
+            &self.event_type
+        };
         let data = decode(&self.data, &mut self.scratch);
         emit(Item::Event(EventRef {
             event_type,
@@ -347,9 +361,9 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
     if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    value
-        .iter()
-        .try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+    value.iter().try_fold(0u64, |acc, d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// "16 MiB", "512 KiB", "100 B".
@@ -377,7 +391,11 @@ mod tests {
     /// An owned copy of an item, for comparing.
     #[derive(Debug, Clone, PartialEq, Eq)]
     enum Owned {
-        Event { event_type: String, data: String, id: String },
+        Event {
+            event_type: String,
+            data: String,
+            id: String,
+        },
         Comment(String),
         Retry(u64),
     }
@@ -408,11 +426,18 @@ mod tests {
     }
 
     fn ev(event_type: &str, data: &str, id: &str) -> Owned {
-        Owned::Event { event_type: event_type.into(), data: data.into(), id: id.into() }
+        Owned::Event {
+            event_type: event_type.into(),
+            data: data.into(),
+            id: id.into(),
+        }
     }
 
     fn events(bytes: &[u8]) -> Vec<Owned> {
-        parse(bytes).into_iter().filter(|i| matches!(i, Owned::Event { .. })).collect()
+        parse(bytes)
+            .into_iter()
+            .filter(|i| matches!(i, Owned::Event { .. }))
+            .collect()
     }
 
     /// Whole, byte by byte, and at every single split point: always the same items.
@@ -421,7 +446,11 @@ mod tests {
         let singles: Vec<&[u8]> = bytes.chunks(1).collect();
         assert_eq!(parse_chunks(&singles), whole, "byte by byte: {bytes:?}");
         for i in 0..=bytes.len() {
-            assert_eq!(parse_chunks(&[&bytes[..i], &bytes[i..]]), whole, "split at {i}: {bytes:?}");
+            assert_eq!(
+                parse_chunks(&[&bytes[..i], &bytes[i..]]),
+                whole,
+                "split at {i}: {bytes:?}"
+            );
         }
         if bytes.len() <= 48 {
             for i in 0..=bytes.len() {
@@ -451,16 +480,30 @@ mod tests {
             ],
             "the unterminated third event is discarded"
         );
-        assert_eq!(events(b"data\n\ndata\ndata\n\ndata:"), vec![ev("message", "", ""), ev("message", "\n", "")]);
-        assert_eq!(events(b"data:test\n\ndata: test\n\n"), vec![ev("message", "test", ""), ev("message", "test", "")]);
+        assert_eq!(
+            events(b"data\n\ndata\ndata\n\ndata:"),
+            vec![ev("message", "", ""), ev("message", "\n", "")]
+        );
+        assert_eq!(
+            events(b"data:test\n\ndata: test\n\n"),
+            vec![ev("message", "test", ""), ev("message", "test", "")]
+        );
     }
 
     #[test]
     fn line_endings_cr_lf_crlf_mixed() {
         let want = vec![ev("a", "1", ""), ev("b", "2", ""), ev("c", "3", "")];
-        assert_eq!(assert_split_invariant(b"event: a\rdata: 1\r\revent: b\r\ndata: 2\r\n\r\nevent: c\ndata: 3\n\n"), want);
+        assert_eq!(
+            assert_split_invariant(
+                b"event: a\rdata: 1\r\revent: b\r\ndata: 2\r\n\r\nevent: c\ndata: 3\n\n"
+            ),
+            want
+        );
         // CR CR is two line ends; CR LF is one.
-        assert_eq!(events(b"data: x\r\rdata: y\r\n\r\n"), vec![ev("message", "x", ""), ev("message", "y", "")]);
+        assert_eq!(
+            events(b"data: x\r\rdata: y\r\n\r\n"),
+            vec![ev("message", "x", ""), ev("message", "y", "")]
+        );
         // LF CR: an LF ends one line and the CR ends the (empty) next.
         assert_eq!(events(b"data: x\n\r"), vec![ev("message", "x", "")]);
     }
@@ -475,23 +518,35 @@ mod tests {
 
     #[test]
     fn bom_is_stripped_once_only_at_start() {
-        assert_eq!(assert_split_invariant(b"\xEF\xBB\xBFdata: a\n\n"), vec![ev("message", "a", "")]);
+        assert_eq!(
+            assert_split_invariant(b"\xEF\xBB\xBFdata: a\n\n"),
+            vec![ev("message", "a", "")]
+        );
         // A second BOM is part of the field name: "\u{FEFF}data" is an unknown field.
         assert_eq!(events(b"\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\n"), vec![]);
         // A BOM later in the stream is not stripped either.
-        assert_eq!(events(b"data: a\n\n\xEF\xBB\xBFdata: b\n\n"), vec![ev("message", "a", "")]);
+        assert_eq!(
+            events(b"data: a\n\n\xEF\xBB\xBFdata: b\n\n"),
+            vec![ev("message", "a", "")]
+        );
         // A BOM prefix that is not a BOM is invalid UTF-8: one U+FFFD for the two bytes.
         assert_eq!(
             assert_split_invariant(b"\xEF\xBBdata: a\n\n:x\xEF\xBB\n"),
             vec![Owned::Comment("x\u{FFFD}".into())]
         );
-        assert_eq!(parse_chunks(&[b"\xEF", b"\xBB", b"\xBF", b"data: a\n\n"]), vec![ev("message", "a", "")]);
+        assert_eq!(
+            parse_chunks(&[b"\xEF", b"\xBB", b"\xBF", b"data: a\n\n"]),
+            vec![ev("message", "a", "")]
+        );
     }
 
     #[test]
     fn utf8_split_mid_character_and_invalid_bytes() {
         let bytes = "data: h\u{e9}llo \u{1F43C}\n\n".as_bytes();
-        assert_eq!(assert_split_invariant(bytes), vec![ev("message", "h\u{e9}llo \u{1F43C}", "")]);
+        assert_eq!(
+            assert_split_invariant(bytes),
+            vec![ev("message", "h\u{e9}llo \u{1F43C}", "")]
+        );
         // Invalid bytes: each maximal invalid subpart becomes one U+FFFD.
         assert_eq!(
             assert_split_invariant(b"data: a\xFFb\xF0\x9F\x90c\n\n"),
@@ -502,7 +557,10 @@ mod tests {
             assert_split_invariant(b"data: \xE2\x82\ndata: x\n\n"),
             vec![ev("message", "\u{FFFD}\nx", "")]
         );
-        assert_eq!(assert_split_invariant(b"event: \xFF\ndata: x\n\n"), vec![ev("\u{FFFD}", "x", "")]);
+        assert_eq!(
+            assert_split_invariant(b"event: \xFF\ndata: x\n\n"),
+            vec![ev("\u{FFFD}", "x", "")]
+        );
     }
 
     #[test]
@@ -513,11 +571,17 @@ mod tests {
         // A line with no colon is a field name with an empty value.
         assert_eq!(events(b"data\n\n"), vec![ev("message", "", "")]);
         // Field names are case-sensitive; unknown fields are ignored.
-        assert_eq!(events(b"Data: x\nfoo: bar\ndata: y\n\n"), vec![ev("message", "y", "")]);
+        assert_eq!(
+            events(b"Data: x\nfoo: bar\ndata: y\n\n"),
+            vec![ev("message", "y", "")]
+        );
         // A field name with a space is not "data".
         assert_eq!(events(b"data : x\n\n"), vec![]);
         // Values may contain colons.
-        assert_eq!(events(b"data: a: b:c\n\n"), vec![ev("message", "a: b:c", "")]);
+        assert_eq!(
+            events(b"data: a: b:c\n\n"),
+            vec![ev("message", "a: b:c", "")]
+        );
         // The last `event:` wins; the type resets after dispatch.
         assert_eq!(
             events(b"event: a\nevent: b\ndata: 1\n\ndata: 2\n\n"),
@@ -529,7 +593,10 @@ mod tests {
 
     #[test]
     fn empty_data_is_not_dispatched_and_resets_the_type() {
-        assert_eq!(events(b"event: a\n\ndata: x\n\n"), vec![ev("message", "x", "")]);
+        assert_eq!(
+            events(b"event: a\n\ndata: x\n\n"),
+            vec![ev("message", "x", "")]
+        );
         assert_eq!(events(b"event: a\nid: 3\n\n\n\n"), vec![]);
         // An id-only block still moves the last event ID.
         let mut parser = Parser::default();
@@ -547,7 +614,9 @@ mod tests {
         assert_eq!(events(b"data: a\nid: 9\n\n"), vec![ev("message", "a", "9")]);
         // An unfinished event does not move the last event ID.
         let mut parser = Parser::default();
-        parser.feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n", |_| {}).unwrap();
+        parser
+            .feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n", |_| {})
+            .unwrap();
         assert_eq!(parser.last_event_id(), "1");
         // The ID carries over to the next connection, as browsers keep it.
         let mut next = Parser::default().with_last_event_id("1");
@@ -560,7 +629,15 @@ mod tests {
     fn retry_takes_digits_only() {
         assert_eq!(parse(b"retry: 1500\n"), vec![Owned::Retry(1500)]);
         assert_eq!(parse(b"retry: 0\n"), vec![Owned::Retry(0)]);
-        for bad in [&b"retry: 1.5\n"[..], b"retry: -1\n", b"retry: 10 \n", b"retry:\n", b"retry: 1e3\n", b"retry:  5\n", b"retry: 99999999999999999999999\n"] {
+        for bad in [
+            &b"retry: 1.5\n"[..],
+            b"retry: -1\n",
+            b"retry: 10 \n",
+            b"retry:\n",
+            b"retry: 1e3\n",
+            b"retry:  5\n",
+            b"retry: 99999999999999999999999\n",
+        ] {
             assert_eq!(parse(bad), vec![], "{bad:?}");
         }
         let mut parser = Parser::default();
@@ -579,10 +656,17 @@ mod tests {
     fn comments_and_unfinished_final_event() {
         assert_eq!(
             parse(b":\n: hi\n:: x\ndata: a\n"),
-            vec![Owned::Comment("".into()), Owned::Comment(" hi".into()), Owned::Comment(": x".into())]
+            vec![
+                Owned::Comment("".into()),
+                Owned::Comment(" hi".into()),
+                Owned::Comment(": x".into())
+            ]
         );
         // A final line without its end of line is not processed.
-        assert_eq!(parse(b"data: a\n\n: trailing"), vec![ev("message", "a", "")]);
+        assert_eq!(
+            parse(b"data: a\n\n: trailing"),
+            vec![ev("message", "a", "")]
+        );
     }
 
     #[test]
@@ -634,9 +718,26 @@ mod tests {
     #[test]
     fn random_streams_and_random_multi_way_splits_agree() {
         const PIECES: [&[u8]; 20] = [
-            b"data", b"data:", b"data: ", b"event: t", b"id: ", b"id", b"retry: 12", b"retry: x",
-            b":", b" ", b"\r", b"\n", b"\r\n", b"\xEF\xBB\xBF", b"\xF0\x9F\x90\xBC", b"\xE2\x82", b"\xFF",
-            b"x", b"\0", b"e",
+            b"data",
+            b"data:",
+            b"data: ",
+            b"event: t",
+            b"id: ",
+            b"id",
+            b"retry: 12",
+            b"retry: x",
+            b":",
+            b" ",
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b"\xEF\xBB\xBF",
+            b"\xF0\x9F\x90\xBC",
+            b"\xE2\x82",
+            b"\xFF",
+            b"x",
+            b"\0",
+            b"e",
         ];
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for _ in 0..400 {
@@ -646,7 +747,9 @@ mod tests {
             }
             let whole = parse(&bytes);
             for _ in 0..20 {
-                let mut cuts: Vec<usize> = (0..rng.below(6)).map(|_| rng.below(bytes.len() + 1)).collect();
+                let mut cuts: Vec<usize> = (0..rng.below(6))
+                    .map(|_| rng.below(bytes.len() + 1))
+                    .collect();
                 cuts.sort_unstable();
                 let mut parts = Vec::new();
                 let mut last = 0;
@@ -663,7 +766,10 @@ mod tests {
     #[test]
     fn oversized_lines_and_events_are_errors_not_growth() {
         let mut parser = Parser::new(16);
-        assert_eq!(parser.feed(b"data: 0123456789abcdef\n", |_| {}), Err(ParseError::TooLarge { limit: 16 }));
+        assert_eq!(
+            parser.feed(b"data: 0123456789abcdef\n", |_| {}),
+            Err(ParseError::TooLarge { limit: 16 })
+        );
         // The same when the data arrives in pieces that never end the line.
         let mut parser = Parser::new(16);
         let mut result = Ok(());
@@ -673,7 +779,9 @@ mod tests {
         assert_eq!(result, Err(ParseError::TooLarge { limit: 16 }));
         // Many data lines that add up past the limit.
         let mut parser = Parser::new(16);
-        assert!(parser.feed(b"data: 12345\ndata: 12345\ndata: 12345\n", |_| {}).is_err());
+        assert!(parser
+            .feed(b"data: 12345\ndata: 12345\ndata: 12345\n", |_| {})
+            .is_err());
         // A long comment or field name never ends its line.
         let mut parser = Parser::new(16);
         let mut result = Ok(());
@@ -684,7 +792,9 @@ mod tests {
         // Just under the limit is fine.
         let mut parser = Parser::new(16);
         let mut got = Vec::new();
-        parser.feed(b"data: 0123456789\n\n", |i| got.push(own(i))).unwrap();
+        parser
+            .feed(b"data: 0123456789\n\n", |i| got.push(own(i)))
+            .unwrap();
         assert_eq!(got, vec![ev("message", "0123456789", "")]);
     }
 
@@ -694,7 +804,10 @@ mod tests {
         let mut got = Vec::new();
         parser.feed(b"da", |_| {}).unwrap();
         parser.feed(b"ta:", |_| {}).unwrap();
-        assert!(parser.line.is_empty(), "a data line is not held in the line buffer");
+        assert!(
+            parser.line.is_empty(),
+            "a data line is not held in the line buffer"
+        );
         parser.feed(b" abc", |_| {}).unwrap();
         parser.feed(b"def", |_| {}).unwrap();
         parser.feed(b"\r", |_| {}).unwrap();

@@ -39,11 +39,23 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn create(path: &Path) -> Result<Self, Error> {
-        let file = File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-        let mut recorder = Recorder { path: path.to_path_buf(), out: BufWriter::new(file), connections: 0, last: Instant::now() };
+        let file =
+            File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+        let mut recorder = Recorder {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+            connections: 0,
+            last: Instant::now(),
+        };
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
-        let header = format!("# recorded by sse tail at {now}; replay with: sse serve {}\n", path.display());
-        recorder.out.write_all(header.as_bytes()).map_err(|e| recorder.error(e))?;
+        let header = format!(
+            "# recorded by sse tail at {now}; replay with: sse serve {}\n",
+            path.display()
+        );
+        recorder
+            .out
+            .write_all(header.as_bytes())
+            .map_err(|e| recorder.error(e))?;
         Ok(recorder)
     }
 

@@ -50,13 +50,16 @@ impl Console {
         if live {
             let ticker = console.clone();
             // A detached ticker: it ends with the process.
-            let _ = thread::Builder::new().name("status".into()).stack_size(64 * 1024).spawn(move || {
-                while !ticker.shared.stopped.load(Ordering::Relaxed) {
-                    thread::sleep(Duration::from_millis(250));
-                    let mut state = ticker.lock();
-                    ticker.draw(&mut state);
-                }
-            });
+            let _ = thread::Builder::new()
+                .name("status".into())
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    while !ticker.shared.stopped.load(Ordering::Relaxed) {
+                        thread::sleep(Duration::from_millis(250));
+                        let mut state = ticker.lock();
+                        ticker.draw(&mut state);
+                    }
+                });
         }
         console
     }
@@ -126,7 +129,10 @@ impl Console {
                 let events = self.shared.events.load(Ordering::Relaxed);
                 let bytes = self.shared.bytes.load(Ordering::Relaxed);
                 let last = match state.last_event {
-                    Some(t) => format!("last event {} ago", format_gap(now - t).trim_start_matches('+')),
+                    Some(t) => format!(
+                        "last event {} ago",
+                        format_gap(now - t).trim_start_matches('+')
+                    ),
                     None => "no events yet".into(),
                 };
                 format!(
@@ -138,7 +144,10 @@ impl Console {
             }
             None => "○ not connected".into(),
         };
-        let width = terminal::size().map(|(w, _)| usize::from(w)).unwrap_or(80).saturating_sub(1);
+        let width = terminal::size()
+            .map(|(w, _)| usize::from(w))
+            .unwrap_or(80)
+            .saturating_sub(1);
         let text: String = text.chars().take(width).collect();
         let mut err = io::stderr().lock();
         let _ = queue!(
@@ -156,7 +165,11 @@ impl Console {
 
 fn clear(err: &mut impl Write, state: &mut State) {
     if state.drawn {
-        let _ = queue!(err, cursor::MoveToColumn(0), terminal::Clear(terminal::ClearType::CurrentLine));
+        let _ = queue!(
+            err,
+            cursor::MoveToColumn(0),
+            terminal::Clear(terminal::ClearType::CurrentLine)
+        );
         let _ = err.flush();
         state.drawn = false;
     }

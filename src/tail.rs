@@ -25,7 +25,10 @@ const READ_BUFFER: usize = 64 * 1024;
 pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let stdout_tty = io::stdout().is_terminal();
     term::init_color(color, stdout_tty);
-    let console = Console::new(io::stderr().is_terminal() && args.source != Source::Stdin, stdout_tty);
+    let console = Console::new(
+        io::stderr().is_terminal() && args.source != Source::Stdin,
+        stdout_tty,
+    );
     if io::stderr().is_terminal() {
         let c = console.clone();
         // Ctrl-C: take the status line away, then end as the shell expects.
@@ -106,7 +109,10 @@ impl<W: Write> Tail<W> {
 
     fn follow(&mut self, url: &str, args: &TailArgs) -> Result<ExitCode, Error> {
         let body = args.data.as_deref().map(client::read_body).transpose()?;
-        let method = args.method.clone().unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
+        let method = args
+            .method
+            .clone()
+            .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
         let reconnect = !args.no_reconnect && (method == "GET" || args.reconnect);
         let mut req = Request {
             url: url.to_string(),
@@ -150,7 +156,11 @@ impl<W: Write> Tail<W> {
                 response.url,
                 response.version,
                 response.status,
-                if response.reason.is_empty() { String::new() } else { format!(" {}", response.reason) }
+                if response.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", response.reason)
+                }
             ));
             self.console.connected();
             if let Some(recorder) = self.recorder.as_mut() {
@@ -158,17 +168,27 @@ impl<W: Write> Tail<W> {
             }
             let mut parser = Parser::new(self.max_event_size).with_last_event_id(&last_id);
             let opened = Instant::now();
-            let Response { mut body, url: final_url, .. } = response;
+            let Response {
+                mut body,
+                url: final_url,
+                ..
+            } = response;
             let end = self.pump(&mut body, &mut parser, connection, opened, &final_url)?;
             last_id = parser.last_event_id().to_string();
             self.console.disconnected();
             let why = match end {
                 End::CountReached => return Ok(ExitCode::SUCCESS),
                 End::Eof => "the server closed the stream".to_string(),
-                End::Lost(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    let silent = args.timeout.map(|t| format!(" for {}", humantime::format_duration(t))).unwrap_or_default();
+                End::Lost(e) if is_timeout(&e) => {
+                    let silent = args
+                        .timeout
+                        .map(|t| format!(" for {}", humantime::format_duration(t)))
+                        .unwrap_or_default();
                     if !reconnect {
-                        return Err(Error::Stream { url: url.to_string(), msg: format!("no data{silent} (--timeout)") });
+                        return Err(Error::Stream {
+                            url: url.to_string(),
+                            msg: format!("no data{silent} (--timeout)"),
+                        });
                     }
                     format!("no data{silent}")
                 }
@@ -190,14 +210,26 @@ impl<W: Write> Tail<W> {
     fn wait_before_reconnect(&self, failures: u32, last_id: &str) {
         let cap = MAX_BACKOFF.max(self.retry);
         let wait = self.retry.saturating_mul(1u32 << failures.min(16)).min(cap);
-        let with_id = if last_id.is_empty() { String::new() } else { format!(" with Last-Event-ID {last_id}") };
-        self.console.line(&format!("{} reconnecting in {} ms{with_id}", "*".dimmed(), wait.as_millis()));
+        let with_id = if last_id.is_empty() {
+            String::new()
+        } else {
+            format!(" with Last-Event-ID {last_id}")
+        };
+        self.console.line(&format!(
+            "{} reconnecting in {} ms{with_id}",
+            "*".dimmed(),
+            wait.as_millis()
+        ));
         thread::sleep(wait);
     }
 
     fn show_request(&self, req: &Request) {
         let mut lines = vec![format!("> {} {} HTTP/1.1", req.method, req.url)];
-        lines.extend(req.header_lines().into_iter().map(|(n, v)| format!("> {n}: {v}")));
+        lines.extend(
+            req.header_lines()
+                .into_iter()
+                .map(|(n, v)| format!("> {n}: {v}")),
+        );
         if let Some(body) = &req.body {
             lines.push(format!("> ({} byte body)", body.len()));
         }
@@ -212,7 +244,14 @@ impl<W: Write> Tail<W> {
 
     /// Reads one stream to its end, printing as events complete and flushing before
     /// every read that may block.
-    fn pump(&mut self, input: &mut dyn Read, parser: &mut Parser, connection: u32, opened: Instant, url: &str) -> Result<End, Error> {
+    fn pump(
+        &mut self,
+        input: &mut dyn Read,
+        parser: &mut Parser,
+        connection: u32,
+        opened: Instant,
+        url: &str,
+    ) -> Result<End, Error> {
         let mut buf = vec![0u8; READ_BUFFER];
         loop {
             let n = match input.read(&mut buf) {
@@ -230,7 +269,19 @@ impl<W: Write> Tail<W> {
             let mut stop = false;
             let mut events = 0u64;
 
-            let Tail { printer, filter, count, shown, verbose, out, console, recorder, last_event_at, retry, .. } = self;
+            let Tail {
+                printer,
+                filter,
+                count,
+                shown,
+                verbose,
+                out,
+                console,
+                recorder,
+                last_event_at,
+                retry,
+                ..
+            } = self;
             let parsed = console.with_stdout(|| {
                 let result = parser.feed(chunk, |item| {
                     if stop || write_error.is_some() {
@@ -246,7 +297,11 @@ impl<W: Write> Tail<W> {
                             }
                             let mut result = Ok(());
                             if filter.is_empty() || filter.iter().any(|t| t == ev.event_type) {
-                                let arrival = Arrival { time: &time, gap, connection };
+                                let arrival = Arrival {
+                                    time: &time,
+                                    gap,
+                                    connection,
+                                };
                                 result = printer.event(out, &ev, &arrival);
                                 *shown += 1;
                                 if Some(*shown) == *count {
@@ -268,7 +323,10 @@ impl<W: Write> Tail<W> {
                         Item::Retry(ms) => {
                             *retry = Duration::from_millis(ms);
                             if *verbose {
-                                console.line(&format!("{} reconnection time set to {ms} ms", "*".dimmed()));
+                                console.line(&format!(
+                                    "{} reconnection time set to {ms} ms",
+                                    "*".dimmed()
+                                ));
                             }
                             Ok(())
                         }
@@ -295,11 +353,25 @@ impl<W: Write> Tail<W> {
                 r.flush()?;
             }
             if let Err(e) = parsed {
-                return Err(Error::Stream { url: url.to_string(), msg: e.to_string() });
+                return Err(Error::Stream {
+                    url: url.to_string(),
+                    msg: e.to_string(),
+                });
             }
             if stop {
                 return Ok(End::CountReached);
             }
         }
     }
+}
+
+/// A read that timed out: std's kinds, or ureq's per-read timeout inside an io::Error.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    ) || e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
 }

@@ -7,7 +7,12 @@ use crate::cli::ColorChoice;
 
 /// `--color always` beats NO_COLOR (as in fd and ripgrep); `auto` needs a terminal,
 /// an empty or unset NO_COLOR, and a TERM other than `dumb`.
-pub fn use_color(choice: ColorChoice, is_tty: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
+pub fn use_color(
+    choice: ColorChoice,
+    is_tty: bool,
+    no_color: Option<&OsStr>,
+    term: Option<&OsStr>,
+) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -72,15 +77,24 @@ mod tests {
             (Never, true, None, s("xterm"), false),
         ];
         for (choice, tty, no_color, term, want) in cases {
-            assert_eq!(use_color(choice, tty, no_color, term), want, "{choice:?} tty={tty} NO_COLOR={no_color:?} TERM={term:?}");
+            assert_eq!(
+                use_color(choice, tty, no_color, term),
+                want,
+                "{choice:?} tty={tty} NO_COLOR={no_color:?} TERM={term:?}"
+            );
         }
     }
 
     #[test]
     fn type_colors_are_stable_and_varied() {
         assert_eq!(type_color("panda"), type_color("panda"));
-        let names = ["message", "panda", "elephant", "update", "ping", "error", "delta", "done"];
-        let distinct: std::collections::HashSet<String> = names.iter().map(|n| format!("{:?}", type_color(n))).collect();
+        let names = [
+            "message", "panda", "elephant", "update", "ping", "error", "delta", "done",
+        ];
+        let distinct: std::collections::HashSet<String> = names
+            .iter()
+            .map(|n| format!("{:?}", type_color(n)))
+            .collect();
         assert!(distinct.len() >= 4, "{distinct:?}");
     }
 }

@@ -18,7 +18,11 @@ struct Line<'a> {
     retry: Option<u64>,
 }
 
-pub fn write_event(out: &mut impl Write, ev: &EventRef<'_>, arrival: &Arrival<'_>) -> io::Result<()> {
+pub fn write_event(
+    out: &mut impl Write,
+    ev: &EventRef<'_>,
+    arrival: &Arrival<'_>,
+) -> io::Result<()> {
     let line = Line {
         event: ev.event_type,
         data: ev.data,
@@ -39,12 +43,26 @@ mod tests {
 
     #[test]
     fn one_object_per_line_with_the_contract_keys() {
-        let ev = EventRef { event_type: "message", data: "a\n\"b\"", id: "", id_set: false, retry: None, end: 0 };
-        let arrival = Arrival { time: "2026-11-24T20:31:05.123Z", gap: Duration::from_micros(1_500_250), connection: 2 };
+        let ev = EventRef {
+            event_type: "message",
+            data: "a\n\"b\"",
+            id: "",
+            id_set: false,
+            retry: None,
+            end: 0,
+        };
+        let arrival = Arrival {
+            time: "2026-11-24T20:31:05.123Z",
+            gap: Duration::from_micros(1_500_250),
+            connection: 2,
+        };
         let mut out = Vec::new();
         write_event(&mut out, &ev, &arrival).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.ends_with('\n') && text.matches('\n').count() == 1, "{text:?}");
+        assert!(
+            text.ends_with('\n') && text.matches('\n').count() == 1,
+            "{text:?}"
+        );
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["event"], "message");
         assert_eq!(v["data"], "a\n\"b\"");

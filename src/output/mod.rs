@@ -43,7 +43,12 @@ impl Printer {
     }
 
     /// Writes one event (nothing in raw mode: there the bytes are the output).
-    pub fn event(&self, out: &mut impl Write, ev: &EventRef<'_>, arrival: &Arrival<'_>) -> io::Result<()> {
+    pub fn event(
+        &self,
+        out: &mut impl Write,
+        ev: &EventRef<'_>,
+        arrival: &Arrival<'_>,
+    ) -> io::Result<()> {
         match self.mode {
             Mode::Pretty => pretty::write_event(out, ev, arrival),
             Mode::Json => json::write_event(out, ev, arrival),

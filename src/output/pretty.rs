@@ -18,9 +18,19 @@ use crate::term::type_color;
 
 const INDENT: &str = "  ";
 
-pub fn write_event(out: &mut impl Write, ev: &EventRef<'_>, arrival: &Arrival<'_>) -> io::Result<()> {
+pub fn write_event(
+    out: &mut impl Write,
+    ev: &EventRef<'_>,
+    arrival: &Arrival<'_>,
+) -> io::Result<()> {
     let clock = arrival.time.get(11..23).unwrap_or(arrival.time);
-    write!(out, "{} {:>8}  {}", clock.dimmed(), format_gap(arrival.gap), ev.event_type.color(type_color(ev.event_type)).bold())?;
+    write!(
+        out,
+        "{} {:>8}  {}",
+        clock.dimmed(),
+        format_gap(arrival.gap),
+        ev.event_type.color(type_color(ev.event_type)).bold()
+    )?;
     if !ev.id.is_empty() {
         write!(out, "  {} {}", "id".dimmed(), ev.id)?;
     }
@@ -113,13 +123,22 @@ pub fn write_json_pretty(out: &mut impl Write, json: &str, depth: usize) -> io::
                 let end = string_end(bytes, i);
                 let text = &json[i..end];
                 let is_key = bytes.get(skip_ws(bytes, end)) == Some(&b':');
-                let colored = if is_key { text.color(Color::Blue).bold() } else { text.color(Color::Green) };
+                let colored = if is_key {
+                    text.color(Color::Blue).bold()
+                } else {
+                    text.color(Color::Green)
+                };
                 write!(out, "{colored}")?;
                 i = end;
             }
             _ => {
                 let start = i;
-                while i < bytes.len() && !matches!(bytes[i], b',' | b']' | b'}' | b':' | b' ' | b'\t' | b'\n' | b'\r') {
+                while i < bytes.len()
+                    && !matches!(
+                        bytes[i],
+                        b',' | b']' | b'}' | b':' | b' ' | b'\t' | b'\n' | b'\r'
+                    )
+                {
                     i += 1;
                 }
                 let text = &json[start..i];
@@ -160,37 +179,66 @@ mod tests {
 
     fn render(ev: &EventRef<'_>, gap: Duration) -> String {
         colored::control::set_override(false);
-        let arrival = Arrival { time: "2026-11-24T20:31:05.123Z", gap, connection: 1 };
+        let arrival = Arrival {
+            time: "2026-11-24T20:31:05.123Z",
+            gap,
+            connection: 1,
+        };
         let mut out = Vec::new();
         write_event(&mut out, ev, &arrival).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     fn ev<'a>(event_type: &'a str, data: &'a str, id: &'a str) -> EventRef<'a> {
-        EventRef { event_type, data, id, id_set: false, retry: None, end: 0 }
+        EventRef {
+            event_type,
+            data,
+            id,
+            id_set: false,
+            retry: None,
+            end: 0,
+        }
     }
 
     #[test]
     fn single_line_event_is_one_line() {
-        assert_eq!(render(&ev("panda", "one", "1"), Duration::from_millis(1002)), "20:31:05.123  +1.002s  panda  id 1  one\n");
-        assert_eq!(render(&ev("message", "x", ""), Duration::ZERO), "20:31:05.123  +0.000s  message  x\n");
+        assert_eq!(
+            render(&ev("panda", "one", "1"), Duration::from_millis(1002)),
+            "20:31:05.123  +1.002s  panda  id 1  one\n"
+        );
+        assert_eq!(
+            render(&ev("message", "x", ""), Duration::ZERO),
+            "20:31:05.123  +0.000s  message  x\n"
+        );
     }
 
     #[test]
     fn multi_line_and_empty_data_are_indented_below() {
-        assert_eq!(render(&ev("m", "a\nb", ""), Duration::ZERO), "20:31:05.123  +0.000s  m\n  a\n  b\n");
-        assert_eq!(render(&ev("m", "", ""), Duration::ZERO), "20:31:05.123  +0.000s  m\n  \n");
+        assert_eq!(
+            render(&ev("m", "a\nb", ""), Duration::ZERO),
+            "20:31:05.123  +0.000s  m\n  a\n  b\n"
+        );
+        assert_eq!(
+            render(&ev("m", "", ""), Duration::ZERO),
+            "20:31:05.123  +0.000s  m\n  \n"
+        );
     }
 
     #[test]
     fn json_is_pretty_printed_in_order() {
-        let out = render(&ev("u", r#"{"z":1,"a":[true,null,"x\"y"],"e":{},"f":[]}"#, ""), Duration::ZERO);
+        let out = render(
+            &ev("u", r#"{"z":1,"a":[true,null,"x\"y"],"e":{},"f":[]}"#, ""),
+            Duration::ZERO,
+        );
         assert_eq!(
             out,
             "20:31:05.123  +0.000s  u\n  {\n    \"z\": 1,\n    \"a\": [\n      true,\n      null,\n      \"x\\\"y\"\n    ],\n    \"e\": {},\n    \"f\": []\n  }\n"
         );
         // Not JSON after all: printed as text.
-        assert_eq!(render(&ev("u", "{not json", ""), Duration::ZERO), "20:31:05.123  +0.000s  u  {not json\n");
+        assert_eq!(
+            render(&ev("u", "{not json", ""), Duration::ZERO),
+            "20:31:05.123  +0.000s  u  {not json\n"
+        );
     }
 
     #[test]

@@ -78,7 +78,15 @@ mod tests {
 
     #[test]
     fn faults_parse_and_print_back() {
-        for text in ["buffer", "etag", "gzip", "close-after=3", "http10", "content-type=text/plain", "status=503"] {
+        for text in [
+            "buffer",
+            "etag",
+            "gzip",
+            "close-after=3",
+            "http10",
+            "content-type=text/plain",
+            "status=503",
+        ] {
             assert_eq!(parse_fault(text).unwrap().to_string(), text);
         }
         assert!(parse_fault("close-after").unwrap_err().contains("needs"));
@@ -86,6 +94,8 @@ mod tests {
         assert!(parse_fault("status=42").is_err());
         assert!(parse_fault("gzip=1").is_err());
         assert!(parse_fault("slow").unwrap_err().contains("unknown fault"));
-        assert!(Fault::Etag.holds_body() && !Fault::Gzip.holds_body() && !Fault::Http10.holds_body());
+        assert!(
+            Fault::Etag.holds_body() && !Fault::Gzip.holds_body() && !Fault::Http10.holds_body()
+        );
     }
 }

@@ -23,7 +23,10 @@ pub struct RequestHead {
 
 impl RequestHead {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -79,7 +82,12 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
         headers: req
             .headers
             .iter()
-            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
             .collect(),
     }))
 }
@@ -95,12 +103,19 @@ pub fn read_head(stream: &mut (impl Read + SetTimeout)) -> Result<RequestHead, H
         if left.is_zero() {
             return Err(HeadError::Timeout);
         }
-        stream.set_timeout(Some(left)).map_err(|_| HeadError::Closed)?;
+        stream
+            .set_timeout(Some(left))
+            .map_err(|_| HeadError::Closed)?;
         let n = match stream.read(&mut chunk) {
             Ok(0) if buf.is_empty() => return Err(HeadError::Closed),
             Ok(0) => return Err(HeadError::Malformed("the request head ended early".into())),
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Err(HeadError::Timeout);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -128,12 +143,24 @@ impl SetTimeout for std::net::TcpStream {
 }
 
 /// A short, complete response (errors, the page) that closes the connection.
-pub fn simple_response(status: u16, reason: &str, headers: &[(&str, String)], body: &[u8], head_only: bool) -> Vec<u8> {
+pub fn simple_response(
+    status: u16,
+    reason: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+    head_only: bool,
+) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
     for (name, value) in headers {
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
-    out.extend_from_slice(format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
     if !head_only {
         out.extend_from_slice(body);
     }
@@ -208,19 +235,30 @@ mod tests {
 
     #[test]
     fn heads_parse_with_versions_and_queries() {
-        let h = parse_head(b"GET /events?x=1 HTTP/1.0\r\nLast-Event-ID: 5\r\nVia: 1.0 nginx\r\n\r\n").unwrap().unwrap();
+        let h =
+            parse_head(b"GET /events?x=1 HTTP/1.0\r\nLast-Event-ID: 5\r\nVia: 1.0 nginx\r\n\r\n")
+                .unwrap()
+                .unwrap();
         assert_eq!(h.path, "/events");
         assert_eq!(h.minor_version, 0);
         assert_eq!(h.header("last-event-id"), Some("5"));
         assert_eq!(parse_head(b"GET /events HTTP/1.1\r\nHost: x\r\n"), Ok(None));
-        let abs = parse_head(b"GET http://h:1/events HTTP/1.1\r\n\r\n").unwrap().unwrap();
+        let abs = parse_head(b"GET http://h:1/events HTTP/1.1\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(abs.path, "/events");
     }
 
     #[test]
     fn garbage_and_oversized_heads_are_refused() {
-        assert!(matches!(parse_head(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Err(HeadError::Malformed(_))));
-        assert_eq!(parse_head(b"GET / HTTP/2.0\r\n\r\n"), Err(HeadError::Version));
+        assert!(matches!(
+            parse_head(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+            Err(HeadError::Malformed(_))
+        ));
+        assert_eq!(
+            parse_head(b"GET / HTTP/2.0\r\n\r\n"),
+            Err(HeadError::Version)
+        );
         let mut many = b"GET / HTTP/1.1\r\n".to_vec();
         for i in 0..(MAX_HEADERS + 1) {
             many.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
@@ -249,7 +287,10 @@ mod tests {
 
     #[test]
     fn read_head_limits() {
-        assert_eq!(read_head(&mut Slow(b"GET / HTTP/1.1\r\nHost".to_vec())), Err(HeadError::Timeout));
+        assert_eq!(
+            read_head(&mut Slow(b"GET / HTTP/1.1\r\nHost".to_vec())),
+            Err(HeadError::Timeout)
+        );
         let mut huge = b"GET / HTTP/1.1\r\nX: ".to_vec();
         huge.extend(std::iter::repeat_n(b'a', MAX_HEAD + 10));
         assert_eq!(read_head(&mut Slow(huge)), Err(HeadError::TooLarge));

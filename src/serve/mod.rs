@@ -25,6 +25,8 @@ use script::{Script, Step};
 /// Stack for a connection's thread: it parses a head and writes; 2 MiB would be waste
 /// at thousands of streams.
 const CONNECTION_STACK: usize = 128 * 1024;
+/// The gzip compressor builds its large state on the stack before boxing it.
+const GZIP_STACK: usize = 2 * 1024 * 1024;
 /// A reader that takes no bytes for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -47,7 +49,10 @@ pub struct Config {
 pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
     let (script, name) = match &args.script {
         Some(path) => (script::load(path)?, path.display().to_string()),
-        None => (script::parse(script::DEMO, Path::new("(built-in demo)"))?, "the built-in demo script".to_string()),
+        None => (
+            script::parse(script::DEMO, Path::new("(built-in demo)"))?,
+            "the built-in demo script".to_string(),
+        ),
     };
     let config = Config {
         script,
@@ -59,9 +64,15 @@ pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
         cors: args.cors,
         log: true,
     };
-    let listener = TcpListener::bind((args.bind, args.port))
-        .map_err(|e| Error::io(format!("listening on {}", SocketAddr::from((args.bind, args.port))), e))?;
-    let addr = listener.local_addr().map_err(|e| Error::io("reading the listening address", e))?;
+    let listener = TcpListener::bind((args.bind, args.port)).map_err(|e| {
+        Error::io(
+            format!("listening on {}", SocketAddr::from((args.bind, args.port))),
+            e,
+        )
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the listening address", e))?;
     let base = base_url(addr);
     // The one line a program reads from stdout.
     let mut stdout = io::stdout().lock();
@@ -71,7 +82,15 @@ pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
     let faults = if config.faults.is_empty() {
         String::new()
     } else {
-        format!(" with --fault {}", config.faults.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+        format!(
+            " with --fault {}",
+            config
+                .faults
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     log(&format!(
         "serving {name} ({} events){faults}; browser page at {base}/; Ctrl-C stops",
@@ -87,16 +106,24 @@ pub fn base_url(addr: SocketAddr) -> String {
 
 /// Accepts forever, a thread per connection.
 pub fn serve(listener: TcpListener, config: Arc<Config>) -> ! {
+    let stack = if config.faults.contains(&Fault::Gzip) {
+        GZIP_STACK
+    } else {
+        CONNECTION_STACK
+    };
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
                 let config = Arc::clone(&config);
                 let spawned = thread::Builder::new()
                     .name(format!("conn {peer}"))
-                    .stack_size(CONNECTION_STACK)
+                    .stack_size(stack)
                     .spawn(move || handle(stream, peer, &config));
                 if let Err(e) = spawned {
-                    log(&format!("{peer}: dropped, no thread for it: {}", io_message(&e)));
+                    log(&format!(
+                        "{peer}: dropped, no thread for it: {}",
+                        io_message(&e)
+                    ));
                 }
             }
             Err(e) => {
@@ -110,7 +137,11 @@ pub fn serve(listener: TcpListener, config: Arc<Config>) -> ! {
 
 fn log(line: &str) {
     let now = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-    let _ = writeln!(io::stderr().lock(), "{} {line}", now.get(11..23).unwrap_or(&now));
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{} {line}",
+        now.get(11..23).unwrap_or(&now)
+    );
 }
 
 fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) {
@@ -139,16 +170,40 @@ fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) {
         ("GET" | "HEAD", "/") => page(&mut stream, config, head_only),
         ("GET" | "HEAD", _) => {
             let body = format!("not found; the stream is at {}\n", config.path);
-            http::send(&mut stream, &http::simple_response(404, "Not Found", &text_headers(), body.as_bytes(), head_only))
+            http::send(
+                &mut stream,
+                &http::simple_response(
+                    404,
+                    "Not Found",
+                    &text_headers(),
+                    body.as_bytes(),
+                    head_only,
+                ),
+            )
         }
         _ => {
-            let headers = [("Allow", "GET, HEAD, OPTIONS".to_string()), ("Content-Type", "text/plain; charset=utf-8".into())];
-            http::send(&mut stream, &http::simple_response(405, "Method Not Allowed", &headers, b"method not allowed\n", false))
+            let headers = [
+                ("Allow", "GET, HEAD, OPTIONS".to_string()),
+                ("Content-Type", "text/plain; charset=utf-8".into()),
+            ];
+            http::send(
+                &mut stream,
+                &http::simple_response(
+                    405,
+                    "Method Not Allowed",
+                    &headers,
+                    b"method not allowed\n",
+                    false,
+                ),
+            )
         }
     };
     if let Err(e) = result {
         if config.log {
-            log(&format!("{peer}: left before the answer was sent ({})", io_message(&e)));
+            log(&format!(
+                "{peer}: left before the answer was sent ({})",
+                io_message(&e)
+            ));
         }
     }
 }
@@ -158,7 +213,9 @@ fn text_headers() -> Vec<(&'static str, String)> {
 }
 
 fn refuse(stream: &mut TcpStream, peer: SocketAddr, e: &HeadError, logging: bool) {
-    let Some((status, reason)) = e.status() else { return };
+    let Some((status, reason)) = e.status() else {
+        return;
+    };
     let detail = match e {
         HeadError::Malformed(why) => format!(" ({why})"),
         _ => String::new(),
@@ -167,12 +224,24 @@ fn refuse(stream: &mut TcpStream, peer: SocketAddr, e: &HeadError, logging: bool
         log(&format!("{peer}: {status} {reason}{detail}"));
     }
     let body = format!("{status} {reason}\n");
-    let _ = http::send(stream, &http::simple_response(status, reason, &text_headers(), body.as_bytes(), false));
+    let _ = http::send(
+        stream,
+        &http::simple_response(status, reason, &text_headers(), body.as_bytes(), false),
+    );
 }
 
 fn describe_request(peer: SocketAddr, head: &RequestHead) -> String {
-    let mut line = format!("{peer} {} {} HTTP/1.{}", head.method, head.path, head.minor_version);
-    for name in ["Last-Event-ID", "Via", "X-Forwarded-For", "Forwarded", "User-Agent"] {
+    let mut line = format!(
+        "{peer} {} {} HTTP/1.{}",
+        head.method, head.path, head.minor_version
+    );
+    for name in [
+        "Last-Event-ID",
+        "Via",
+        "X-Forwarded-For",
+        "Forwarded",
+        "User-Agent",
+    ] {
         if let Some(value) = head.header(name) {
             line.push_str(&format!(" · {name}: {value}"));
         }
@@ -196,25 +265,43 @@ fn preflight(stream: &mut TcpStream, config: &Config) -> io::Result<()> {
     let mut headers = cors_headers(config);
     if !headers.is_empty() {
         headers.push(("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS".into()));
-        headers.push(("Access-Control-Allow-Headers", "Last-Event-ID, Cache-Control, Accept".into()));
+        headers.push((
+            "Access-Control-Allow-Headers",
+            "Last-Event-ID, Cache-Control, Accept".into(),
+        ));
         headers.push(("Access-Control-Max-Age", "600".into()));
     }
     let mut response = http::simple_response(204, "No Content", &headers, b"", false);
     // 204 carries no Content-Length.
-    response = String::from_utf8_lossy(&response).replace("Content-Length: 0\r\n", "").into_bytes();
+    response = String::from_utf8_lossy(&response)
+        .replace("Content-Length: 0\r\n", "")
+        .into_bytes();
     http::send(stream, &response)
 }
 
 fn page(stream: &mut TcpStream, config: &Config, head_only: bool) -> io::Result<()> {
-    let types = serde_json::to_string(&config.script.event_types()).unwrap_or_else(|_| "[\"message\"]".into());
+    let types = serde_json::to_string(&config.script.event_types())
+        .unwrap_or_else(|_| "[\"message\"]".into());
     let path = serde_json::to_string(&config.path).unwrap_or_else(|_| "\"/events\"".into());
-    let html = PAGE.replace("\"{{PATH}}\"", &path).replace("{{PATH}}", &html_escape(&config.path)).replace("{{TYPES}}", &types);
-    let headers = vec![("Content-Type", "text/html; charset=utf-8".to_string()), ("Cache-Control", "no-cache".into())];
-    http::send(stream, &http::simple_response(200, "OK", &headers, html.as_bytes(), head_only))
+    let html = PAGE
+        .replace("\"{{PATH}}\"", &path)
+        .replace("{{PATH}}", &html_escape(&config.path))
+        .replace("{{TYPES}}", &types);
+    let headers = vec![
+        ("Content-Type", "text/html; charset=utf-8".to_string()),
+        ("Cache-Control", "no-cache".into()),
+    ];
+    http::send(
+        stream,
+        &http::simple_response(200, "OK", &headers, html.as_bytes(), head_only),
+    )
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// How a stream ended, for the log.
@@ -228,8 +315,14 @@ enum Outcome {
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Outcome::Done { events, why } => write!(f, "done after {events} event{} ({why})", plural(*events)),
-            Outcome::Left { events, cause } => write!(f, "client left after {events} event{} ({cause})", plural(*events)),
+            Outcome::Done { events, why } => {
+                write!(f, "done after {events} event{} ({why})", plural(*events))
+            }
+            Outcome::Left { events, cause } => write!(
+                f,
+                "client left after {events} event{} ({cause})",
+                plural(*events)
+            ),
             Outcome::Refused(status) => write!(f, "answered {status}"),
             Outcome::HeadOnly => write!(f, "answered HEAD"),
         }
@@ -294,9 +387,13 @@ impl Body<'_> {
             Framing::Length => {
                 let mut out = std::mem::take(&mut self.head);
                 if self.etag {
-                    out.extend_from_slice(format!("ETag: W/\"{:016x}\"\r\n", fnv64(&self.held)).as_bytes());
+                    out.extend_from_slice(
+                        format!("ETag: W/\"{:016x}\"\r\n", fnv64(&self.held)).as_bytes(),
+                    );
                 }
-                out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", self.held.len()).as_bytes());
+                out.extend_from_slice(
+                    format!("Content-Length: {}\r\n\r\n", self.held.len()).as_bytes(),
+                );
                 out.extend_from_slice(&self.held);
                 http::send(self.stream, &out)
             }
@@ -307,10 +404,17 @@ impl Body<'_> {
 }
 
 fn fnv64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
-fn stream_script(stream: &mut TcpStream, peer: SocketAddr, head: &RequestHead, config: &Config) -> Outcome {
+fn stream_script(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    head: &RequestHead,
+    config: &Config,
+) -> Outcome {
     let faults = &config.faults;
     let has = |f: &Fault| faults.contains(f);
     let http10_request = head.minor_version == 0;
@@ -350,21 +454,38 @@ fn stream_script(stream: &mut TcpStream, peer: SocketAddr, head: &RequestHead, c
 
     if status != 200 {
         let reason = http::reason(status);
-        let body = if status == 204 || status == 304 { String::new() } else { format!("{status} {reason}\n") };
+        let body = if status == 204 || status == 304 {
+            String::new()
+        } else {
+            format!("{status} {reason}\n")
+        };
         let mut headers = text_headers();
         headers.extend(cors_headers(config));
-        let mut response = http::simple_response(status, reason, &headers, body.as_bytes(), head.method == "HEAD");
+        let mut response = http::simple_response(
+            status,
+            reason,
+            &headers,
+            body.as_bytes(),
+            head.method == "HEAD",
+        );
         if status == 204 || status == 304 {
-            response = String::from_utf8_lossy(&response).replace("Content-Length: 0\r\n", "").into_bytes();
+            response = String::from_utf8_lossy(&response)
+                .replace("Content-Length: 0\r\n", "")
+                .into_bytes();
         }
         let _ = http::send(stream, &response);
         return Outcome::Refused(status);
     }
 
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
-    let mut head_bytes = format!("{version} 200 OK\r\nContent-Type: {content_type}\r\n").into_bytes();
+    let mut head_bytes =
+        format!("{version} 200 OK\r\nContent-Type: {content_type}\r\n").into_bytes();
     let mut headers: Vec<(String, String)> = Vec::new();
-    let cache_control = if has(&Fault::Etag) { "max-age=0, private, must-revalidate" } else { "no-cache" };
+    let cache_control = if has(&Fault::Etag) {
+        "max-age=0, private, must-revalidate"
+    } else {
+        "no-cache"
+    };
     headers.push(("Cache-Control".into(), cache_control.into()));
     if has(&Fault::Gzip) {
         headers.push(("Content-Encoding".into(), "gzip".into()));
@@ -387,7 +508,10 @@ fn stream_script(stream: &mut TcpStream, peer: SocketAddr, head: &RequestHead, c
     }
     if framing != Framing::Length {
         if let Err(e) = http::send(stream, &head_bytes) {
-            return Outcome::Left { events: 0, cause: io_message(&e) };
+            return Outcome::Left {
+                events: 0,
+                cause: io_message(&e),
+            };
         }
         if head.method == "HEAD" {
             return Outcome::HeadOnly;
@@ -412,7 +536,10 @@ fn stream_script(stream: &mut TcpStream, peer: SocketAddr, head: &RequestHead, c
         etag: has(&Fault::Etag),
         scratch: Vec::new(),
     };
-    let loops = config.repeat && steps.iter().any(|s| matches!(s, Step::Event { .. } | Step::Raw(_)));
+    let loops = config.repeat
+        && steps
+            .iter()
+            .any(|s| matches!(s, Step::Event { .. } | Step::Raw(_)));
     let mut events = 0u64;
     let mut slept = true;
     let mut i = start;
@@ -435,13 +562,18 @@ fn stream_script(stream: &mut TcpStream, peer: SocketAddr, head: &RequestHead, c
                 if !slept && events > 0 {
                     if let Some(interval) = config.interval {
                         if let Err(e) = wait(body.stream, interval) {
-                            return Outcome::Left { events, cause: io_message(&e) };
+                            return Outcome::Left {
+                                events,
+                                cause: io_message(&e),
+                            };
                         }
                     }
                 }
                 slept = false;
                 let result = if config.stamp {
-                    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+                    let ms = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis());
                     body.write(format!(": sent-at {ms}\n{text}").as_bytes())
                 } else {
                     body.write(text.as_bytes())
@@ -451,19 +583,28 @@ fn stream_script(stream: &mut TcpStream, peer: SocketAddr, head: &RequestHead, c
             }
         };
         if let Err(e) = sent {
-            return Outcome::Left { events, cause: io_message(&e) };
+            return Outcome::Left {
+                events,
+                cause: io_message(&e),
+            };
         }
         i += 1;
         if close_after.is_some_and(|n| events >= n) && matches!(steps[i - 1], Step::Event { .. }) {
             // A dropped connection: no last chunk.
             let _ = body.finish(false);
             let _ = body.stream.shutdown(std::net::Shutdown::Both);
-            return Outcome::Done { events, why: "--fault close-after" };
+            return Outcome::Done {
+                events,
+                why: "--fault close-after",
+            };
         }
     };
     match body.finish(true) {
         Ok(()) => Outcome::Done { events, why },
-        Err(e) => Outcome::Left { events, cause: io_message(&e) },
+        Err(e) => Outcome::Left {
+            events,
+            cause: io_message(&e),
+        },
     }
 }
 
@@ -478,9 +619,20 @@ fn wait(stream: &mut TcpStream, d: Duration) -> io::Result<()> {
         }
         stream.set_read_timeout(Some(left))?;
         match stream.read(&mut scratch) {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "connection closed by the client")),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "connection closed by the client",
+                ))
+            }
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
             Err(e) => return Err(e),
         }
     }
@@ -488,8 +640,11 @@ fn wait(stream: &mut TcpStream, d: Duration) -> io::Result<()> {
 
 /// Binds a free loopback port and serves `config` on a background thread.
 pub fn spawn(config: Config) -> Result<SocketAddr, Error> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| Error::io("listening on 127.0.0.1", e))?;
-    let addr = listener.local_addr().map_err(|e| Error::io("reading the listening address", e))?;
+    let listener =
+        TcpListener::bind(("127.0.0.1", 0)).map_err(|e| Error::io("listening on 127.0.0.1", e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the listening address", e))?;
     let config = Arc::new(config);
     thread::Builder::new()
         .name("serve".into())

@@ -44,7 +44,10 @@ pub struct Script {
 
 impl Script {
     pub fn events(&self) -> usize {
-        self.steps.iter().filter(|s| matches!(s, Step::Event { .. })).count()
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Event { .. }))
+            .count()
     }
 
     /// Where a reconnection with this Last-Event-ID resumes: just after the first event
@@ -60,7 +63,11 @@ impl Script {
     pub fn event_types(&self) -> Vec<String> {
         let mut types: Vec<String> = vec!["message".into()];
         for step in &self.steps {
-            if let Step::Event { event_type: Some(t), .. } = step {
+            if let Step::Event {
+                event_type: Some(t),
+                ..
+            } = step
+            {
                 if !types.contains(t) {
                     types.push(t.clone());
                 }
@@ -76,7 +83,11 @@ pub const DEMO: &str = include_str!("demo.txt");
 
 /// Parses script text; `path` names the file in errors.
 pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
-    let err = |line: usize, msg: String| Error::Script { path: path.to_path_buf(), line, msg };
+    let err = |line: usize, msg: String| Error::Script {
+        path: path.to_path_buf(),
+        line,
+        msg,
+    };
     let mut script = Script::default();
     let mut block = String::new();
     // The block has a data field: its blank line dispatches an event.
@@ -123,20 +134,33 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
                         return Err(err(n, "@status must come before the first event".into()));
                     }
                     let code = arg.parse::<u16>().ok().filter(|c| (100..=999).contains(c));
-                    script.status = Some(code.ok_or_else(|| err(n, format!("@status needs a status code from 100 to 999, not {arg:?}")))?);
+                    script.status = Some(code.ok_or_else(|| {
+                        err(
+                            n,
+                            format!("@status needs a status code from 100 to 999, not {arg:?}"),
+                        )
+                    })?);
                 }
                 "header" => {
                     if seen_event || event_open {
                         return Err(err(n, "@header must come before the first event".into()));
                     }
-                    let h = crate::cli::parse_header(arg).map_err(|e| err(n, format!("@header: {e}")))?;
+                    let h = crate::cli::parse_header(arg)
+                        .map_err(|e| err(n, format!("@header: {e}")))?;
                     script.headers.push((h.name, h.value));
                 }
-                "" => return Err(err(n, "a directive needs a name: @sleep, @close, @status or @header".into())),
+                "" => {
+                    return Err(err(
+                        n,
+                        "a directive needs a name: @sleep, @close, @status or @header".into(),
+                    ))
+                }
                 other => {
                     return Err(err(
                         n,
-                        format!("unknown directive @{other}: use @sleep, @close, @status or @header"),
+                        format!(
+                            "unknown directive @{other}: use @sleep, @close, @status or @header"
+                        ),
                     ))
                 }
             }
@@ -183,7 +207,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
         // writer means it (the file's final newline is easy to forget).
         if block_has_data {
             block.push('\n');
-            script.steps.push(Step::Event { text: block, id: block_id, event_type: block_type });
+            script.steps.push(Step::Event {
+                text: block,
+                id: block_id,
+                event_type: block_type,
+            });
         } else {
             script.steps.push(Step::Raw(block));
         }
@@ -199,10 +227,14 @@ pub fn load(path: &Path) -> Result<Script, Error> {
             .map_err(|e| Error::io("reading the script from stdin", e))?;
         s
     } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
         String::from_utf8(bytes).map_err(|e| Error::Script {
             path: path.to_path_buf(),
-            line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count(),
+            line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
             msg: "not valid UTF-8".into(),
         })?
     };
@@ -219,13 +251,20 @@ mod tests {
     }
 
     fn e(text: &str, id: Option<&str>, t: Option<&str>) -> Step {
-        Step::Event { text: text.into(), id: id.map(Into::into), event_type: t.map(Into::into) }
+        Step::Event {
+            text: text.into(),
+            id: id.map(Into::into),
+            event_type: t.map(Into::into),
+        }
     }
 
     #[test]
     fn seed_example() {
         let s = p("# the seed example\n@header X-Accel-Buffering: no\nevent: panda\ndata: one\n\n@sleep 1s\nevent: panda\ndata: two\n\n@sleep 500ms\n: keep-alive comment\n@close\n");
-        assert_eq!(s.headers, vec![("X-Accel-Buffering".to_string(), "no".to_string())]);
+        assert_eq!(
+            s.headers,
+            vec![("X-Accel-Buffering".to_string(), "no".to_string())]
+        );
         assert_eq!(
             s.steps,
             vec![
@@ -244,7 +283,11 @@ mod tests {
     #[test]
     fn ids_and_resume() {
         let s = p("id: 1\ndata: a\n\nid: 2\ndata: b\n\ndata: c\n");
-        assert_eq!(s.steps[2], e("data: c\n\n", None, None), "a final block without a blank line still ends");
+        assert_eq!(
+            s.steps[2],
+            e("data: c\n\n", None, None),
+            "a final block without a blank line still ends"
+        );
         assert_eq!(s.resume_after("1"), Some(1));
         assert_eq!(s.resume_after("2"), Some(2));
         assert_eq!(s.resume_after("9"), None);
@@ -267,16 +310,28 @@ mod tests {
     #[test]
     fn crlf_scripts_and_extra_blank_lines() {
         let s = p("\r\n\r\ndata: a\r\n\r\n\r\n\r\ndata: b\r\n\r\n");
-        assert_eq!(s.steps, vec![e("data: a\n\n", None, None), e("data: b\n\n", None, None)]);
+        assert_eq!(
+            s.steps,
+            vec![e("data: a\n\n", None, None), e("data: b\n\n", None, None)]
+        );
     }
 
     #[test]
     fn errors_name_the_line() {
         let bad = |text: &str| parse(text, Path::new("demo.txt")).unwrap_err().to_string();
-        assert_eq!(bad("data: a\n\n@sleep\n"), "demo.txt:3: @sleep needs a duration, e.g. @sleep 500ms");
+        assert_eq!(
+            bad("data: a\n\n@sleep\n"),
+            "demo.txt:3: @sleep needs a duration, e.g. @sleep 500ms"
+        );
         assert!(bad("@sleep soon\n").starts_with("demo.txt:1: @sleep: invalid duration"));
-        assert_eq!(bad("data: a\n\n@header X: y\n"), "demo.txt:3: @header must come before the first event");
-        assert_eq!(bad("@status 20\n"), "demo.txt:1: @status needs a status code from 100 to 999, not \"20\"");
+        assert_eq!(
+            bad("data: a\n\n@header X: y\n"),
+            "demo.txt:3: @header must come before the first event"
+        );
+        assert_eq!(
+            bad("@status 20\n"),
+            "demo.txt:1: @status needs a status code from 100 to 999, not \"20\""
+        );
         assert!(bad("@wait 1s\n").starts_with("demo.txt:1: unknown directive @wait"));
         assert!(bad("@close now\n").contains("@close takes no argument"));
         assert!(bad("@header nocolon\n").contains("@header:"));
@@ -291,7 +346,11 @@ mod tests {
         let mut n = 0;
         for step in &s.steps {
             if let Step::Event { text, .. } | Step::Raw(text) = step {
-                parser.feed(text.as_bytes(), |i| n += usize::from(matches!(i, Item::Event(_)))).unwrap();
+                parser
+                    .feed(text.as_bytes(), |i| {
+                        n += usize::from(matches!(i, Item::Event(_)))
+                    })
+                    .unwrap();
             }
         }
         assert_eq!(n, s.events());

@@ -1,0 +1,122 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[sse] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'sse'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'sse'= {
+            cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand tail 'Connect to an event stream and print its events as they arrive'
+            cand serve 'Serve a scripted event stream (the built-in demo when no script is given)'
+            cand doctor 'Watch a stream and report buffering and proxy problems, with fixes'
+            cand demo 'Serve the built-in script on a free loopback port and tail it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sse;tail'= {
+            cand -e 'Show only events of this type (repeatable)'
+            cand --event 'Show only events of this type (repeatable)'
+            cand -H 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
+            cand --header 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
+            cand --last-event-id 'Send this Last-Event-ID on the first request, to resume a stream'
+            cand --retry 'Reconnection time in milliseconds until the server sends `retry:` [default: 3000]'
+            cand -n 'Exit after this many events have been shown'
+            cand --count 'Exit after this many events have been shown'
+            cand --timeout 'Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)'
+            cand -X 'HTTP method [default: GET, or POST with --data]'
+            cand --method 'HTTP method [default: GET, or POST with --data]'
+            cand -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)'
+            cand --data 'Request body; `@file` reads a file, `@-` standard input (implies POST)'
+            cand --max-event-size 'Largest line or event accepted (e.g. 16MiB, 512KiB, 1G)'
+            cand --record 'Also write what arrives to FILE as a script `sse serve` replays with the same gaps'
+            cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
+            cand --json 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection'
+            cand --raw 'Print the bytes of the stream as received, like `curl -N`'
+            cand -v 'Show request and response headers, comments and retry changes on stderr'
+            cand --verbose 'Show request and response headers, comments and retry changes on stderr'
+            cand --no-reconnect 'Exit when the stream ends instead of reconnecting'
+            cand --reconnect 'Reconnect even a stream opened with a method other than GET (re-sends the body)'
+            cand -k 'Accept any TLS certificate (self-signed development servers)'
+            cand --insecure 'Accept any TLS certificate (self-signed development servers)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sse;serve'= {
+            cand --bind 'Address to listen on'
+            cand -p 'Port to listen on; 0 picks a free one (printed on stdout)'
+            cand --port 'Port to listen on; 0 picks a free one (printed on stdout)'
+            cand --path 'URL path of the stream'
+            cand --interval 'Pause between events that have no @sleep of their own (e.g. 1s, 250ms)'
+            cand --fault 'Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10, content-type=TYPE, status=CODE'
+            cand --cors 'Allow pages from this origin (or `*`) to open the stream (CORS)'
+            cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
+            cand --loop 'Replay the script forever'
+            cand --stamp 'Write `: sent-at <unix-ms>` before each event, so `sse doctor` can measure delays'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sse;doctor'= {
+            cand --duration 'How long to watch the stream'
+            cand -n 'Stop watching after this many events'
+            cand --count 'Stop watching after this many events'
+            cand --max-delay 'Fail when an event arrives later than this after it was sent (needs `: sent-at` stamps)'
+            cand -H 'Add a request header, `Name: value` (repeatable)'
+            cand --header 'Add a request header, `Name: value` (repeatable)'
+            cand --timeout 'Give up connecting after this long'
+            cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
+            cand --json 'Print the report as JSON'
+            cand -k 'Accept any TLS certificate (self-signed development servers)'
+            cand --insecure 'Accept any TLS certificate (self-signed development servers)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sse;demo'= {
+            cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
+            cand --json 'Print events as JSON lines instead of the pretty view'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sse;help'= {
+            cand tail 'Connect to an event stream and print its events as they arrive'
+            cand serve 'Serve a scripted event stream (the built-in demo when no script is given)'
+            cand doctor 'Watch a stream and report buffering and proxy problems, with fixes'
+            cand demo 'Serve the built-in script on a free loopback port and tail it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sse;help;tail'= {
+        }
+        &'sse;help;serve'= {
+        }
+        &'sse;help;doctor'= {
+        }
+        &'sse;help;demo'= {
+        }
+        &'sse;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

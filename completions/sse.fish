@@ -1,0 +1,93 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sse_global_optspecs
+    string join \n color= h/help V/version
+end
+
+function __fish_sse_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sse_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sse_using_subcommand
+    set -l cmd (__fish_sse_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sse -n "__fish_sse_needs_command" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c sse -n "__fish_sse_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sse -n "__fish_sse_needs_command" -s V -l version -d 'Print version'
+complete -c sse -n "__fish_sse_needs_command" -f -a "tail" -d 'Connect to an event stream and print its events as they arrive'
+complete -c sse -n "__fish_sse_needs_command" -f -a "serve" -d 'Serve a scripted event stream (the built-in demo when no script is given)'
+complete -c sse -n "__fish_sse_needs_command" -f -a "doctor" -d 'Watch a stream and report buffering and proxy problems, with fixes'
+complete -c sse -n "__fish_sse_needs_command" -f -a "demo" -d 'Serve the built-in script on a free loopback port and tail it'
+complete -c sse -n "__fish_sse_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sse -n "__fish_sse_using_subcommand tail" -s e -l event -d 'Show only events of this type (repeatable)' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -s H -l header -d 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l last-event-id -d 'Send this Last-Event-ID on the first request, to resume a stream' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l retry -d 'Reconnection time in milliseconds until the server sends `retry:` [default: 3000]' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -s n -l count -d 'Exit after this many events have been shown' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l timeout -d 'Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -s X -l method -d 'HTTP method [default: GET, or POST with --data]' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -s d -l data -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l max-event-size -d 'Largest line or event accepted (e.g. 16MiB, 512KiB, 1G)' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l record -d 'Also write what arrives to FILE as a script `sse serve` replays with the same gaps' -r -F
+complete -c sse -n "__fish_sse_using_subcommand tail" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c sse -n "__fish_sse_using_subcommand tail" -l json -d 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l raw -d 'Print the bytes of the stream as received, like `curl -N`'
+complete -c sse -n "__fish_sse_using_subcommand tail" -s v -l verbose -d 'Show request and response headers, comments and retry changes on stderr'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l no-reconnect -d 'Exit when the stream ends instead of reconnecting'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l reconnect -d 'Reconnect even a stream opened with a method other than GET (re-sends the body)'
+complete -c sse -n "__fish_sse_using_subcommand tail" -s k -l insecure -d 'Accept any TLS certificate (self-signed development servers)'
+complete -c sse -n "__fish_sse_using_subcommand tail" -s h -l help -d 'Print help'
+complete -c sse -n "__fish_sse_using_subcommand tail" -s V -l version -d 'Print version'
+complete -c sse -n "__fish_sse_using_subcommand serve" -l bind -d 'Address to listen on' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 picks a free one (printed on stdout)' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -l path -d 'URL path of the stream' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -l interval -d 'Pause between events that have no @sleep of their own (e.g. 1s, 250ms)' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -l fault -d 'Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10, content-type=TYPE, status=CODE' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -l cors -d 'Allow pages from this origin (or `*`) to open the stream (CORS)' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c sse -n "__fish_sse_using_subcommand serve" -l loop -d 'Replay the script forever'
+complete -c sse -n "__fish_sse_using_subcommand serve" -l stamp -d 'Write `: sent-at <unix-ms>` before each event, so `sse doctor` can measure delays'
+complete -c sse -n "__fish_sse_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c sse -n "__fish_sse_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l duration -d 'How long to watch the stream' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -s n -l count -d 'Stop watching after this many events' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l max-delay -d 'Fail when an event arrives later than this after it was sent (needs `: sent-at` stamps)' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -s H -l header -d 'Add a request header, `Name: value` (repeatable)' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l timeout -d 'Give up connecting after this long' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l json -d 'Print the report as JSON'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -s k -l insecure -d 'Accept any TLS certificate (self-signed development servers)'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c sse -n "__fish_sse_using_subcommand demo" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c sse -n "__fish_sse_using_subcommand demo" -l json -d 'Print events as JSON lines instead of the pretty view'
+complete -c sse -n "__fish_sse_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c sse -n "__fish_sse_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "tail" -d 'Connect to an event stream and print its events as they arrive'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "serve" -d 'Serve a scripted event stream (the built-in demo when no script is given)'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "doctor" -d 'Watch a stream and report buffering and proxy problems, with fixes'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "demo" -d 'Serve the built-in script on a free loopback port and tail it'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,379 @@
+//! Helpers for end-to-end tests: the real binary, real servers, no sleeps to synchronise.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Generous bound for anything that should happen "at once".
+pub const LIVE: Duration = Duration::from_secs(10);
+
+/// The `sse` binary with a clean environment for colour and backtraces.
+pub fn sse() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sse"));
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A running child whose stdout lines (and stderr) are read on threads.
+pub struct Spawned {
+    pub child: Child,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    stderr_lines: Receiver<String>,
+}
+
+impl Spawned {
+    pub fn new(mut cmd: Command) -> Spawned {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn sse");
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        thread::spawn(move || forward(stdout, tx));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (etx, stderr_lines) = mpsc::channel();
+        let err_text = Arc::clone(&stderr);
+        let child_stderr = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(child_stderr).lines() {
+                let Ok(line) = line else { break };
+                err_text.lock().unwrap().push_str(&line);
+                err_text.lock().unwrap().push('\n');
+                let _ = etx.send(line);
+            }
+        });
+        Spawned {
+            child,
+            lines,
+            stderr,
+            stderr_lines,
+        }
+    }
+
+    /// A child whose stdout the test reads itself (to close it early).
+    pub fn with_raw_stdout(mut cmd: Command) -> (Spawned, ChildStdout) {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn sse");
+        let stdout = child.stdout.take().unwrap();
+        let (_tx, lines) = mpsc::channel();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (etx, stderr_lines) = mpsc::channel();
+        let err_text = Arc::clone(&stderr);
+        let child_stderr = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(child_stderr).lines() {
+                let Ok(line) = line else { break };
+                err_text.lock().unwrap().push_str(&line);
+                err_text.lock().unwrap().push('\n');
+                let _ = etx.send(line);
+            }
+        });
+        (
+            Spawned {
+                child,
+                lines,
+                stderr,
+                stderr_lines,
+            },
+            stdout,
+        )
+    }
+
+    /// The next stdout line, or a failure that shows the child's stderr.
+    pub fn next_line(&self, timeout: Duration) -> String {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "no stdout line within {timeout:?}; stderr:\n{}",
+                self.stderr()
+            ),
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("stdout closed; stderr:\n{}", self.stderr())
+            }
+        }
+    }
+
+    /// Waits for a stderr line containing `needle`.
+    pub fn stderr_line_with(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!(
+                    "no stderr line with {needle:?} within {timeout:?}; stderr:\n{}",
+                    self.stderr()
+                ),
+            }
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the child to exit and for its output to be read.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader threads drain.
+                thread::sleep(Duration::from_millis(50));
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "still running after {timeout:?}; stderr:\n{}",
+                    self.stderr()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// All remaining stdout lines until the child closes it.
+    pub fn rest(&self, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) => out.push(line),
+                Err(RecvTimeoutError::Disconnected) => return out,
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "stdout still open after {timeout:?}; got {out:?}; stderr:\n{}",
+                    self.stderr()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn forward(stdout: impl Read, tx: Sender<String>) {
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if tx.send(line).is_err() {
+            break;
+        }
+    }
+}
+
+/// `sse serve --port 0 ARGS`, with its URL read back from stdout.
+pub fn serve(args: &[&str]) -> (Spawned, String) {
+    let mut cmd = sse();
+    cmd.args(["serve", "--port", "0"]).args(args);
+    let server = Spawned::new(cmd);
+    let line = server.next_line(LIVE);
+    let url = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (server, url)
+}
+
+/// Writes a script to a temporary file named for the test.
+pub fn script(name: &str, text: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scripts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.txt"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// One step of a raw server's answer to one connection.
+pub enum Step {
+    Send(Vec<u8>),
+    /// Wait until the test says so (lock-step with what the client printed).
+    Wait(Receiver<()>),
+    /// Close the connection now.
+    Close,
+}
+
+pub fn send(bytes: &[u8]) -> Step {
+    Step::Send(bytes.to_vec())
+}
+
+pub const SSE_HEAD: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+
+/// A TcpListener that answers each connection with the next list of steps, exactly,
+/// and keeps the request heads it received.
+pub struct RawServer {
+    pub url: String,
+    pub port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+    handle: Option<thread::JoinHandle<()>>,
+    expect_hit: bool,
+}
+
+impl RawServer {
+    pub fn new(path: &str, connections: Vec<Vec<Step>>) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
+        let handle = thread::spawn(move || {
+            for steps in connections {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let head = read_head(&mut stream);
+                seen.lock().unwrap().push(head);
+                for step in steps {
+                    match step {
+                        Step::Send(bytes) => {
+                            if stream.write_all(&bytes).is_err() {
+                                break;
+                            }
+                            let _ = stream.flush();
+                        }
+                        Step::Wait(rx) => {
+                            let _ = rx.recv_timeout(Duration::from_secs(30));
+                        }
+                        Step::Close => break,
+                    }
+                }
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+        });
+        RawServer {
+            url: format!("http://127.0.0.1:{port}{path}"),
+            port,
+            requests,
+            handle: Some(handle),
+            expect_hit: true,
+        }
+    }
+
+    /// The request heads so far, one string each.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The value of a header in the Nth request (0-based), case-insensitive.
+    pub fn header(&self, n: usize, name: &str) -> Option<String> {
+        let requests = self.requests();
+        let head = requests.get(n)?;
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+
+    pub fn join(mut self) {
+        if let Some(h) = self.handle.take() {
+            h.join().unwrap();
+        }
+    }
+
+    pub fn unused(mut self) {
+        self.expect_hit = false;
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        if self.expect_hit && !thread::panicking() {
+            assert!(
+                !self.requests.lock().unwrap().is_empty(),
+                "the raw server was never hit"
+            );
+        }
+    }
+}
+
+fn read_head(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&byte[..n]),
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// A lock-step gate: the server waits on the receiver; the test opens it.
+pub fn gate() -> (Sender<()>, Step) {
+    let (tx, rx) = mpsc::channel();
+    (tx, Step::Wait(rx))
+}
+
+/// A chunked body piece.
+pub fn chunk(bytes: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", bytes.len()).into_bytes();
+    out.extend_from_slice(bytes);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Reads a whole raw HTTP exchange against `addr`: sends `request`, returns all bytes
+/// until close (or `timeout`).
+pub fn raw_exchange(addr: &str, request: &[u8], timeout: Duration) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    out
+}
+
+/// `http://127.0.0.1:PORT/events` → `127.0.0.1:PORT`.
+pub fn host_port(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Parses one `--json` line, checking the contract keys are there.
+pub fn json(line: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+    for key in ["event", "data", "id"] {
+        assert!(
+            v.get(key).is_some_and(|k| k.is_string()),
+            "{key} missing in {line}"
+        );
+    }
+    v
+}

@@ -1,0 +1,526 @@
+//! `sse tail` against raw servers that send exact bytes.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+#[test]
+fn events_reach_stdout_one_at_a_time_without_buffering() {
+    // The server holds event 2 until the test has read event 1 from the client's stdout:
+    // a client that buffers output never shows event 1 and fails the liveness bound.
+    let (open2, wait2) = gate();
+    let (open3, wait3) = gate();
+    let server = RawServer::new(
+        "/events",
+        vec![vec![
+            send(SSE_HEAD),
+            send(b"data: one\n\n"),
+            wait2,
+            send(b"data: two\n\n"),
+            wait3,
+            send(b"data: three\n\n"),
+            Step::Close,
+        ]],
+    );
+    let mut cmd = sse();
+    cmd.args(["tail", &server.url, "--no-reconnect", "--json"]);
+    let mut tail = Spawned::new(cmd);
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "one");
+    open2.send(()).unwrap();
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "two");
+    open3.send(()).unwrap();
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "three");
+    assert!(tail.wait(LIVE).success());
+    server.join();
+}
+
+#[test]
+fn pretty_and_raw_are_live_too() {
+    let (open, wait) = gate();
+    let server = RawServer::new(
+        "/",
+        vec![
+            vec![
+                send(SSE_HEAD),
+                send(b"event: panda\nid: 7\ndata: {\"a\":1}\n\n"),
+                wait,
+                send(b"data: x\n\n"),
+                Step::Close,
+            ],
+            vec![send(SSE_HEAD), send(b": c\ndata: raw\r\n\r\n"), Step::Close],
+        ],
+    );
+    let mut cmd = sse();
+    cmd.args(["tail", &server.url, "--no-reconnect", "--color", "never"]);
+    let mut tail = Spawned::new(cmd);
+    let first = tail.next_line(LIVE);
+    assert!(first.contains("panda") && first.contains("id 7"), "{first}");
+    assert_eq!(tail.next_line(LIVE), "  {");
+    assert_eq!(tail.next_line(LIVE), "    \"a\": 1");
+    assert_eq!(tail.next_line(LIVE), "  }");
+    open.send(()).unwrap();
+    let second = tail.next_line(LIVE);
+    assert!(
+        second.ends_with("message  id 7  x"),
+        "the id persists: {second}"
+    );
+    assert!(tail.wait(LIVE).success());
+
+    let out = sse()
+        .args(["tail", &server.url, "--no-reconnect", "--raw"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.stdout, b": c\ndata: raw\r\n\r\n",
+        "raw mode passes the bytes through"
+    );
+    server.join();
+}
+
+#[test]
+fn reconnects_after_the_retry_time_with_last_event_id() {
+    let server = RawServer::new(
+        "/events",
+        vec![
+            vec![
+                send(SSE_HEAD),
+                send(b"retry: 200\nid: 41\ndata: a\n\nid: 42\ndata: b\n\n"),
+                Step::Close,
+            ],
+            vec![send(SSE_HEAD), send(b"data: c\n\n"), Step::Close],
+        ],
+    );
+    let started = Instant::now();
+    let out = sse()
+        .args(["tail", &server.url, "--json", "-n", "3"])
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<_> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(json)
+        .collect();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|v| v["data"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+    // The id carries over to the new connection, as in a browser.
+    assert_eq!(lines[2]["id"], "42");
+    assert_eq!(lines[2]["connection"], 2);
+    assert_eq!(server.header(0, "Last-Event-ID"), None);
+    assert_eq!(server.header(1, "Last-Event-ID").as_deref(), Some("42"));
+    assert_eq!(
+        server.header(0, "Accept").as_deref(),
+        Some("text/event-stream")
+    );
+    // retry: 200 replaced the default 3 s.
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "reconnected after {elapsed:?}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("reconnecting in 200 ms with Last-Event-ID 42"),
+        "{stderr}"
+    );
+    server.join();
+}
+
+#[test]
+fn last_event_id_flag_is_sent_first() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(SSE_HEAD), send(b"data: x\n\n"), Step::Close]],
+    );
+    let out = sse()
+        .args([
+            "tail",
+            &server.url,
+            "--last-event-id",
+            "abc",
+            "--no-reconnect",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(server.header(0, "Last-Event-ID").as_deref(), Some("abc"));
+    assert_eq!(
+        json(String::from_utf8_lossy(&out.stdout).lines().next().unwrap())["id"],
+        "abc"
+    );
+    server.join();
+}
+
+fn fails_without_reconnecting(head: &[u8], want_in_error: &str) {
+    // One connection only: a second attempt would find no server and hang the test.
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(head), send(b"data: nope\n\n"), Step::Close]],
+    );
+    let out = sse()
+        .args(["tail", &server.url, "--retry", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("sse: ") && last.contains(want_in_error),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(server.requests().len(), 1);
+    server.join();
+}
+
+#[test]
+fn status_204_ends_without_reconnecting() {
+    fails_without_reconnecting(b"HTTP/1.1 204 No Content\r\n\r\n", "204 No Content");
+}
+
+#[test]
+fn status_500_ends_without_reconnecting() {
+    fails_without_reconnecting(
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/event-stream\r\nContent-Length: 12\r\n\r\n",
+        "500",
+    );
+}
+
+#[test]
+fn wrong_content_type_ends_without_reconnecting() {
+    fails_without_reconnecting(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+        "\"text/html\", not text/event-stream",
+    );
+}
+
+#[test]
+fn redirects_are_followed() {
+    let target = RawServer::new(
+        "/new",
+        vec![vec![send(SSE_HEAD), send(b"data: moved\n\n"), Step::Close]],
+    );
+    let location = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n",
+        target.url
+    );
+    let origin = RawServer::new("/old", vec![vec![send(location.as_bytes())]]);
+    let out = sse()
+        .args(["tail", &origin.url, "--no-reconnect", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json(String::from_utf8_lossy(&out.stdout).trim())["data"],
+        "moved"
+    );
+    origin.join();
+    target.join();
+}
+
+#[test]
+fn a_connection_dropped_mid_event_loses_only_that_event_and_reconnects() {
+    let server = RawServer::new(
+        "/e",
+        vec![
+            vec![
+                send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                send(&chunk(b"retry: 50\nid: 1\ndata: whole\n\n")),
+                send(&chunk(b"id: 2\ndata: cut in the mid")),
+                Step::Close,
+            ],
+            vec![send(SSE_HEAD), send(b"data: after\n\n"), Step::Close],
+        ],
+    );
+    let out = sse()
+        .args(["tail", &server.url, "--json", "-n", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let data: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| json(l)["data"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(data, ["whole", "after"]);
+    assert_eq!(
+        server.header(1, "Last-Event-ID").as_deref(),
+        Some("1"),
+        "the unfinished event's id is not used"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("connection lost") || stderr.contains("closed"),
+        "{stderr}"
+    );
+    server.join();
+}
+
+#[test]
+fn post_with_a_body_is_sent_and_not_reconnected() {
+    let server = RawServer::new(
+        "/v1/chat",
+        vec![vec![
+            send(SSE_HEAD),
+            send(b"data: {\"delta\":\"hi\"}\n\ndata: [DONE]\n\n"),
+            Step::Close,
+        ]],
+    );
+    let out = sse()
+        .args([
+            "tail",
+            &server.url,
+            "-d",
+            r#"{"stream":true}"#,
+            "-H",
+            "Authorization: Bearer t",
+            "--json",
+            "--retry",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    // The stream ends and is not re-sent: exit 0 after one request.
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].starts_with("POST /v1/chat HTTP/1.1"),
+        "{}",
+        requests[0]
+    );
+    assert_eq!(
+        server.header(0, "Content-Type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(
+        server.header(0, "Authorization").as_deref(),
+        Some("Bearer t")
+    );
+    assert_eq!(server.header(0, "Content-Length").as_deref(), Some("15"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    server.join();
+}
+
+#[test]
+fn post_reconnects_only_when_asked() {
+    let server = RawServer::new(
+        "/s",
+        vec![
+            vec![send(SSE_HEAD), send(b"retry: 10\ndata: 1\n\n"), Step::Close],
+            vec![send(SSE_HEAD), send(b"data: 2\n\n"), Step::Close],
+        ],
+    );
+    let out = sse()
+        .args([
+            "tail",
+            &server.url,
+            "-X",
+            "POST",
+            "--reconnect",
+            "-n",
+            "2",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.requests().len(), 2);
+    assert!(server.requests()[1].starts_with("POST "));
+    server.join();
+}
+
+#[test]
+fn stdin_mode_reads_a_capture() {
+    let mut child = sse()
+        .args(["tail", "-", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"\xEF\xBB\xBFevent: a\r\ndata: 1\r\n\r\nid: 5\ndata: 2\n\ndata: unfinished\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<_> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(json)
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (lines[0]["event"].as_str(), lines[0]["data"].as_str()),
+        (Some("a"), Some("1"))
+    );
+    assert_eq!(
+        (lines[1]["event"].as_str(), lines[1]["id"].as_str()),
+        (Some("message"), Some("5"))
+    );
+}
+
+#[test]
+fn event_filter_and_count() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(SSE_HEAD), send(b"event: a\ndata: 1\n\nevent: b\ndata: 2\n\ndata: 3\n\nevent: b\ndata: 4\n\nevent: c\ndata: 5\n\nevent: b\ndata: 6\n\n")]],
+    );
+    let out = sse()
+        .args([
+            "tail",
+            &server.url,
+            "-e",
+            "b",
+            "-e",
+            "message",
+            "-n",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let data: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| json(l)["data"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(data, ["2", "3", "4"]);
+    server.join();
+}
+
+#[test]
+fn raw_count_cuts_at_the_event_boundary() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(SSE_HEAD),
+            send(b"data: 1\n\ndata: 2\n\ndata: 3\n\n"),
+        ]],
+    );
+    let out = sse()
+        .args(["tail", &server.url, "--raw", "-n", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"data: 1\n\ndata: 2\n\n");
+    server.join();
+}
+
+#[test]
+fn refused_connection_is_one_line_exit_1() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let out = sse()
+        .args(["tail", &format!(":{port}/events")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot connect to http://localhost:{port}/events")),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["tail"][..],
+        &["tail", "ftp://x"],
+        &["tail", "x", "--json", "--raw"],
+        &["tail", "x", "-H", "nocolon"],
+        &["nope"],
+    ] {
+        let out = sse().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn oversized_event_is_a_clear_error() {
+    let mut body = b"data: ".to_vec();
+    body.extend(std::iter::repeat_n(b'x', 4096));
+    body.extend_from_slice(b"\n\n");
+    let server = RawServer::new("/e", vec![vec![send(SSE_HEAD), send(&body)]]);
+    let out = sse()
+        .args(["tail", &server.url, "--max-event-size", "1KiB"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("larger than the 1 KiB limit"), "{stderr}");
+    server.join();
+}
+
+#[test]
+fn idle_timeout_without_reconnect_is_an_error() {
+    let (_keep, wait) = gate();
+    let server = RawServer::new("/e", vec![vec![send(SSE_HEAD), send(b"data: 1\n\n"), wait]]);
+    let out = sse()
+        .args([
+            "tail",
+            &server.url,
+            "--timeout",
+            "300ms",
+            "--no-reconnect",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no data for 300ms"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    drop(_keep);
+    server.join();
+}
