@@ -30,6 +30,19 @@ const SKIPPED_HEADERS: &[&str] = &[
     "x-forwarded-for",
 ];
 
+/// `x-accel-buffering` → `X-Accel-Buffering` (HTTP/1 clients lowercase header names).
+fn canonical(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or(String::new(), |c| {
+                c.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 pub struct Recorder {
     path: PathBuf,
     out: BufWriter<File>,
@@ -72,7 +85,8 @@ impl Recorder {
         }
         for (name, value) in headers {
             if !SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                writeln!(self.out, "@header {name}: {value}").map_err(|e| self.error(e))?;
+                writeln!(self.out, "@header {}: {value}", canonical(name))
+                    .map_err(|e| self.error(e))?;
             }
         }
         Ok(())
@@ -115,5 +129,17 @@ impl Recorder {
 
     pub fn write_error(&self, e: io::Error) -> Error {
         self.error(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_get_their_usual_case() {
+        assert_eq!(canonical("x-accel-buffering"), "X-Accel-Buffering");
+        assert_eq!(canonical("cache-control"), "Cache-Control");
+        assert_eq!(canonical("ETAG"), "Etag");
     }
 }

@@ -405,6 +405,13 @@ pub fn proxy(obs: &Observation) -> Finding {
     } else {
         signs.join(", ")
     };
+    let proven_live = delays(obs).is_some() && !held_back(obs);
+    if found.contains(&Layer::Nginx) && !accel_off(obs) && proven_live {
+        return Finding::pass(
+            "proxy",
+            format!("{seen}: nginx, and stamped events arrived on time, so its buffering is off"),
+        );
+    }
     if found.contains(&Layer::Nginx) && !accel_off(obs) {
         return Finding::warn(
             "proxy",
@@ -889,6 +896,17 @@ mod tests {
         assert!(proxy(&heroku).fix.contains("heartbeat"));
         let fixed = with(with(base(), "server", "nginx"), "x-accel-buffering", "no");
         assert_eq!(proxy(&fixed).status, Status::Pass);
+        let nginx = with(base(), "server", "nginx/1.22.1");
+        assert_eq!(
+            proxy(&nginx).status,
+            Status::Warn,
+            "nothing shows its buffering is off"
+        );
+        assert_eq!(
+            proxy(&steady(nginx, 3, 300, Some(2))).status,
+            Status::Pass,
+            "stamps show it is"
+        );
     }
 
     #[test]

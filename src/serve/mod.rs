@@ -608,8 +608,10 @@ fn stream_script(
     }
 }
 
-/// Sleeps, but notices a client that closes meanwhile (and discards what it sends).
+/// Sleeps precisely, but notices a client that closes meanwhile (and discards what it
+/// sends): the sleep is cut in slices with a non-blocking look at the socket between.
 fn wait(stream: &mut TcpStream, d: Duration) -> io::Result<()> {
+    const SLICE: Duration = Duration::from_millis(100);
     let deadline = Instant::now() + d;
     let mut scratch = [0u8; 512];
     loop {
@@ -617,8 +619,11 @@ fn wait(stream: &mut TcpStream, d: Duration) -> io::Result<()> {
         if left.is_zero() {
             return Ok(());
         }
-        stream.set_read_timeout(Some(left))?;
-        match stream.read(&mut scratch) {
+        thread::sleep(left.min(SLICE));
+        stream.set_nonblocking(true)?;
+        let seen = stream.read(&mut scratch);
+        stream.set_nonblocking(false)?;
+        match seen {
             Ok(0) => {
                 return Err(io::Error::new(
                     io::ErrorKind::ConnectionAborted,
@@ -629,9 +634,7 @@ fn wait(stream: &mut TcpStream, d: Duration) -> io::Result<()> {
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                 ) => {}
             Err(e) => return Err(e),
         }

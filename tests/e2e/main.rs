@@ -1,6 +1,8 @@
 //! End-to-end tests: one binary, the real `sse`, real servers.
 
+mod doctor;
 mod generated;
+mod nginx;
 mod pipes;
 mod serve;
 mod support;
