@@ -52,11 +52,24 @@ impl Script {
 
     /// Where a reconnection with this Last-Event-ID resumes: just after the first event
     /// whose `id:` is that value. `None` when no event has it.
+    ///
+    /// The previous connection also lived through the steps after that event up to an
+    /// `@close` (that is how it ended), so those are skipped: resuming replays neither
+    /// events nor the close.
     pub fn resume_after(&self, last_event_id: &str) -> Option<usize> {
-        self.steps
+        let after =
+            self.steps.iter().position(
+                |s| matches!(s, Step::Event { id: Some(id), .. } if id == last_event_id),
+            )? + 1;
+        let rest = &self.steps[after..];
+        let next_event = rest
             .iter()
-            .position(|s| matches!(s, Step::Event { id: Some(id), .. } if id == last_event_id))
-            .map(|i| i + 1)
+            .position(|s| matches!(s, Step::Event { .. }))
+            .unwrap_or(rest.len());
+        match rest[..next_event].iter().position(|s| *s == Step::Close) {
+            Some(close) => Some(after + close + 1),
+            None => Some(after),
+        }
     }
 
     /// Event types named in the script, for the browser page's listeners.
@@ -291,6 +304,11 @@ mod tests {
         assert_eq!(s.resume_after("1"), Some(1));
         assert_eq!(s.resume_after("2"), Some(2));
         assert_eq!(s.resume_after("9"), None);
+        // The @close that ended the connection is not replayed on resume.
+        let s = p("id: 1\ndata: a\n\n@sleep 1s\n@close\n@sleep 2s\nid: 2\ndata: b\n\n@close\nid: 3\ndata: c\n\n");
+        assert_eq!(s.resume_after("1"), Some(3));
+        assert_eq!(s.steps[3], Step::Sleep(Duration::from_secs(2)));
+        assert_eq!(s.resume_after("2"), Some(6));
     }
 
     #[test]

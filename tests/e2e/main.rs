@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, the real `sse`, real servers.
 
+mod browser;
 mod doctor;
 mod generated;
 mod nginx;
