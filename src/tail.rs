@@ -1,6 +1,6 @@
 //! `sse tail`: connect, parse, filter, print; reconnect the way a browser's EventSource does.
 
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -20,7 +20,9 @@ use crate::term;
 pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 /// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-const READ_BUFFER: usize = 64 * 1024;
+const READ_BUFFER: usize = 256 * 1024;
+/// Output waiting for the flush point is written early past this size.
+const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
 
 pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let stdout_tty = io::stdout().is_terminal();
@@ -55,7 +57,8 @@ pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         shown: 0,
         verbose: args.verbose,
         max_event_size: args.max_event_size,
-        out: BufWriter::with_capacity(READ_BUFFER, io::stdout().lock()),
+        out: Vec::with_capacity(2 * READ_BUFFER),
+        stdout: io::stdout().lock(),
         console: console.clone(),
         recorder,
         last_event_at: None,
@@ -89,7 +92,10 @@ struct Tail<W: Write> {
     shown: u64,
     verbose: bool,
     max_event_size: usize,
-    out: BufWriter<W>,
+    /// Printed events waiting for the flush point (a plain Vec: small writes into it
+    /// are inlined copies, which a per-event printer does many of).
+    out: Vec<u8>,
+    stdout: W,
     console: Console,
     recorder: Option<Recorder>,
     last_event_at: Option<Instant>,
@@ -276,6 +282,7 @@ impl<W: Write> Tail<W> {
                 shown,
                 verbose,
                 out,
+                stdout,
                 console,
                 recorder,
                 last_event_at,
@@ -303,6 +310,10 @@ impl<W: Write> Tail<W> {
                                     connection,
                                 };
                                 result = printer.event(out, &ev, &arrival);
+                                if out.len() > OUTPUT_HIGH_WATER {
+                                    result = result.and_then(|_| stdout.write_all(out));
+                                    out.clear();
+                                }
                                 *shown += 1;
                                 if Some(*shown) == *count {
                                     stop = true;
@@ -336,7 +347,13 @@ impl<W: Write> Tail<W> {
                     }
                 });
                 if write_error.is_none() {
-                    if let Err(e) = printer.bytes(out, &chunk[..cut]).and_then(|_| out.flush()) {
+                    // Raw bytes go straight out; printed events leave in one write.
+                    let written = printer
+                        .bytes(stdout, &chunk[..cut])
+                        .and_then(|_| stdout.write_all(out))
+                        .and_then(|_| stdout.flush());
+                    out.clear();
+                    if let Err(e) = written {
                         write_error = Some(e);
                     }
                 }
