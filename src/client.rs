@@ -311,6 +311,25 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
     }
 }
 
+/// Wraps a body in the decoder its Content-Encoding names; an encoding `sse` does not
+/// decode (br, zstd) gives the body back unchanged as the error.
+pub fn decode_body<R: Read + Send + 'static>(
+    content_encoding: Option<&str>,
+    raw: R,
+) -> Result<Box<dyn Read + Send>, R> {
+    match content_encoding
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "" | "identity" => Ok(Box::new(raw)),
+        "gzip" | "x-gzip" => Ok(Box::new(flate2::read::MultiGzDecoder::new(raw))),
+        "deflate" => Ok(Box::new(flate2::read::ZlibDecoder::new(raw))),
+        _ => Err(raw),
+    }
+}
+
 /// Reads a `-d` body: `@file`, `@-` for stdin, or the text itself.
 pub fn read_body(data: &str) -> Result<Vec<u8>, Error> {
     match data.strip_prefix('@') {
@@ -432,6 +451,22 @@ mod tests {
             0,
             "an empty id sends no header"
         );
+    }
+
+    #[test]
+    fn bodies_are_decoded_by_their_encoding() {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"data: x\n\n").unwrap();
+        let packed = gz.finish().unwrap();
+        let mut out = String::new();
+        decode_body(Some("gzip"), std::io::Cursor::new(packed))
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "data: x\n\n");
+        assert!(decode_body(Some("br"), std::io::empty()).is_err());
+        assert!(decode_body(None, std::io::empty()).is_ok());
     }
 
     #[test]

@@ -322,11 +322,8 @@ fn read_stream(req: &Request, tx: mpsc::Sender<Msg>) {
         inner: response.body,
         tx: tx.clone(),
     };
-    let mut body: Box<dyn Read> = match encoding.as_str() {
-        "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(raw)),
-        "deflate" => Box::new(flate2::read::ZlibDecoder::new(raw)),
-        _ => Box::new(raw),
-    };
+    // An encoding doctor cannot decode is still read, for its timing on the wire.
+    let mut body = client::decode_body(Some(&encoding), raw).unwrap_or_else(|raw| Box::new(raw));
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match body.read(&mut buf) {

@@ -524,3 +524,30 @@ fn idle_timeout_without_reconnect_is_an_error() {
     drop(_keep);
     server.join();
 }
+
+#[test]
+fn a_compressed_stream_is_decoded() {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"data: packed\n\n").unwrap();
+    let body = gz.finish().unwrap();
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: gzip\r\n\r\n"
+            .to_vec();
+    response.extend_from_slice(&body);
+    let server = RawServer::new("/e", vec![vec![send(&response), Step::Close]]);
+    let out = sse()
+        .args(["tail", &server.url, "--no-reconnect", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json(String::from_utf8_lossy(&out.stdout).trim())["data"],
+        "packed"
+    );
+    server.join();
+}
