@@ -174,11 +174,22 @@ impl<W: Write> Tail<W> {
             }
             let mut parser = Parser::new(self.max_event_size).with_last_event_id(&last_id);
             let opened = Instant::now();
+            let encoding = response.header("content-encoding").map(str::to_string);
             let Response {
-                mut body,
+                body,
                 url: final_url,
                 ..
             } = response;
+            // A server may compress even though we did not ask: decode what we can.
+            let Ok(mut body) = client::decode_body(encoding.as_deref(), body) else {
+                return Err(Error::Stream {
+                    url: url.to_string(),
+                    msg: format!(
+                        "the response is {}-encoded, which sse cannot decode",
+                        encoding.unwrap_or_default()
+                    ),
+                });
+            };
             let end = self.pump(&mut body, &mut parser, connection, opened, &final_url)?;
             last_id = parser.last_event_id().to_string();
             self.console.disconnected();
