@@ -85,6 +85,25 @@ pub const IDLE_CUTOFFS: [(u64, &str); 4] = [
     (100, "Cloudflare (100 s)"),
 ];
 
+/// Layers that cut idle connections: what they do, and the fix.
+const IDLE_LAYERS: [(Layer, &str, &str); 3] = [
+    (
+        Layer::Heroku,
+        "Heroku's router wants the first byte within 30 s and closes connections idle for 55 s",
+        "Heroku: send a `:` heartbeat comment every 15-30 s",
+    ),
+    (
+        Layer::Cloudflare,
+        "Cloudflare closes connections idle for 100 s",
+        "Cloudflare: send a `:` heartbeat comment at least every 60 s",
+    ),
+    (
+        Layer::AwsAlb,
+        "an AWS ALB closes connections idle for 60 s by default",
+        "AWS ALB: raise idle_timeout.timeout_seconds or send a heartbeat every 30 s",
+    ),
+];
+
 /// A layer named by the response headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layer {
@@ -420,29 +439,8 @@ pub fn proxy(obs: &Observation) -> Finding {
             NGINX_FIX,
         );
     }
-    if found.contains(&Layer::Heroku) {
-        return Finding::warn(
-            "proxy",
-            seen,
-            "Heroku's router wants the first byte within 30 s and closes connections idle for 55 s",
-            "Heroku: send a `:` heartbeat comment every 15-30 s",
-        );
-    }
-    if found.contains(&Layer::Cloudflare) {
-        return Finding::warn(
-            "proxy",
-            seen,
-            "Cloudflare closes connections idle for 100 s",
-            "Cloudflare: send a `:` heartbeat comment at least every 60 s",
-        );
-    }
-    if found.contains(&Layer::AwsAlb) {
-        return Finding::warn(
-            "proxy",
-            seen,
-            "an AWS ALB closes connections idle for 60 s by default",
-            "AWS ALB: raise idle_timeout.timeout_seconds or send a heartbeat every 30 s",
-        );
+    if let Some((_, why, fix)) = IDLE_LAYERS.iter().find(|(layer, ..)| found.contains(layer)) {
+        return Finding::warn("proxy", seen, *why, *fix);
     }
     if found.contains(&Layer::Nginx) {
         return Finding::pass(

@@ -81,10 +81,7 @@ pub enum Stop {
 
 impl Observation {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::client::find_header(&self.headers, name)
     }
 }
 

@@ -140,11 +140,7 @@ fn record_replays_with_the_original_gaps() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let first: Vec<_> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(json)
-        .collect();
+    let first = json_lines(&out);
     let text = std::fs::read_to_string(&recording).unwrap();
     assert!(text.contains("@header X-Accel-Buffering: no"), "{text}");
     assert!(text.contains("@sleep"), "{text}");
@@ -160,11 +156,7 @@ fn record_replays_with_the_original_gaps() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let second: Vec<_> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(json)
-        .collect();
+    let second = json_lines(&out);
     assert_eq!(first.len(), 2);
     assert_eq!(second.len(), 2);
     for (a, b) in first.iter().zip(&second) {

@@ -72,15 +72,8 @@ fn sleeps_hold_events_back_and_tail_sees_them_in_order() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let lines: Vec<_> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(json)
-        .collect();
-    let data: Vec<_> = lines
-        .iter()
-        .map(|v| v["data"].as_str().unwrap().to_string())
-        .collect();
+    let lines = json_lines(&out);
+    let data = data_of(&lines);
     assert_eq!(data, ["one", "two", "three"]);
     assert_eq!(lines[0]["event"], "panda");
     // Event 2 comes after its @sleep, never before (a lower bound, not a timing race).
@@ -351,15 +344,8 @@ fn loop_and_interval() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let lines: Vec<_> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(json)
-        .collect();
-    let data: Vec<_> = lines
-        .iter()
-        .map(|v| v["data"].as_str().unwrap().to_string())
-        .collect();
+    let lines = json_lines(&out);
+    let data = data_of(&lines);
     assert_eq!(data, ["x", "y", "x", "y", "x"]);
     assert!(lines[1]["gap_ms"].as_f64().unwrap() >= 45.0);
     assert!(
@@ -376,11 +362,7 @@ fn demo_shows_the_built_in_stream() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<_> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(json)
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 6);
     assert_eq!(lines[0]["event"], "panda");
     assert_eq!(lines[1]["event"], "elephant");

@@ -103,18 +103,8 @@ fn reconnects_after_the_retry_time_with_last_event_id() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<_> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(json)
-        .collect();
-    assert_eq!(
-        lines
-            .iter()
-            .map(|v| v["data"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        ["a", "b", "c"]
-    );
+    let lines = json_lines(&out);
+    assert_eq!(data_of(&lines), ["a", "b", "c"]);
     // The id carries over to the new connection, as in a browser.
     assert_eq!(lines[2]["id"], "42");
     assert_eq!(lines[2]["connection"], 2);
@@ -262,11 +252,7 @@ fn a_connection_dropped_mid_event_loses_only_that_event_and_reconnects() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let data: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| json(l)["data"].as_str().unwrap().to_string())
-        .collect();
+    let data = data_of(&json_lines(&out));
     assert_eq!(data, ["whole", "after"]);
     assert_eq!(
         server.header(1, "Last-Event-ID").as_deref(),
@@ -380,11 +366,7 @@ fn stdin_mode_reads_a_capture() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    let lines: Vec<_> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(json)
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
     assert_eq!(
         (lines[0]["event"].as_str(), lines[0]["data"].as_str()),
@@ -417,11 +399,7 @@ fn event_filter_and_count() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let data: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| json(l)["data"].as_str().unwrap().to_string())
-        .collect();
+    let data = data_of(&json_lines(&out));
     assert_eq!(data, ["2", "3", "4"]);
     server.join();
 }

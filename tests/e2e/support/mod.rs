@@ -39,33 +39,12 @@ pub struct Spawned {
 }
 
 impl Spawned {
-    pub fn new(mut cmd: Command) -> Spawned {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn sse");
+    pub fn new(cmd: Command) -> Spawned {
+        let (mut spawned, stdout) = Spawned::with_raw_stdout(cmd);
         let (tx, lines) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
         thread::spawn(move || forward(stdout, tx));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (etx, stderr_lines) = mpsc::channel();
-        let err_text = Arc::clone(&stderr);
-        let child_stderr = child.stderr.take().unwrap();
-        thread::spawn(move || {
-            for line in BufReader::new(child_stderr).lines() {
-                let Ok(line) = line else { break };
-                err_text.lock().unwrap().push_str(&line);
-                err_text.lock().unwrap().push('\n');
-                let _ = etx.send(line);
-            }
-        });
-        Spawned {
-            child,
-            lines,
-            stderr,
-            stderr_lines,
-        }
+        spawned.lines = lines;
+        spawned
     }
 
     /// A child whose stdout the test reads itself (to close it early).
@@ -76,7 +55,7 @@ impl Spawned {
             .spawn()
             .expect("spawn sse");
         let stdout = child.stdout.take().unwrap();
-        let (_tx, lines) = mpsc::channel();
+        let (_, lines) = mpsc::channel();
         let stderr = Arc::new(Mutex::new(String::new()));
         let (etx, stderr_lines) = mpsc::channel();
         let err_text = Arc::clone(&stderr);
@@ -376,4 +355,20 @@ pub fn json(line: &str) -> serde_json::Value {
         );
     }
     v
+}
+
+/// Every stdout line of a finished `--json` run, parsed and checked.
+pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(json)
+        .collect()
+}
+
+/// The `data` of each `--json` line.
+pub fn data_of(lines: &[serde_json::Value]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|v| v["data"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
