@@ -118,6 +118,14 @@ impl Response {
     }
 }
 
+/// Whether text can travel as a header value (an event id may hold control characters
+/// that HTTP cannot carry).
+pub fn header_safe(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+}
+
 /// A header's value by name, case-insensitively (the first, if repeated).
 pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -472,6 +480,12 @@ mod tests {
         assert_eq!(out, "data: x\n\n");
         assert!(decode_body(Some("br"), std::io::empty()).is_err());
         assert!(decode_body(None, std::io::empty()).is_ok());
+    }
+
+    #[test]
+    fn ids_that_headers_cannot_carry() {
+        assert!(header_safe("42") && header_safe("caf\u{e9} 1") && header_safe("a\tb"));
+        assert!(!header_safe("a\u{1}b") && !header_safe("x\u{7f}"));
     }
 
     #[test]

@@ -136,7 +136,13 @@ impl<W: Write> Tail<W> {
         let mut failures = 0u32;
         loop {
             connection += 1;
-            req.last_event_id = Some(last_id.clone());
+            req.last_event_id = Some(last_id.clone()).filter(|id| client::header_safe(id));
+            if req.last_event_id.is_none() && !last_id.is_empty() {
+                self.console.line(&format!(
+                    "{} the last event ID {last_id:?} has characters an HTTP header cannot carry; sending none",
+                    "*".dimmed()
+                ));
+            }
             if self.verbose {
                 self.show_request(&req);
             }

@@ -19,6 +19,8 @@ pub struct RequestHead {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor_version: u8,
     pub headers: Vec<(String, String)>,
+    /// Bytes read past the head (the start of a request body).
+    pub body_start: Vec<u8>,
 }
 
 impl RequestHead {
@@ -58,13 +60,13 @@ impl HeadError {
 pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
-    match req.parse(buf) {
-        Ok(httparse::Status::Complete(_)) => {}
+    let head_len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
         Err(httparse::Error::Version) => return Err(HeadError::Version),
         Err(e) => return Err(HeadError::Malformed(e.to_string())),
-    }
+    };
     let target = req.path.unwrap_or("/");
     let path = target.split(['?', '#']).next().unwrap_or("/");
     // An absolute-form target (as sent to proxies) still names a path.
@@ -86,6 +88,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
                 )
             })
             .collect(),
+        body_start: buf[head_len..].to_vec(),
     }))
 }
 

@@ -160,7 +160,22 @@ fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) {
     let head_only = head.method == "HEAD";
     let result = match (head.method.as_str(), head.path.as_str()) {
         ("OPTIONS", _) => preflight(&mut stream, config),
-        ("GET" | "HEAD", p) if p == config.path => {
+        // POST too: streams opened by POST (LLM APIs) can be mocked.
+        ("GET" | "HEAD" | "POST", p) if p == config.path => {
+            if let Err(e) = read_body(&mut stream, &head) {
+                if config.log {
+                    log(&format!("{peer}: {} {}", e.status, e.msg.trim_end()));
+                }
+                let reply = http::simple_response(
+                    e.status,
+                    http::reason(e.status),
+                    &text_headers(),
+                    e.msg.as_bytes(),
+                    false,
+                );
+                let _ = http::send(&mut stream, &reply);
+                return;
+            }
             let outcome = stream_script(&mut stream, peer, &head, config);
             if config.log {
                 log(&format!("{peer}: {outcome}"));
@@ -183,7 +198,7 @@ fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) {
         }
         _ => {
             let headers = [
-                ("Allow", "GET, HEAD, OPTIONS".to_string()),
+                ("Allow", "GET, HEAD, POST, OPTIONS".to_string()),
                 ("Content-Type", "text/plain; charset=utf-8".into()),
             ];
             http::send(
@@ -302,6 +317,49 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Largest request body read (and discarded) before streaming.
+const MAX_REQUEST_BODY: u64 = 1024 * 1024;
+
+struct BodyError {
+    status: u16,
+    msg: String,
+}
+
+/// Reads and discards a request body (a POST's JSON), so the connection closes cleanly.
+fn read_body(stream: &mut TcpStream, head: &RequestHead) -> Result<(), BodyError> {
+    if head
+        .header("transfer-encoding")
+        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"))
+    {
+        return Err(BodyError {
+            status: 411,
+            msg: "a chunked request body is not supported: send Content-Length\n".into(),
+        });
+    }
+    let length = match head.header("content-length") {
+        None => return Ok(()),
+        Some(v) => v.trim().parse::<u64>().map_err(|_| BodyError {
+            status: 400,
+            msg: format!("bad Content-Length {v:?}\n"),
+        })?,
+    };
+    if length > MAX_REQUEST_BODY {
+        return Err(BodyError {
+            status: 413,
+            msg: format!("request body over {MAX_REQUEST_BODY} bytes\n"),
+        });
+    }
+    let mut body = head.body_start.clone();
+    body.truncate(length as usize);
+    let rest = length - body.len() as u64;
+    let _ = stream.set_read_timeout(Some(http::HEAD_TIMEOUT));
+    io::copy(&mut stream.take(rest), &mut io::sink()).map_err(|e| BodyError {
+        status: 408,
+        msg: format!("reading the request body: {}\n", io_message(&e)),
+    })?;
+    Ok(())
 }
 
 /// How a stream ended, for the log.
@@ -506,15 +564,19 @@ fn stream_script(
         Framing::UntilClose => head_bytes.extend_from_slice(b"Connection: close\r\n\r\n"),
         Framing::Length => head_bytes.extend_from_slice(b"Connection: close\r\n"),
     }
+    if head.method == "HEAD" {
+        if framing == Framing::Length {
+            head_bytes.extend_from_slice(b"\r\n");
+        }
+        let _ = http::send(stream, &head_bytes);
+        return Outcome::HeadOnly;
+    }
     if framing != Framing::Length {
         if let Err(e) = http::send(stream, &head_bytes) {
             return Outcome::Left {
                 events: 0,
                 cause: io_message(&e),
             };
-        }
-        if head.method == "HEAD" {
-            return Outcome::HeadOnly;
         }
     }
 

@@ -367,3 +367,42 @@ fn demo_shows_the_built_in_stream() {
     assert_eq!(lines[0]["event"], "panda");
     assert_eq!(lines[1]["event"], "elephant");
 }
+
+#[test]
+fn a_post_opened_stream_can_be_mocked() {
+    let (server, url) = serve(&[script("post", SCRIPT).to_str().unwrap()]);
+    let out = sse()
+        .args([
+            "tail",
+            &url,
+            "-d",
+            r#"{"model":"m","stream":true}"#,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(data_of(&json_lines(&out)), ["one", "two", "three"]);
+    server.stderr_line_with("POST /events HTTP/1.1", LIVE);
+}
+
+#[test]
+fn head_answers_at_once_even_when_a_fault_holds_the_body() {
+    let slow = script("head", "data: a\n\n@sleep 5s\ndata: b\n\n");
+    let (_server, url) = serve(&[slow.to_str().unwrap(), "--fault", "buffer"]);
+    let started = std::time::Instant::now();
+    let response = raw_exchange(&host_port(&url), b"HEAD /events HTTP/1.1\r\n\r\n", LIVE);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "HEAD waited for the script"
+    );
+    let text = String::from_utf8_lossy(&response);
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK") && text.ends_with("\r\n\r\n"),
+        "{text}"
+    );
+}
