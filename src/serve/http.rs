@@ -154,14 +154,13 @@ pub fn simple_response(
     for (name, value) in headers {
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
-    out.extend_from_slice(
-        format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
-    );
-    if !head_only {
+    // 1xx, 204 and 304 responses have no body, so no Content-Length either (RFC 9110).
+    let bodiless = status < 200 || status == 204 || status == 304;
+    if !bodiless {
+        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    }
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    if !head_only && !bodiless {
         out.extend_from_slice(body);
     }
     out
@@ -295,6 +294,19 @@ mod tests {
         huge.extend(std::iter::repeat_n(b'a', MAX_HEAD + 10));
         assert_eq!(read_head(&mut Slow(huge)), Err(HeadError::TooLarge));
         assert!(read_head(&mut Slow(b"GET / HTTP/1.1\r\n\r\n".to_vec())).is_ok());
+    }
+
+    #[test]
+    fn bodiless_statuses_carry_no_length() {
+        let no_content =
+            String::from_utf8(simple_response(204, "No Content", &[], b"ignored", false)).unwrap();
+        assert_eq!(
+            no_content,
+            "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+        );
+        let not_found =
+            String::from_utf8(simple_response(404, "Not Found", &[], b"nope", false)).unwrap();
+        assert!(not_found.ends_with("Content-Length: 4\r\nConnection: close\r\n\r\nnope"));
     }
 
     #[test]

@@ -286,12 +286,10 @@ fn preflight(stream: &mut TcpStream, config: &Config) -> io::Result<()> {
         ));
         headers.push(("Access-Control-Max-Age", "600".into()));
     }
-    let mut response = http::simple_response(204, "No Content", &headers, b"", false);
-    // 204 carries no Content-Length.
-    response = String::from_utf8_lossy(&response)
-        .replace("Content-Length: 0\r\n", "")
-        .into_bytes();
-    http::send(stream, &response)
+    http::send(
+        stream,
+        &http::simple_response(204, "No Content", &headers, b"", false),
+    )
 }
 
 fn page(stream: &mut TcpStream, config: &Config, head_only: bool) -> io::Result<()> {
@@ -512,25 +510,16 @@ fn stream_script(
 
     if status != 200 {
         let reason = http::reason(status);
-        let body = if status == 204 || status == 304 {
-            String::new()
-        } else {
-            format!("{status} {reason}\n")
-        };
+        let body = format!("{status} {reason}\n");
         let mut headers = text_headers();
         headers.extend(cors_headers(config));
-        let mut response = http::simple_response(
+        let response = http::simple_response(
             status,
             reason,
             &headers,
             body.as_bytes(),
             head.method == "HEAD",
         );
-        if status == 204 || status == 304 {
-            response = String::from_utf8_lossy(&response)
-                .replace("Content-Length: 0\r\n", "")
-                .into_bytes();
-        }
         let _ = http::send(stream, &response);
         return Outcome::Refused(status);
     }

@@ -147,15 +147,7 @@ fn record_replays_with_the_original_gaps() {
 
     // Replay the recording and tail it again: same events, same gaps within 50 ms.
     let (_replay, replay_url) = serve(&[recording.to_str().unwrap()]);
-    let out = sse()
-        .args(["tail", &replay_url, "--no-reconnect", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&["tail", &replay_url, "--no-reconnect", "--json"]);
     let second = json_lines(&out);
     assert_eq!(first.len(), 2);
     assert_eq!(second.len(), 2);

@@ -356,12 +356,7 @@ fn loop_and_interval() {
 
 #[test]
 fn demo_shows_the_built_in_stream() {
-    let out = sse().args(["demo", "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&["demo", "--json"]);
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 6);
     assert_eq!(lines[0]["event"], "panda");
@@ -371,21 +366,13 @@ fn demo_shows_the_built_in_stream() {
 #[test]
 fn a_post_opened_stream_can_be_mocked() {
     let (server, url) = serve(&[script("post", SCRIPT).to_str().unwrap()]);
-    let out = sse()
-        .args([
-            "tail",
-            &url,
-            "-d",
-            r#"{"model":"m","stream":true}"#,
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&[
+        "tail",
+        &url,
+        "-d",
+        r#"{"model":"m","stream":true}"#,
+        "--json",
+    ]);
     assert_eq!(data_of(&json_lines(&out)), ["one", "two", "three"]);
     server.stderr_line_with("POST /events HTTP/1.1", LIVE);
 }

@@ -212,15 +212,7 @@ fn redirects_are_followed() {
         target.url
     );
     let origin = RawServer::new("/old", vec![vec![send(location.as_bytes())]]);
-    let out = sse()
-        .args(["tail", &origin.url, "--no-reconnect", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&["tail", &origin.url, "--no-reconnect", "--json"]);
     assert_eq!(
         json(String::from_utf8_lossy(&out.stdout).trim())["data"],
         "moved"
@@ -243,15 +235,7 @@ fn a_connection_dropped_mid_event_loses_only_that_event_and_reconnects() {
             vec![send(SSE_HEAD), send(b"data: after\n\n"), Step::Close],
         ],
     );
-    let out = sse()
-        .args(["tail", &server.url, "--json", "-n", "2"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&["tail", &server.url, "--json", "-n", "2"]);
     let data = data_of(&json_lines(&out));
     assert_eq!(data, ["whole", "after"]);
     assert_eq!(
@@ -326,24 +310,16 @@ fn post_reconnects_only_when_asked() {
             vec![send(SSE_HEAD), send(b"data: 2\n\n"), Step::Close],
         ],
     );
-    let out = sse()
-        .args([
-            "tail",
-            &server.url,
-            "-X",
-            "POST",
-            "--reconnect",
-            "-n",
-            "2",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&[
+        "tail",
+        &server.url,
+        "-X",
+        "POST",
+        "--reconnect",
+        "-n",
+        "2",
+        "--json",
+    ]);
     assert_eq!(server.requests().len(), 2);
     assert!(server.requests()[1].starts_with("POST "));
     server.join();
@@ -514,15 +490,7 @@ fn a_compressed_stream_is_decoded() {
             .to_vec();
     response.extend_from_slice(&body);
     let server = RawServer::new("/e", vec![vec![send(&response), Step::Close]]);
-    let out = sse()
-        .args(["tail", &server.url, "--no-reconnect", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&["tail", &server.url, "--no-reconnect", "--json"]);
     assert_eq!(
         json(String::from_utf8_lossy(&out.stdout).trim())["data"],
         "packed"

@@ -372,3 +372,14 @@ pub fn data_of(lines: &[serde_json::Value]) -> Vec<String> {
         .map(|v| v["data"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// Runs `sse ARGS` to the end and checks it succeeded, showing its stderr if not.
+pub fn run_ok(args: &[&str]) -> std::process::Output {
+    let out = sse().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "sse {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
