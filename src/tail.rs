@@ -285,7 +285,12 @@ impl<W: Write> Tail<W> {
             };
             let chunk = &buf[..n];
             let now = Instant::now();
-            let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+            // The arrival time is printed by pretty and JSON output only.
+            let time = if self.printer.mode == Mode::Raw {
+                String::new()
+            } else {
+                humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+            };
             let mut write_error: Option<io::Error> = None;
             let mut record_error: Option<io::Error> = None;
             let mut cut = n;

@@ -42,13 +42,7 @@ impl Finding {
         why: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
-        Finding {
-            check,
-            status: Status::Warn,
-            seen: seen.into(),
-            why: why.into(),
-            fix: fix.into(),
-        }
+        Finding::judged(Status::Warn, check, seen, why, fix)
     }
     fn fail(
         check: &'static str,
@@ -56,9 +50,18 @@ impl Finding {
         why: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
+        Finding::judged(Status::Fail, check, seen, why, fix)
+    }
+    fn judged(
+        status: Status,
+        check: &'static str,
+        seen: impl Into<String>,
+        why: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Finding {
             check,
-            status: Status::Fail,
+            status,
             seen: seen.into(),
             why: why.into(),
             fix: fix.into(),
