@@ -8,6 +8,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use sse::output::{Arrival, Buffer, Mode, Printer};
 use sse::parser::{Item, Parser};
 
 fn stream(events: usize) -> Vec<u8> {
@@ -61,6 +62,32 @@ fn main() {
         n
     });
     assert_eq!(seen, events);
+    // What `sse tail --json` does per read, without the I/O: parse and print NDJSON.
+    let (json, printed) = best_of(5, || {
+        let mut parser = Parser::default();
+        let mut printer = Printer::new(Mode::Json);
+        let mut out = Buffer::with_capacity(512 * 1024);
+        let mut arrival = Arrival {
+            time: "2026-11-24T20:31:05.123Z",
+            gap: Duration::ZERO,
+            connection: 1,
+            read: 0,
+        };
+        let mut printed = 0;
+        for chunk in bytes.chunks(256 * 1024) {
+            arrival.read += 1;
+            parser
+                .feed(black_box(chunk), |item| {
+                    if let Item::Event(e) = item {
+                        printer.event(&mut out, &e, &arrival).expect("in memory");
+                    }
+                })
+                .expect("valid stream");
+            printed += black_box(out.as_bytes()).len();
+            out.clear();
+        }
+        printed
+    });
     // Worst case for chunking: every read is 7 bytes, so lines always straddle reads.
     let (small, _) = best_of(3, || {
         let mut parser = Parser::default();
@@ -83,6 +110,13 @@ fn main() {
         mb / parse.as_secs_f64(),
         events as f64 / parse.as_secs_f64() / 1e6,
         parse.as_secs_f64() / reference.as_secs_f64()
+    );
+    println!(
+        "parse + print --json:         {:>8.0} MB/s  {:>6.1} M events/s  = {:.2}x the reference time  ({:.0} MB out)",
+        mb / json.as_secs_f64(),
+        events as f64 / json.as_secs_f64() / 1e6,
+        json.as_secs_f64() / reference.as_secs_f64(),
+        printed as f64 / 1e6
     );
     println!(
         "parser, 7-byte reads:         {:>8.0} MB/s",

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """`sse tail` over loopback beside `curl -sN`, in one run: python3 benches/tail.py
 
-Needs a release build (`cargo build --release`), curl and GNU time (/usr/bin/time).
+Needs a release build (`cargo build --release`) and curl.
 The emitter is a separate process so that its timing never waits on this one.
 
 (a) is `cargo bench --bench parser`. This script measures:
 (b) throughput: 1,000,000 events of 100 bytes, `curl -sN URL -o /dev/null` against
-    `sse tail URL --json --no-reconnect > /dev/null`, best of 3, as a ratio;
+    `sse tail URL --json --no-reconnect > /dev/null`, best of 5, as a ratio;
 (c) latency: one event every 10 ms carrying its send time; the delay from the
     emitter's write to the line arriving on each client's stdout, p50 and p99;
 (d) one data line of 8 MiB and of 64 MiB (limit raised): time and peak memory, and
@@ -86,13 +86,19 @@ class Emitter:
 
 
 def timed(cmd, stdout=subprocess.DEVNULL):
-    """(seconds, peak RSS in KiB) of a command, via GNU time."""
-    out = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + cmd, stdout=stdout, stderr=subprocess.PIPE, check=True)
-    seconds, kib = out.stderr.decode().strip().splitlines()[-1].split()
-    return float(seconds), int(kib)
+    """(seconds, peak RSS in KiB) of a command: wall time to the microsecond, and the
+    child's own peak from wait4."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit("%s exited with %d" % (" ".join(cmd), proc.returncode))
+    return seconds, usage.ru_maxrss
 
 
-def best(cmd, runs=3):
+def best(cmd, runs=5):
     results = [timed(cmd) for _ in range(runs)]
     return min(r[0] for r in results), max(r[1] for r in results)
 

@@ -14,6 +14,7 @@ pub mod output;
 pub mod parser;
 pub mod record;
 pub mod serve;
+mod simd;
 pub mod status;
 pub mod tail;
 pub mod term;

@@ -10,7 +10,7 @@ use colored::Colorize;
 use crate::cli::{ColorChoice, Source, TailArgs};
 use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
-use crate::output::{Arrival, Mode, Printer};
+use crate::output::{Arrival, Buffer, Mode, Printer};
 use crate::parser::{Item, Parser};
 use crate::record::Recorder;
 use crate::status::Console;
@@ -57,11 +57,12 @@ pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         shown: 0,
         verbose: args.verbose,
         max_event_size: args.max_event_size,
-        out: Vec::with_capacity(2 * READ_BUFFER),
+        out: Buffer::with_capacity(2 * READ_BUFFER),
         stdout: io::stdout().lock(),
         console: console.clone(),
         recorder,
         last_event_at: None,
+        reads: 0,
         retry: args.retry.map_or(DEFAULT_RETRY, Duration::from_millis),
     };
     let result = match &args.source {
@@ -92,13 +93,14 @@ struct Tail<W: Write> {
     shown: u64,
     verbose: bool,
     max_event_size: usize,
-    /// Printed events waiting for the flush point (a plain Vec: small writes into it
-    /// are inlined copies, which a per-event printer does many of).
-    out: Vec<u8>,
+    /// Printed events waiting for the flush point.
+    out: Buffer,
     stdout: W,
     console: Console,
     recorder: Option<Recorder>,
     last_event_at: Option<Instant>,
+    /// Reads so far, across connections (see `Arrival::read`).
+    reads: u64,
     retry: Duration,
 }
 
@@ -285,6 +287,7 @@ impl<W: Write> Tail<W> {
             };
             let chunk = &buf[..n];
             let now = Instant::now();
+            self.reads += 1;
             // The arrival time is printed by pretty and JSON output only.
             let time = if self.printer.mode == Mode::Raw {
                 String::new()
@@ -308,6 +311,7 @@ impl<W: Write> Tail<W> {
                 console,
                 recorder,
                 last_event_at,
+                reads,
                 retry,
                 ..
             } = self;
@@ -319,7 +323,11 @@ impl<W: Write> Tail<W> {
                     let outcome = match item {
                         Item::Event(ev) => {
                             events += 1;
-                            let gap = now - last_event_at.unwrap_or(opened);
+                            let gap = match *last_event_at {
+                                // Not a subtraction: most events share a read with the last.
+                                Some(at) if at == now => Duration::ZERO,
+                                at => now - at.unwrap_or(opened),
+                            };
                             *last_event_at = Some(now);
                             if let Some(Err(e)) = recorder.as_mut().map(|r| r.event(&ev, now)) {
                                 record_error.get_or_insert(e);
@@ -330,10 +338,11 @@ impl<W: Write> Tail<W> {
                                     time: &time,
                                     gap,
                                     connection,
+                                    read: *reads,
                                 };
                                 result = printer.event(out, &ev, &arrival);
                                 if out.len() > OUTPUT_HIGH_WATER {
-                                    result = result.and_then(|_| stdout.write_all(out));
+                                    result = result.and_then(|_| stdout.write_all(out.as_bytes()));
                                     out.clear();
                                 }
                                 *shown += 1;
@@ -372,7 +381,7 @@ impl<W: Write> Tail<W> {
                     // Raw bytes go straight out; printed events leave in one write.
                     let written = printer
                         .bytes(stdout, &chunk[..cut])
-                        .and_then(|_| stdout.write_all(out))
+                        .and_then(|_| stdout.write_all(out.as_bytes()))
                         .and_then(|_| stdout.flush());
                     out.clear();
                     if let Err(e) = written {

@@ -1,9 +1,10 @@
-//! Printing events: one printer per output mode, all writing into any `Write`.
+//! Printing events: one printer per output mode, all writing into a `Buffer`.
 //!
 //! Printers never flush; the caller flushes once no further event is ready without
 //! another read, so a slow stream reaches the pipe event by event and a fast one goes
 //! out in large writes.
 
+mod buffer;
 mod json;
 mod pretty;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use crate::parser::EventRef;
 
+pub use buffer::Buffer;
 pub use pretty::{format_gap, write_json_pretty};
 
 /// When and how an event arrived: the same for every event of one read.
@@ -23,6 +25,9 @@ pub struct Arrival<'a> {
     pub gap: Duration,
     /// 1 for the first connection, counting reconnections.
     pub connection: u32,
+    /// Which read of the stream (counting from 1, across connections) brought the event:
+    /// what is the same for every event of one read may be rendered once per read.
+    pub read: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,26 +37,33 @@ pub enum Mode {
     Raw,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Printer {
     pub mode: Mode,
+    json_tail: json::Tail,
 }
 
 impl Printer {
     pub fn new(mode: Mode) -> Self {
-        Printer { mode }
+        Printer {
+            mode,
+            json_tail: json::Tail::default(),
+        }
     }
 
     /// Writes one event (nothing in raw mode: there the bytes are the output).
     pub fn event(
-        &self,
-        out: &mut impl Write,
+        &mut self,
+        out: &mut Buffer,
         ev: &EventRef<'_>,
         arrival: &Arrival<'_>,
     ) -> io::Result<()> {
         match self.mode {
             Mode::Pretty => pretty::write_event(out, ev, arrival),
-            Mode::Json => json::write_event(out, ev, arrival),
+            Mode::Json => {
+                json::write_event(out, &mut self.json_tail, ev, arrival);
+                Ok(())
+            }
             Mode::Raw => Ok(()),
         }
     }

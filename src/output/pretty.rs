@@ -183,6 +183,7 @@ mod tests {
             time: "2026-11-24T20:31:05.123Z",
             gap,
             connection: 1,
+            read: 1,
         };
         let mut out = Vec::new();
         write_event(&mut out, ev, &arrival).unwrap();
