@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`sse tail` over loopback beside `curl -sN`, in one run: python3 benches/tail.py
 
-Needs a release build (`cargo build --release`) and curl.
+Needs a release build (`cargo build --release`), curl and GNU time (/usr/bin/time).
 The emitter is a separate process so that its timing never waits on this one.
 
 (a) is `cargo bench --bench parser`. This script measures:
@@ -86,16 +86,15 @@ class Emitter:
 
 
 def timed(cmd, stdout=subprocess.DEVNULL):
-    """(seconds, peak RSS in KiB) of a command: wall time to the microsecond, and the
-    child's own peak from wait4."""
+    """(seconds, peak RSS in KiB) of a command: wall time to the microsecond around GNU
+    time, which reports the peak of the command alone (a child forked from Python would
+    count Python's own pages)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=stdout, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit("%s exited with %d" % (" ".join(cmd), proc.returncode))
-    return seconds, usage.ru_maxrss
+    if out.returncode != 0:
+        sys.exit("%s exited with %d" % (" ".join(cmd), out.returncode))
+    return seconds, int(out.stderr.decode().strip().splitlines()[-1])
 
 
 def best(cmd, runs=5):

@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod output;
 pub mod parser;
+pub mod readahead;
 pub mod record;
 pub mod serve;
 mod simd;

@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
@@ -12,6 +12,7 @@ use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
 use crate::output::{Arrival, Buffer, Mode, Printer};
 use crate::parser::{Item, Parser};
+use crate::readahead::{Arrived, ReadAhead};
 use crate::record::Recorder;
 use crate::status::Console;
 use crate::term;
@@ -20,7 +21,7 @@ use crate::term;
 pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 /// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-const READ_BUFFER: usize = 256 * 1024;
+pub const READ_BUFFER: usize = 256 * 1024;
 /// Output waiting for the flush point is written early past this size.
 const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
 
@@ -107,9 +108,13 @@ struct Tail<W: Write> {
 impl<W: Write> Tail<W> {
     fn read_stdin(&mut self) -> Result<ExitCode, Error> {
         let mut parser = Parser::new(self.max_event_size);
-        let stdin = io::stdin();
-        let mut input = stdin.lock();
-        match self.pump(&mut input, &mut parser, 1, Instant::now(), "stdin")? {
+        match self.pump(
+            Box::new(io::stdin()),
+            &mut parser,
+            1,
+            Instant::now(),
+            "stdin",
+        )? {
             End::Lost(e) => Err(Error::io("reading stdin", e)),
             End::CountReached | End::Eof => Ok(ExitCode::SUCCESS),
         }
@@ -189,7 +194,7 @@ impl<W: Write> Tail<W> {
                 ..
             } = response;
             // A server may compress even though we did not ask: decode what we can.
-            let Ok(mut body) = client::decode_body(encoding.as_deref(), body) else {
+            let Ok(body) = client::decode_body(encoding.as_deref(), body) else {
                 return Err(Error::Stream {
                     url: url.to_string(),
                     msg: format!(
@@ -198,7 +203,7 @@ impl<W: Write> Tail<W> {
                     ),
                 });
             };
-            let end = self.pump(&mut body, &mut parser, connection, opened, &final_url)?;
+            let end = self.pump(body, &mut parser, connection, opened, &final_url)?;
             last_id = parser.last_event_id().to_string();
             self.console.disconnected();
             let why = match end {
@@ -268,31 +273,35 @@ impl<W: Write> Tail<W> {
     }
 
     /// Reads one stream to its end, printing as events complete and flushing before
-    /// every read that may block.
+    /// waiting for the next read. The reads happen on their own thread (`ReadAhead`),
+    /// so the next one overlaps with printing this one.
     fn pump(
         &mut self,
-        input: &mut dyn Read,
+        input: Box<dyn Read + Send>,
         parser: &mut Parser,
         connection: u32,
         opened: Instant,
         url: &str,
     ) -> Result<End, Error> {
-        let mut buf = vec![0u8; READ_BUFFER];
+        let mut reads =
+            ReadAhead::new(input, READ_BUFFER).map_err(|e| Error::io("starting a thread", e))?;
         loop {
-            let n = match input.read(&mut buf) {
-                Ok(0) => return Ok(End::Eof),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            let Arrived {
+                bytes: chunk,
+                at: now,
+                wall,
+            } = match reads.next_read() {
+                Ok(None) => return Ok(End::Eof),
+                Ok(Some(read)) => read,
                 Err(e) => return Ok(End::Lost(e)),
             };
-            let chunk = &buf[..n];
-            let now = Instant::now();
+            let n = chunk.len();
             self.reads += 1;
             // The arrival time is printed by pretty and JSON output only.
             let time = if self.printer.mode == Mode::Raw {
                 String::new()
             } else {
-                humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+                humantime::format_rfc3339_millis(wall).to_string()
             };
             let mut write_error: Option<io::Error> = None;
             let mut record_error: Option<io::Error> = None;

@@ -55,9 +55,12 @@ impl Buffer {
         &mut self.bytes[self.len..end]
     }
 
+    /// Initialises storage up to `end`, and no further: the Vec's own capacity grows
+    /// geometrically, but only bytes about to be written are zeroed and made resident
+    /// (a huge event costs its size here, not twice that).
     #[cold]
     fn grow(&mut self, end: usize) {
-        self.bytes.resize(end.max(2 * self.bytes.len()), 0);
+        self.bytes.resize(end, 0);
     }
 
     #[inline]

@@ -89,11 +89,26 @@ pub struct Parser {
     /// chunk (then an LF), not yet copied into `data`.
     data_in_chunk: Option<Range<usize>>,
     event_type: String,
+    /// An `id` line since the last dispatch, and where its value is.
+    id_pending: Option<IdAt>,
+    /// The pending ID's value when it is `IdAt::Buffer`.
     id_buffer: String,
-    id_set: bool,
+    /// The last event ID string, except while a chunk is parsed and `last_id_in_chunk`
+    /// is set: then the ID is that (valid UTF-8) range of the chunk, copied here only
+    /// when the chunk is done, so that a stream with an id per event copies one per read.
     last_event_id: String,
+    last_id_in_chunk: Option<Range<usize>>,
     retry: Option<u64>,
     scratch: String,
+}
+
+/// Where the value of an `id` line waiting for dispatch is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum IdAt {
+    /// This range of the chunk being parsed, valid UTF-8.
+    Chunk(Range<usize>),
+    /// `Parser::id_buffer`.
+    Buffer,
 }
 
 impl Default for Parser {
@@ -114,9 +129,10 @@ impl Parser {
             data: Vec::new(),
             data_in_chunk: None,
             event_type: String::new(),
+            id_pending: None,
             id_buffer: String::new(),
-            id_set: false,
             last_event_id: String::new(),
+            last_id_in_chunk: None,
             retry: None,
             scratch: String::new(),
         }
@@ -124,7 +140,6 @@ impl Parser {
 
     /// Starts the last event ID where the previous connection left it, as browsers do.
     pub fn with_last_event_id(mut self, id: &str) -> Self {
-        self.id_buffer = id.to_string();
         self.last_event_id = id.to_string();
         self
     }
@@ -180,10 +195,21 @@ impl Parser {
             }
         }
         let lines = self.complete_lines(&chunk, &mut pos, emit);
-        // Data still borrowed from the chunk is copied before the chunk goes away.
+        // What is still borrowed from the chunk is copied before the chunk goes away.
         if let Some(range) = self.data_in_chunk.take() {
             self.data.extend_from_slice(&bytes[range]);
             self.data.push(b'\n');
+        }
+        if let Some(range) = self.last_id_in_chunk.take() {
+            self.last_event_id.clear();
+            self.last_event_id
+                .push_str(chunk.text.get(range).unwrap_or_default());
+        }
+        if let Some(IdAt::Chunk(range)) = &self.id_pending {
+            self.id_buffer.clear();
+            self.id_buffer
+                .push_str(chunk.text.get(range.clone()).unwrap_or_default());
+            self.id_pending = Some(IdAt::Buffer);
         }
         lines?;
         let rest = &bytes[pos..];
@@ -298,6 +324,7 @@ impl Parser {
     /// One complete line, `line` in `src`. `chunk` is the chunk being fed (where
     /// the data of a dispatched event may be), and is `src` itself when the line is
     /// read straight from it, so that a data line may be borrowed rather than copied.
+    #[inline(always)]
     fn process_line<F>(
         &mut self,
         src: &Chunk<'_>,
@@ -356,9 +383,15 @@ impl Parser {
                 self.event_type.push_str(src.text(value, &mut self.scratch));
             }
             b"id" if memchr(0, &src.bytes[value.clone()]).is_none() => {
-                self.id_buffer.clear();
-                self.id_buffer.push_str(src.text(value, &mut self.scratch));
-                self.id_set = true;
+                // Borrowed from the chunk when the line is in it and is valid text.
+                let valid = chunk.is_some() && src.text.get(value.clone()).is_some();
+                self.id_pending = Some(if valid {
+                    IdAt::Chunk(value)
+                } else {
+                    self.id_buffer.clear();
+                    self.id_buffer.push_str(src.text(value, &mut self.scratch));
+                    IdAt::Buffer
+                });
             }
             b"retry" => {
                 if let Some(ms) = parse_retry(&src.bytes[value]) {
@@ -371,15 +404,25 @@ impl Parser {
         Ok(())
     }
 
+    #[inline(always)]
     fn dispatch<F>(&mut self, chunk: Option<&Chunk<'_>>, end: usize, emit: &mut F)
     where
         F: FnMut(Item<'_>),
     {
-        // The buffer changes only through an `id` line, so the two differ only then.
-        let id_set = std::mem::take(&mut self.id_set);
-        if id_set {
-            self.last_event_id.clone_from(&self.id_buffer);
-        }
+        // The last event ID buffer becomes the last event ID string; the two differ
+        // only when an `id` line set the buffer since the last dispatch.
+        let id_set = match self.id_pending.take() {
+            Some(IdAt::Chunk(range)) => {
+                self.last_id_in_chunk = Some(range);
+                true
+            }
+            Some(IdAt::Buffer) => {
+                self.last_id_in_chunk = None;
+                self.last_event_id.clone_from(&self.id_buffer);
+                true
+            }
+            None => false,
+        };
         let retry = self.retry.take();
         let data = match (self.data_in_chunk.take(), chunk) {
             (Some(range), Some(chunk)) => chunk.text(range, &mut self.scratch),
@@ -400,7 +443,10 @@ impl Parser {
         emit(Item::Event(EventRef {
             event_type,
             data,
-            id: &self.last_event_id,
+            id: match (&self.last_id_in_chunk, chunk) {
+                (Some(range), Some(chunk)) => chunk.text.get(range.clone()).unwrap_or_default(),
+                _ => &self.last_event_id,
+            },
             id_set,
             retry,
             end,

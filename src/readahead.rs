@@ -1,0 +1,169 @@
+//! Reading a stream on its own thread, so that the next read (the kernel's copy out of
+//! the socket, and the HTTP client's copy out of its buffer) overlaps with parsing and
+//! printing the last one.
+//!
+//! Nothing is held back: each read is handed over the moment it returns, with the time
+//! it returned. The reader runs at most a few buffers ahead, so memory stays bounded
+//! when the output is slower than the input.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread;
+use std::time::{Instant, SystemTime};
+
+/// Buffers in flight: one being parsed, one being filled, one spare.
+const BUFFERS: usize = 3;
+
+/// One read: a buffer, how much of it the read filled, and when it returned.
+struct Chunk {
+    buf: Vec<u8>,
+    len: usize,
+    at: Instant,
+    wall: SystemTime,
+}
+
+/// One read as handed out.
+pub struct Arrived<'a> {
+    pub bytes: &'a [u8],
+    /// When the read returned, for gaps.
+    pub at: Instant,
+    /// The same moment by the clock, for printing.
+    pub wall: SystemTime,
+}
+
+pub struct ReadAhead {
+    full: Receiver<io::Result<Chunk>>,
+    empty: SyncSender<Vec<u8>>,
+    /// The buffer handed out last, returned to the reader on the next call.
+    current: Option<Vec<u8>>,
+}
+
+impl ReadAhead {
+    /// Starts reading `input` in reads of up to `size` bytes.
+    pub fn new(mut input: Box<dyn Read + Send>, size: usize) -> io::Result<Self> {
+        let (full_tx, full) = mpsc::sync_channel::<io::Result<Chunk>>(BUFFERS);
+        let (empty, empty_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
+        for _ in 0..BUFFERS {
+            // Allocated (and zeroed) once: a buffer keeps its full size for every read.
+            let _ = empty.send(vec![0; size]);
+        }
+        thread::Builder::new()
+            .name("read-ahead".into())
+            .spawn(move || {
+                // Ends when the stream does, or when the parser side is gone.
+                while let Ok(mut buf) = empty_rx.recv() {
+                    let result = loop {
+                        match input.read(&mut buf) {
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            other => break other,
+                        }
+                    };
+                    let (at, wall) = (Instant::now(), SystemTime::now());
+                    let last = !matches!(result, Ok(n) if n > 0);
+                    let sent = full_tx.send(result.map(|len| Chunk { buf, len, at, wall }));
+                    if last || sent.is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(ReadAhead {
+            full,
+            empty,
+            current: None,
+        })
+    }
+
+    /// The next read: `Ok(None)` at the end of the stream.
+    pub fn next_read(&mut self) -> io::Result<Option<Arrived<'_>>> {
+        if let Some(buf) = self.current.take() {
+            let _ = self.empty.send(buf);
+        }
+        match self.full.recv() {
+            Ok(Ok(chunk)) if chunk.len == 0 => Ok(None),
+            Ok(Ok(chunk)) => {
+                let buf = self.current.insert(chunk.buf);
+                Ok(Some(Arrived {
+                    bytes: &buf[..chunk.len],
+                    at: chunk.at,
+                    wall: chunk.wall,
+                }))
+            }
+            Ok(Err(e)) => Err(e),
+            // The reader ended without a word: it panicked.
+            Err(_) => Err(io::Error::other("the reading thread stopped")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{channel, Receiver};
+
+    /// A reader whose reads are scripted by the test, one message per read.
+    struct Scripted(Receiver<io::Result<Vec<u8>>>);
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.recv() {
+                Ok(Ok(bytes)) => {
+                    buf[..bytes.len()].copy_from_slice(&bytes);
+                    Ok(bytes.len())
+                }
+                Ok(Err(e)) => Err(e),
+                Err(_) => Ok(0),
+            }
+        }
+    }
+
+    fn next_bytes(reads: &mut ReadAhead) -> io::Result<Option<Vec<u8>>> {
+        Ok(reads.next_read()?.map(|read| read.bytes.to_vec()))
+    }
+
+    #[test]
+    fn each_read_is_handed_over_before_the_next_one_returns() {
+        let (tx, rx) = channel();
+        let mut reads = ReadAhead::new(Box::new(Scripted(rx)), 64).unwrap();
+        // Lock-step: the second read does not exist until the first was received.
+        tx.send(Ok(b"one".to_vec())).unwrap();
+        assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"one");
+        tx.send(Ok(b"two".to_vec())).unwrap();
+        assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"two");
+        drop(tx);
+        assert_eq!(next_bytes(&mut reads).unwrap(), None);
+    }
+
+    #[test]
+    fn errors_arrive_in_order_and_interruptions_are_retried() {
+        let (tx, rx) = channel();
+        tx.send(Ok(b"a".to_vec())).unwrap();
+        tx.send(Err(io::ErrorKind::Interrupted.into())).unwrap();
+        tx.send(Ok(b"b".to_vec())).unwrap();
+        tx.send(Err(io::Error::new(io::ErrorKind::TimedOut, "slow")))
+            .unwrap();
+        let mut reads = ReadAhead::new(Box::new(Scripted(rx)), 64).unwrap();
+        assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"a");
+        assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"b");
+        let e = next_bytes(&mut reads).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn a_fast_source_runs_at_most_a_few_buffers_ahead() {
+        // An endless source: the reader must stop when no buffer is free, not read on.
+        struct Endless(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+        impl Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                buf.fill(b'x');
+                Ok(buf.len())
+            }
+        }
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut reads = ReadAhead::new(Box::new(Endless(count.clone())), 16).unwrap();
+        assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"x".repeat(16));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let ahead = count.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(ahead <= BUFFERS + 1, "{ahead} reads for one taken");
+    }
+}
