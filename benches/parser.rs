@@ -66,7 +66,7 @@ fn main() {
     let (json, printed) = best_of(5, || {
         let mut parser = Parser::default();
         let mut printer = Printer::new(Mode::Json);
-        let mut out = Buffer::with_capacity(512 * 1024);
+        let mut out = Buffer::with_capacity(256 * 1024);
         let mut arrival = Arrival {
             time: "2026-11-24T20:31:05.123Z",
             gap: Duration::ZERO,
@@ -74,7 +74,7 @@ fn main() {
             read: 0,
         };
         let mut printed = 0;
-        for chunk in bytes.chunks(256 * 1024) {
+        for chunk in bytes.chunks(64 * 1024) {
             arrival.read += 1;
             parser
                 .feed(black_box(chunk), |item| {

@@ -37,6 +37,12 @@ impl<'a> BlockScan<'a> {
         let rest = self.bytes.get(self.base..).unwrap_or(&[]);
         match rest.first_chunk::<64>() {
             Some(block) => crate::simd::line_ends(block),
+            // A few bytes (a slow stream's read): look at each.
+            None if rest.len() < 16 => rest
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n' || b == b'\r')
+                .fold(0, |mask, (k, _)| mask | 1 << k),
             None => {
                 // The last, short block: pad with bytes that are not line ends.
                 let mut block = [0u8; 64];
