@@ -895,28 +895,7 @@ mod tests {
             b"\0",
             b"e",
         ];
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for _ in 0..400 {
-            let mut bytes = Vec::new();
-            for _ in 0..rng.below(40) {
-                bytes.extend_from_slice(PIECES[rng.below(PIECES.len())]);
-            }
-            let whole = parse(&bytes);
-            for _ in 0..20 {
-                let mut cuts: Vec<usize> = (0..rng.below(6))
-                    .map(|_| rng.below(bytes.len() + 1))
-                    .collect();
-                cuts.sort_unstable();
-                let mut parts = Vec::new();
-                let mut last = 0;
-                for cut in cuts {
-                    parts.push(&bytes[last..cut]);
-                    last = cut;
-                }
-                parts.push(&bytes[last..]);
-                assert_eq!(parse_chunks(&parts), whole, "{bytes:?} cut as {parts:?}");
-            }
-        }
+        random_cuts_agree(0x9E37_79B9_7F4A_7C15, &PIECES, 400, 40, 6);
     }
 
     /// Streams longer than the scanner's 64-byte blocks, with events whose data is one
@@ -940,17 +919,30 @@ mod tests {
             b"da",
             b"ta: x",
         ];
-        let mut rng = Rng(0x0123_4567_89AB_CDEF);
-        for _ in 0..60 {
+        random_cuts_agree(0x0123_4567_89AB_CDEF, &PIECES, 60, 300, 12);
+    }
+
+    /// `streams` random streams of up to `max_pieces` of `pieces`, each parsed whole,
+    /// byte by byte, and cut 20 times at up to `max_cuts` random points: always the
+    /// same items.
+    fn random_cuts_agree(
+        seed: u64,
+        pieces: &[&[u8]],
+        streams: usize,
+        max_pieces: usize,
+        max_cuts: usize,
+    ) {
+        let mut rng = Rng(seed);
+        for _ in 0..streams {
             let mut bytes = Vec::new();
-            for _ in 0..rng.below(300) {
-                bytes.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+            for _ in 0..rng.below(max_pieces) {
+                bytes.extend_from_slice(pieces[rng.below(pieces.len())]);
             }
             let whole = parse(&bytes);
             let singles: Vec<&[u8]> = bytes.chunks(1).collect();
             assert_eq!(parse_chunks(&singles), whole, "byte by byte: {bytes:?}");
             for _ in 0..20 {
-                let mut cuts: Vec<usize> = (0..rng.below(12))
+                let mut cuts: Vec<usize> = (0..rng.below(max_cuts))
                     .map(|_| rng.below(bytes.len() + 1))
                     .collect();
                 cuts.sort_unstable();
