@@ -7,7 +7,8 @@ The emitter is a separate process so that its timing never waits on this one.
 (a) is `cargo bench --bench parser`. This script measures:
 (b) throughput: 1,000,000 events of 100 bytes, `curl -sN URL -o /dev/null` against
     `sse tail URL --json --no-reconnect > /dev/null`, 9 runs of each alternating,
-    the ratio of the medians;
+    the ratio of the medians; then the same with the body sent chunked, as most
+    servers send it;
 (c) latency: one event every 10 ms carrying its send time; the delay from the
     emitter's write to the line arriving on each client's stdout, p50 and p99
     (medians of three alternating runs);
@@ -28,6 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SSE = os.path.join(ROOT, "target", "release", "sse")
 RUNS = 9
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+CHUNK = 16 * 1024
 
 
 def make_stream(path, events):
@@ -59,8 +62,17 @@ def emit(mode, arg, port_file):
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.recv(65536)
         try:
-            conn.sendall(HEAD)
-            if mode == "file":
+            conn.sendall(CHUNKED_HEAD if mode == "chunked" else HEAD)
+            if mode == "chunked":
+                # What most servers send: the body in chunks (16 KiB here), then the last.
+                with open(arg, "rb") as f:
+                    while True:
+                        piece = f.read(CHUNK)
+                        if not piece:
+                            break
+                        conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+                conn.sendall(b"0\r\n\r\n")
+            elif mode == "file":
                 with open(arg, "rb") as f:
                     conn.sendfile(f)
             elif mode == "tick":
@@ -144,6 +156,14 @@ def main():
     print("    curl -sN                 %6.3f s  %7.0f MB/s  (best %.3f s)" % (curl_t, size / curl_t / 1e6, min(t for t, _ in curl_runs)))
     print("    sse tail --json          %6.3f s  %7.0f MB/s  (best %.3f s)  %5.2f M events/s  peak %d KiB" % (sse_t, size / sse_t / 1e6, min(t for t, _ in sse_runs), 1e6 / sse_t / 1e6, sse_mem))
     print("    sse tail / curl throughput ratio: 1/%.1f" % (sse_t / curl_t))
+    e = Emitter("chunked", stream)
+    curl_c, sse_c = [], []
+    for _ in range(RUNS):
+        curl_c.append(timed(["curl", "-sN", e.url, "-o", "/dev/null"])[0])
+        sse_c.append(timed([SSE, "tail", e.url, "--json", "--no-reconnect"])[0])
+    e.close()
+    curl_t, sse_t = statistics.median(curl_c), statistics.median(sse_c)
+    print("    the same body chunked (16 KiB chunks): curl %.3f s, sse tail --json %.3f s, ratio 1/%.1f" % (curl_t, sse_t, sse_t / curl_t))
 
     small = os.path.join(work, "small.txt")
     make_stream(small, 10_000)
