@@ -192,7 +192,7 @@ pub fn open(req: &Request) -> Result<Response, Error> {
         .timeout_per_read(req.timeout)
         .allow_non_standard_methods(true)
         // As large as tail's reads: half as many reads (and hand-overs) on a fast stream.
-        .input_buffer_size(crate::tail::READ_BUFFER)
+        .input_buffer_size(crate::readahead::READ_SIZE)
         .build()
         .into();
 

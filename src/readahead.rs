@@ -11,6 +11,9 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 use std::time::{Instant, SystemTime};
 
+/// Bytes per read of a stream (ureq's own buffer is as large).
+pub const READ_SIZE: usize = 256 * 1024;
+
 /// Buffers in flight: one being parsed, one being filled, one spare.
 const BUFFERS: usize = 3;
 

@@ -12,7 +12,7 @@ use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
 use crate::output::{Arrival, Buffer, Mode, Printer};
 use crate::parser::{Item, Parser};
-use crate::readahead::{Arrived, ReadAhead};
+use crate::readahead::{Arrived, ReadAhead, READ_SIZE};
 use crate::record::Recorder;
 use crate::status::Console;
 use crate::term;
@@ -21,7 +21,6 @@ use crate::term;
 pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 /// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-pub const READ_BUFFER: usize = 256 * 1024;
 /// Output waiting for the flush point is written early past this size.
 const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
 
@@ -58,7 +57,7 @@ pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         shown: 0,
         verbose: args.verbose,
         max_event_size: args.max_event_size,
-        out: Buffer::with_capacity(2 * READ_BUFFER),
+        out: Buffer::with_capacity(2 * READ_SIZE),
         stdout: io::stdout().lock(),
         console: console.clone(),
         recorder,
@@ -284,7 +283,7 @@ impl<W: Write> Tail<W> {
         url: &str,
     ) -> Result<End, Error> {
         let mut reads =
-            ReadAhead::new(input, READ_BUFFER).map_err(|e| Error::io("starting a thread", e))?;
+            ReadAhead::new(input, READ_SIZE).map_err(|e| Error::io("starting a thread", e))?;
         loop {
             let Arrived {
                 bytes: chunk,
@@ -332,11 +331,7 @@ impl<W: Write> Tail<W> {
                     let outcome = match item {
                         Item::Event(ev) => {
                             events += 1;
-                            let gap = match *last_event_at {
-                                // Not a subtraction: most events share a read with the last.
-                                Some(at) if at == now => Duration::ZERO,
-                                at => now - at.unwrap_or(opened),
-                            };
+                            let gap = now - last_event_at.unwrap_or(opened);
                             *last_event_at = Some(now);
                             if let Some(Err(e)) = recorder.as_mut().map(|r| r.event(&ev, now)) {
                                 record_error.get_or_insert(e);

@@ -96,9 +96,9 @@ use escape_words as escape_into;
 fn escape_blocks(s: &[u8], out: &mut [u8]) -> usize {
     let mut i = 0;
     let mut o = 0;
-    while let Some(block) = s.get(i..i + 16) {
+    while let Some(block) = s[i..].first_chunk::<16>() {
         out[o..o + 16].copy_from_slice(block);
-        let mut mask = crate::simd::json_escapes(block.first_chunk().unwrap_or(&[0; 16]));
+        let mut mask = crate::simd::json_escapes(block);
         i += 16;
         if mask == 0 {
             o += 16;

@@ -1,5 +1,5 @@
 //! `--json`: one object per line (NDJSON), written by hand: this is the hot path of
-//! `sse tail --json`, and the escaper in `Buffer` (eight bytes at a time, in place) is
+//! `sse tail --json`, and the escaper in `Buffer` (whole blocks, in place) is
 //! several times faster than a serializer's byte-at-a-time loop. The strings are
 //! exactly what serde_json writes (a unit test in `buffer.rs` holds them equal).
 
@@ -7,26 +7,23 @@ use super::{Arrival, Buffer};
 use crate::parser::EventRef;
 
 /// The end of a line after the id, `,"time":"…","gap_ms":G,"connection":C`: the same for
-/// every event of one read except the gap, so it is rendered once per read, and whole
-/// for the events that arrived with an earlier one in the same read (gap 0).
+/// every event of one read except the gap, so all but the gap is rendered once per read.
 #[derive(Debug, Default, Clone)]
-pub struct Tail {
-    /// The read this was rendered for (0: none yet).
-    read: u64,
+pub struct LineEnd {
+    /// The read this was rendered for.
+    read: Option<u64>,
     /// `,"time":"…","gap_ms":`
     before_gap: Vec<u8>,
     /// `,"connection":C`
     after_gap: Vec<u8>,
-    /// `,"time":"…","gap_ms":0,"connection":C`
-    zero_gap: Vec<u8>,
 }
 
-impl Tail {
+impl LineEnd {
     fn update(&mut self, arrival: &Arrival<'_>) {
-        if self.read == arrival.read && arrival.read != 0 {
+        if self.read == Some(arrival.read) {
             return;
         }
-        self.read = arrival.read;
+        self.read = Some(arrival.read);
         // An RFC 3339 time never needs escaping.
         self.before_gap.clear();
         self.before_gap.extend_from_slice(b",\"time\":\"");
@@ -36,14 +33,10 @@ impl Tail {
         self.after_gap.extend_from_slice(b",\"connection\":");
         self.after_gap
             .extend_from_slice(arrival.connection.to_string().as_bytes());
-        self.zero_gap.clear();
-        self.zero_gap.extend_from_slice(&self.before_gap);
-        self.zero_gap.push(b'0');
-        self.zero_gap.extend_from_slice(&self.after_gap);
     }
 }
 
-pub fn write_event(out: &mut Buffer, tail: &mut Tail, ev: &EventRef<'_>, arrival: &Arrival<'_>) {
+pub fn write_event(out: &mut Buffer, end: &mut LineEnd, ev: &EventRef<'_>, arrival: &Arrival<'_>) {
     if ev.event_type == "message" {
         // Most events have no type, and print this.
         out.push(b"{\"event\":\"message\",\"data\":");
@@ -55,17 +48,18 @@ pub fn write_event(out: &mut Buffer, tail: &mut Tail, ev: &EventRef<'_>, arrival
     out.push_json_str(ev.data);
     out.push(b",\"id\":");
     out.push_json_str(ev.id);
-    tail.update(arrival);
+    end.update(arrival);
+    out.push(&end.before_gap);
     if arrival.gap.is_zero() {
-        out.push(&tail.zero_gap);
+        // Every event after the first of a read.
+        out.push(b"0");
     } else {
-        out.push(&tail.before_gap);
         write_millis(
             out,
             u64::try_from(arrival.gap.as_micros()).unwrap_or(u64::MAX),
         );
-        out.push(&tail.after_gap);
     }
+    out.push(&end.after_gap);
     if let Some(retry) = ev.retry {
         out.push(b",\"retry\":");
         write_uint(out, retry);
@@ -133,8 +127,8 @@ mod tests {
             read: 1,
         };
         let mut out = Buffer::default();
-        let mut tail = Tail::default();
-        write_event(&mut out, &mut tail, &ev, &arrival);
+        let mut end = LineEnd::default();
+        write_event(&mut out, &mut end, &ev, &arrival);
         let text = String::from_utf8(out.as_bytes().to_vec()).unwrap();
         assert!(
             text.ends_with('\n') && text.matches('\n').count() == 1,

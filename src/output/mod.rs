@@ -40,14 +40,14 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Printer {
     pub mode: Mode,
-    json_tail: json::Tail,
+    json_end: json::LineEnd,
 }
 
 impl Printer {
     pub fn new(mode: Mode) -> Self {
         Printer {
             mode,
-            json_tail: json::Tail::default(),
+            json_end: json::LineEnd::default(),
         }
     }
 
@@ -61,7 +61,7 @@ impl Printer {
         match self.mode {
             Mode::Pretty => pretty::write_event(out, ev, arrival),
             Mode::Json => {
-                json::write_event(out, &mut self.json_tail, ev, arrival);
+                json::write_event(out, &mut self.json_end, ev, arrival);
                 Ok(())
             }
             Mode::Raw => Ok(()),

@@ -195,22 +195,7 @@ impl Parser {
             }
         }
         let lines = self.complete_lines(&chunk, &mut pos, emit);
-        // What is still borrowed from the chunk is copied before the chunk goes away.
-        if let Some(range) = self.data_in_chunk.take() {
-            self.data.extend_from_slice(&bytes[range]);
-            self.data.push(b'\n');
-        }
-        if let Some(range) = self.last_id_in_chunk.take() {
-            self.last_event_id.clear();
-            self.last_event_id
-                .push_str(chunk.text.get(range).unwrap_or_default());
-        }
-        if let Some(IdAt::Chunk(range)) = &self.id_pending {
-            self.id_buffer.clear();
-            self.id_buffer
-                .push_str(chunk.text.get(range.clone()).unwrap_or_default());
-            self.id_pending = Some(IdAt::Buffer);
-        }
+        self.release(&chunk);
         lines?;
         let rest = &bytes[pos..];
         if rest.is_empty() {
@@ -244,6 +229,30 @@ impl Parser {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Copies what is still borrowed from `chunk` before the chunk goes away.
+    fn release(&mut self, chunk: &Chunk<'_>) {
+        self.own_data(chunk);
+        if let Some(range) = self.last_id_in_chunk.take() {
+            self.last_event_id.clear();
+            self.last_event_id
+                .push_str(chunk.text.get(range).unwrap_or_default());
+        }
+        if let Some(IdAt::Chunk(range)) = &self.id_pending {
+            self.id_buffer.clear();
+            self.id_buffer
+                .push_str(chunk.text.get(range.clone()).unwrap_or_default());
+            self.id_pending = Some(IdAt::Buffer);
+        }
+    }
+
+    /// Copies the event's data line borrowed from `chunk`, if any, into `data`.
+    fn own_data(&mut self, chunk: &Chunk<'_>) {
+        if let Some(range) = self.data_in_chunk.take() {
+            self.data.extend_from_slice(&chunk.bytes[range]);
+            self.data.push(b'\n');
         }
     }
 
@@ -293,12 +302,12 @@ impl Parser {
                     self.grow_line(&bytes[*pos..end])?;
                     let line = std::mem::take(&mut self.line);
                     let held = Chunk::new(&line);
-                    let result = self.process_line(&held, 0..line.len(), next, None, emit);
+                    let result = self.process_line(&held, 0..line.len(), next, false, emit);
                     self.line = line;
                     self.line.clear();
                     result?;
                 }
-                Partial::Line => self.process_line(chunk, *pos..end, next, Some(chunk), emit)?,
+                Partial::Line => self.process_line(chunk, *pos..end, next, true, emit)?,
             }
             *pos = next;
         }
@@ -321,16 +330,17 @@ impl Parser {
         Ok(())
     }
 
-    /// One complete line, `line` in `src`. `chunk` is the chunk being fed (where
-    /// the data of a dispatched event may be), and is `src` itself when the line is
-    /// read straight from it, so that a data line may be borrowed rather than copied.
+    /// One complete line, `line` in `src`. `borrow` when `src` is the chunk being fed
+    /// (not a copy of a line begun in an earlier one): then a data line or an id may be
+    /// kept as a range of it until `release`. (A held line is always the first of its
+    /// chunk, so nothing is borrowed while it is processed.)
     #[inline(always)]
     fn process_line<F>(
         &mut self,
         src: &Chunk<'_>,
         line: Range<usize>,
         end: usize,
-        chunk: Option<&Chunk<'_>>,
+        borrow: bool,
         emit: &mut F,
     ) -> Result<(), ParseError>
     where
@@ -338,7 +348,7 @@ impl Parser {
     {
         let bytes = &src.bytes[line.clone()];
         if bytes.is_empty() {
-            self.dispatch(chunk, end, emit);
+            self.dispatch(src, end, emit);
             return Ok(());
         }
         if bytes[0] == b':' {
@@ -366,25 +376,22 @@ impl Parser {
             None => (bytes, line.end..line.end),
         };
         match name {
-            b"data" => match (chunk, self.data.is_empty() && self.data_in_chunk.is_none()) {
+            b"data" if borrow && self.data.is_empty() && self.data_in_chunk.is_none() => {
                 // The event's first data line, in the chunk: keep only where it is.
-                (Some(_), true) => self.data_in_chunk = Some(value),
-                _ => {
-                    if let (Some(chunk), Some(first)) = (chunk, self.data_in_chunk.take()) {
-                        self.data.extend_from_slice(&chunk.bytes[first]);
-                        self.data.push(b'\n');
-                    }
-                    self.append_data(&src.bytes[value])?;
-                    self.data.push(b'\n');
-                }
-            },
+                self.data_in_chunk = Some(value);
+            }
+            b"data" => {
+                self.own_data(src);
+                self.append_data(&src.bytes[value])?;
+                self.data.push(b'\n');
+            }
             b"event" => {
                 self.event_type.clear();
                 self.event_type.push_str(src.text(value, &mut self.scratch));
             }
             b"id" if memchr(0, &src.bytes[value.clone()]).is_none() => {
                 // Borrowed from the chunk when the line is in it and is valid text.
-                let valid = chunk.is_some() && src.text.get(value.clone()).is_some();
+                let valid = borrow && src.text.get(value.clone()).is_some();
                 self.id_pending = Some(if valid {
                     IdAt::Chunk(value)
                 } else {
@@ -405,7 +412,8 @@ impl Parser {
     }
 
     #[inline(always)]
-    fn dispatch<F>(&mut self, chunk: Option<&Chunk<'_>>, end: usize, emit: &mut F)
+    /// Dispatches the event; `chunk` is where any borrowed data and id are.
+    fn dispatch<F>(&mut self, chunk: &Chunk<'_>, end: usize, emit: &mut F)
     where
         F: FnMut(Item<'_>),
     {
@@ -424,13 +432,13 @@ impl Parser {
             None => false,
         };
         let retry = self.retry.take();
-        let data = match (self.data_in_chunk.take(), chunk) {
-            (Some(range), Some(chunk)) => chunk.text(range, &mut self.scratch),
-            _ if self.data.is_empty() => {
+        let data = match self.data_in_chunk.take() {
+            Some(range) => chunk.text(range, &mut self.scratch),
+            None if self.data.is_empty() => {
                 self.event_type.clear();
                 return;
             }
-            _ => {
+            None => {
                 self.data.pop(); // the LF after the last data line
                 decode(&self.data, &mut self.scratch)
             }
@@ -443,9 +451,9 @@ impl Parser {
         emit(Item::Event(EventRef {
             event_type,
             data,
-            id: match (&self.last_id_in_chunk, chunk) {
-                (Some(range), Some(chunk)) => chunk.text.get(range.clone()).unwrap_or_default(),
-                _ => &self.last_event_id,
+            id: match &self.last_id_in_chunk {
+                Some(range) => chunk.text.get(range.clone()).unwrap_or_default(),
+                None => &self.last_event_id,
             },
             id_set,
             retry,

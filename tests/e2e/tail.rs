@@ -163,12 +163,7 @@ fn fails_without_reconnecting(head: &[u8], want_in_error: &str) {
         .args(["tail", &server.url, "--retry", "10"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last = stderr.lines().last().unwrap_or("");
     assert!(
@@ -467,12 +462,7 @@ fn idle_timeout_without_reconnect_is_an_error() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no data for 300ms"));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     drop(_keep);

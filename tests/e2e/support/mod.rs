@@ -373,6 +373,16 @@ pub fn data_of(lines: &[serde_json::Value]) -> Vec<String> {
         .collect()
 }
 
+/// Checks how a finished `sse` exited, showing its stderr if not as expected.
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `sse ARGS` to the end and checks it succeeded, showing its stderr if not.
 pub fn run_ok(args: &[&str]) -> std::process::Output {
     let out = sse().args(args).output().unwrap();
