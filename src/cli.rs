@@ -1,4 +1,5 @@
 //! The command line: one clap definition, from which completions and man pages are made.
+//! Only clap lives here; the value types and their parsers are in `value`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::IpAddr;
@@ -6,6 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
+use crate::value::{
+    parse_duration, parse_header, parse_method, parse_path, parse_size, parse_source, parse_url,
+    Fault, Header, Source,
+};
 
 /// See, mock and diagnose Server-Sent Events streams.
 ///
@@ -43,21 +48,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-/// Where `sse tail` reads a stream from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Url(String),
-    /// `-`: an event stream on standard input.
-    Stdin,
-}
-
-/// A request header from `-H 'Name: value'`; an empty value removes a default header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    pub name: String,
-    pub value: String,
 }
 
 #[derive(Debug, Args)]
@@ -168,8 +158,8 @@ pub struct ServeArgs {
 
     /// Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10,
     /// content-type=TYPE, status=CODE
-    #[arg(long, value_name = "NAME[=ARG]", value_parser = crate::serve::fault::parse_fault)]
-    pub fault: Vec<crate::serve::fault::Fault>,
+    #[arg(long, value_name = "NAME[=ARG]", value_parser = crate::value::parse_fault)]
+    pub fault: Vec<Fault>,
 
     /// Allow pages from this origin (or `*`) to open the stream (CORS)
     #[arg(long, value_name = "ORIGIN")]
@@ -223,137 +213,6 @@ pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
-/// `-` is stdin; everything else must be a URL.
-pub fn parse_source(s: &str) -> Result<Source, String> {
-    if s == "-" {
-        return Ok(Source::Stdin);
-    }
-    parse_url(s).map(Source::Url)
-}
-
-/// Accepts `http(s)://...`, `host:port/path` (http), and `:port/path` (localhost).
-pub fn parse_url(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("empty URL".into());
-    }
-    let url = if let Some(i) = s.find("://") {
-        let scheme = s[..i].to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return Err(format!(
-                "unsupported scheme {:?}: use http or https",
-                &s[..i]
-            ));
-        }
-        s.to_string()
-    } else if s.starts_with(':') {
-        format!("http://localhost{s}")
-    } else {
-        format!("http://{s}")
-    };
-    let uri: ureq::http::Uri = url
-        .parse()
-        .map_err(|e| format!("invalid URL {url:?}: {e}"))?;
-    match uri.host() {
-        Some(h) if !h.is_empty() => {}
-        _ => return Err(format!("invalid URL {url:?}: no host")),
-    }
-    if uri.path().is_empty() || (uri.path() == "/" && !url.ends_with('/') && uri.query().is_none())
-    {
-        // `localhost:8080` means its root, as in curl.
-        return Ok(format!("{url}/"));
-    }
-    Ok(url)
-}
-
-pub fn parse_header(s: &str) -> Result<Header, String> {
-    let Some((name, value)) = s.split_once(':') else {
-        return Err(format!("{s:?} is not a header: use 'Name: value'"));
-    };
-    let name = name.trim();
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
-        return Err(format!("{name:?} is not a valid header name"));
-    }
-    let value = value.trim();
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(format!("the value of {name} contains a line break"));
-    }
-    Ok(Header {
-        name: name.to_string(),
-        value: value.to_string(),
-    })
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-fn parse_method(s: &str) -> Result<String, String> {
-    if s.is_empty() || !s.bytes().all(is_token_byte) {
-        return Err(format!("{s:?} is not an HTTP method"));
-    }
-    Ok(s.to_ascii_uppercase())
-}
-
-/// `250ms`, `1s`, `1.5s`, `2m`, `1h30m`; a bare number is seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"));
-    }
-    // humantime takes "1s 500ms" but not "1.5s": handle a decimal number with one unit here.
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    if number.contains('.') {
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        let scale = match unit.trim() {
-            "ms" => 0.001,
-            "s" | "sec" | "secs" => 1.0,
-            "m" | "min" | "mins" => 60.0,
-            "h" | "hr" | "hours" => 3600.0,
-            _ => return Err(format!("invalid duration {s:?}: use e.g. 250ms, 1.5s, 2m")),
-        };
-        return Duration::try_from_secs_f64(value * scale)
-            .map_err(|_| format!("invalid duration {s:?}"));
-    }
-    humantime::parse_duration(s).map_err(|e| format!("invalid duration {s:?}: {e}"))
-}
-
-/// `16MiB`, `512k`, `1G`, `100` (bytes). K/M/G are powers of 1024, as for sizes of memory.
-pub fn parse_size(s: &str) -> Result<usize, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 512KiB"))?;
-    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("invalid size {s:?}: use e.g. 16MiB, 512KiB")),
-    };
-    let bytes = n
-        .checked_mul(scale)
-        .ok_or_else(|| format!("size {s:?} is too large"))?;
-    if bytes == 0 {
-        return Err("the size must be more than 0".into());
-    }
-    usize::try_from(bytes).map_err(|_| format!("size {s:?} is too large"))
-}
-
-fn parse_path(s: &str) -> Result<String, String> {
-    if !s.starts_with('/') {
-        return Err(format!("{s:?} must start with /"));
-    }
-    Ok(s.to_string())
-}
-
 // `--max-event-size` says "16MiB"; keep it in step with the parser's default.
 const _: () = assert!(DEFAULT_MAX_EVENT_SIZE == 16 * 1024 * 1024);
 
@@ -364,23 +223,6 @@ mod tests {
     #[test]
     fn verify_cli() {
         command().debug_assert();
-    }
-
-    #[test]
-    fn url_shorthands() {
-        let ok = |s: &str| parse_url(s).unwrap();
-        assert_eq!(ok("localhost:8080/events"), "http://localhost:8080/events");
-        assert_eq!(ok(":8080/events"), "http://localhost:8080/events");
-        assert_eq!(ok("https://example.com/s?x=1"), "https://example.com/s?x=1");
-        assert_eq!(ok("example.com"), "http://example.com/");
-        assert_eq!(ok(":8080"), "http://localhost:8080/");
-        assert_eq!(ok("HTTP://Example.com/a"), "HTTP://Example.com/a");
-        assert!(parse_url("ftp://x/y")
-            .unwrap_err()
-            .contains("unsupported scheme"));
-        assert!(parse_url("").is_err());
-        assert!(parse_url("http:///x").is_err());
-        assert_eq!(parse_source("-"), Ok(Source::Stdin));
     }
 
     #[test]
@@ -419,37 +261,5 @@ mod tests {
         assert!(Cli::try_parse_from(["sse", "tail", "x", "-n", "0"]).is_err());
         assert!(Cli::try_parse_from(["sse", "tail", "x", "--color", "sometimes"]).is_err());
         assert!(Cli::try_parse_from(["sse", "--color", "never", "tail", "x"]).is_ok());
-    }
-
-    #[test]
-    fn headers() {
-        assert_eq!(
-            parse_header("Accept:").unwrap(),
-            Header {
-                name: "Accept".into(),
-                value: "".into()
-            }
-        );
-        assert_eq!(parse_header("X-A:  b c ").unwrap().value, "b c");
-        assert!(parse_header("no colon").is_err());
-        assert!(parse_header("bad name: x").is_err());
-        assert!(parse_header(": x").is_err());
-    }
-
-    #[test]
-    fn durations_and_sizes() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-1s").is_err());
-        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
-        assert_eq!(parse_size("512k"), Ok(512 << 10));
-        assert_eq!(parse_size("100"), Ok(100));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("12 parsecs").is_err());
-        assert!(parse_size("99999999999G").is_err());
     }
 }

@@ -9,13 +9,16 @@ use ureq::http::{self, Uri};
 use ureq::tls::{RootCerts, TlsConfig};
 use ureq::{Agent, Proxy, ResponseExt};
 
-use crate::cli::Header;
 use crate::error::{lowercase_first, Error};
+use crate::value::Header;
 
 pub const USER_AGENT: &str = concat!("sse/", env!("CARGO_PKG_VERSION"));
 
 /// A browser's Accept-Encoding, for `sse doctor` (compression layers only buffer when
 /// the request allows compression).
+/// The reconnection time before the server sets one with `retry:` (browsers use about 3 s).
+pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
+
 pub const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
 #[derive(Debug, Clone)]
@@ -324,6 +327,14 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u32) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether [`decode_body`] can read a body with this Content-Encoding.
+pub fn can_decode(content_encoding: &str) -> bool {
+    matches!(
+        content_encoding.trim().to_ascii_lowercase().as_str(),
+        "" | "identity" | "gzip" | "x-gzip" | "deflate"
+    )
 }
 
 /// Wraps a body in the decoder its Content-Encoding names; an encoding `sse` does not

@@ -28,9 +28,9 @@ pub fn run(args: DemoArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     if args.json {
         argv.push("--json");
     }
-    let cli = Cli::try_parse_from(argv).map_err(|e| Error::Usage(e.to_string()))?;
+    let cli = Cli::try_parse_from(argv).expect("the demo's own tail arguments are valid");
     let Command::Tail(tail_args) = cli.command else {
-        return Err(Error::Usage("demo: the tail command did not parse".into()));
+        unreachable!("`sse tail ...` parses as the tail command")
     };
     crate::tail::run(tail_args, color)
 }

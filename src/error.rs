@@ -44,7 +44,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) => ExitCode::from(2),
-            Error::Output(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            _ if self.is_broken_pipe() => ExitCode::SUCCESS,
             _ => ExitCode::from(1),
         }
     }

@@ -1,21 +1,28 @@
 //! An event kept beyond the parser's callback, and its wire form.
 
-use serde::Serialize;
 use std::fmt::Write as _;
 
 use crate::parser::EventRef;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The comment `sse serve --stamp` writes before each event, `: sent-at <unix-ms>`,
+/// as the whole line (with its LF).
+pub fn stamp_line(unix_ms: u128) -> String {
+    format!(": sent-at {unix_ms}\n")
+}
+
+/// The send time in a `sent-at` comment (the text after the colon), if it is one.
+pub fn parse_stamp(comment: &str) -> Option<u128> {
+    comment.trim().strip_prefix("sent-at ")?.trim().parse().ok()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    #[serde(rename = "event")]
     pub event_type: String,
     pub data: String,
     /// The last event ID in force at dispatch.
     pub id: String,
     /// Whether the event's own block carried an `id:` line.
-    #[serde(skip)]
     pub id_set: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<u64>,
 }
 
@@ -66,6 +73,15 @@ impl Event {
 mod tests {
     use super::*;
     use crate::parser::{Item, Parser};
+
+    #[test]
+    fn stamps_parse_back() {
+        let line = stamp_line(1_764_000_000_123);
+        let comment = line.strip_prefix(':').unwrap();
+        assert_eq!(parse_stamp(comment), Some(1_764_000_000_123));
+        assert_eq!(parse_stamp(" keep-alive"), None);
+        assert_eq!(parse_stamp(" sent-at soon"), None);
+    }
 
     #[test]
     fn wire_form_parses_back_to_the_same_event() {

@@ -9,6 +9,7 @@ pub mod client;
 pub mod demo;
 pub mod doctor;
 pub mod error;
+pub mod escape;
 pub mod event;
 pub mod output;
 pub mod parser;
@@ -19,6 +20,7 @@ mod simd;
 pub mod status;
 pub mod tail;
 pub mod term;
+pub mod value;
 
 use std::process::ExitCode;
 

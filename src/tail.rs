@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
-use crate::cli::{ColorChoice, Source, TailArgs};
+use crate::cli::{ColorChoice, TailArgs};
 use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
 use crate::output::{Arrival, Buffer, Mode, Printer};
@@ -16,9 +16,8 @@ use crate::readahead::{Arrived, ReadAhead, READ_SIZE};
 use crate::record::Recorder;
 use crate::status::Console;
 use crate::term;
+use crate::value::Source;
 
-/// The reconnection time before the server sets one with `retry:`.
-pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 /// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Output waiting for the flush point is written early past this size.
@@ -63,7 +62,9 @@ pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         recorder,
         last_event_at: None,
         reads: 0,
-        retry: args.retry.map_or(DEFAULT_RETRY, Duration::from_millis),
+        retry: args
+            .retry
+            .map_or(client::DEFAULT_RETRY, Duration::from_millis),
     };
     let result = match &args.source {
         Source::Stdin => tail.read_stdin(),

@@ -49,12 +49,14 @@ const PALETTE: [Color; 10] = [
 
 /// The same type always gets the same colour, in every run (FNV-1a of the name).
 pub fn type_color(event_type: &str) -> Color {
-    let mut hash: u32 = 0x811c_9dc5;
-    for b in event_type.bytes() {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    PALETTE[hash as usize % PALETTE.len()]
+    PALETTE[(fnv1a64(event_type.as_bytes()) % PALETTE.len() as u64) as usize]
+}
+
+/// FNV-1a, 64 bits: a stable hash for colours and `--fault etag`'s ETag (not for security).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

@@ -629,7 +629,7 @@ pub fn connection(obs: &Observation) -> Finding {
         seen,
         format!(
             "the server ended the stream; a browser reconnects after the retry time ({} ms) and resumes with Last-Event-ID",
-            obs.retry.unwrap_or(3000)
+            obs.retry.unwrap_or(crate::client::DEFAULT_RETRY.as_millis() as u64)
         ),
         "if the stream should stay open, find what ends it; if it is meant to end, answer the reconnection with 204",
     )

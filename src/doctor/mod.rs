@@ -208,10 +208,7 @@ pub fn watch(args: &DoctorArgs, interrupted: &AtomicBool) -> Observation {
                     .unwrap_or("")
                     .trim()
                     .to_ascii_lowercase();
-                if !matches!(
-                    encoding.as_str(),
-                    "" | "identity" | "gzip" | "x-gzip" | "deflate"
-                ) {
+                if !client::can_decode(&encoding) {
                     obs.decode_error = Some(format!(
                         "the body is {encoding}-encoded, which doctor does not decode; timing is judged by bytes only"
                     ));
@@ -229,11 +226,7 @@ pub fn watch(args: &DoctorArgs, interrupted: &AtomicBool) -> Observation {
                 let fed = parser.feed(&bytes, |item| match item {
                     Item::Comment(text) => {
                         comments += 1;
-                        if let Some(ms) = text
-                            .trim()
-                            .strip_prefix("sent-at ")
-                            .and_then(|v| v.trim().parse::<u128>().ok())
-                        {
+                        if let Some(ms) = crate::event::parse_stamp(text) {
                             stamps += 1;
                             pending_stamp = Some(ms);
                         }

@@ -149,11 +149,6 @@ impl Parser {
         &self.last_event_id
     }
 
-    /// Whether bytes of an unfinished line or event are held.
-    pub fn has_pending(&self) -> bool {
-        !self.line.is_empty() || !self.data.is_empty() || self.partial != Partial::Line
-    }
-
     /// Feeds the next bytes of the stream; `emit` gets each item as it completes.
     pub fn feed<F>(&mut self, chunk: &[u8], mut emit: F) -> Result<(), ParseError>
     where

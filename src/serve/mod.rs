@@ -444,7 +444,8 @@ impl Body<'_> {
                 let mut out = std::mem::take(&mut self.head);
                 if self.etag {
                     out.extend_from_slice(
-                        format!("ETag: W/\"{:016x}\"\r\n", fnv64(&self.held)).as_bytes(),
+                        format!("ETag: W/\"{:016x}\"\r\n", crate::term::fnv1a64(&self.held))
+                            .as_bytes(),
                     );
                 }
                 out.extend_from_slice(
@@ -457,12 +458,6 @@ impl Body<'_> {
             _ => Ok(()),
         }
     }
-}
-
-fn fnv64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn stream_script(
@@ -625,7 +620,7 @@ fn stream_script(
                     let ms = SystemTime::now()
                         .duration_since(UNIX_EPOCH)
                         .map_or(0, |d| d.as_millis());
-                    body.write(format!(": sent-at {ms}\n{text}").as_bytes())
+                    body.write(format!("{}{text}", crate::event::stamp_line(ms)).as_bytes())
                 } else {
                     body.write(text.as_bytes())
                 };

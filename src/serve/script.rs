@@ -15,8 +15,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::parse_duration;
 use crate::error::Error;
+use crate::value::parse_duration;
 
 /// What a connection does, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
                     if seen_event || event_open {
                         return Err(err(n, "@header must come before the first event".into()));
                     }
-                    let h = crate::cli::parse_header(arg)
+                    let h = crate::value::parse_header(arg)
                         .map_err(|e| err(n, format!("@header: {e}")))?;
                     script.headers.push((h.name, h.value));
                 }

@@ -1,0 +1,310 @@
+//! Values typed on the command line and in scripts, with their parsers: URLs, headers,
+//! durations, sizes and fault names. Pure functions, shared by `cli`, `serve::script`
+//! and the commands; nothing here knows about clap.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The longest duration accepted anywhere (flags, `@sleep`): far beyond any real use,
+/// and far enough below the limits of `Instant` arithmetic that adding it never overflows.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Where `sse tail` reads a stream from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Url(String),
+    /// `-`: an event stream on standard input.
+    Stdin,
+}
+
+/// A request header from `-H 'Name: value'`; an empty value removes a default header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// A breakage `sse serve --fault` reproduces on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Hold the whole body, then send it with Content-Length (a buffering proxy).
+    Buffer,
+    /// What Rack::ETag does: buffer the body to hash it, and add an ETag.
+    Etag,
+    /// Compress with gzip and flush only at the end (compression middleware).
+    Gzip,
+    /// Close the connection after N events.
+    CloseAfter(u64),
+    /// Answer as an HTTP/1.0 server: no chunking, the body ends at close.
+    Http10,
+    /// Send this Content-Type instead of text/event-stream.
+    ContentType(String),
+    /// Answer with this status code.
+    Status(u16),
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Buffer => write!(f, "buffer"),
+            Fault::Etag => write!(f, "etag"),
+            Fault::Gzip => write!(f, "gzip"),
+            Fault::CloseAfter(n) => write!(f, "close-after={n}"),
+            Fault::Http10 => write!(f, "http10"),
+            Fault::ContentType(t) => write!(f, "content-type={t}"),
+            Fault::Status(c) => write!(f, "status={c}"),
+        }
+    }
+}
+
+pub fn parse_fault(s: &str) -> Result<Fault, String> {
+    let (name, arg) = match s.split_once('=') {
+        Some((n, a)) => (n.trim(), Some(a.trim())),
+        None => (s.trim(), None),
+    };
+    let needs = |what: &str| format!("--fault {name} needs ={what}");
+    let fault = match (name, arg) {
+        ("buffer", None) => Fault::Buffer,
+        ("etag", None) => Fault::Etag,
+        ("gzip", None) => Fault::Gzip,
+        ("http10", None) => Fault::Http10,
+        ("close-after", Some(n)) => Fault::CloseAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
+        ("close-after", None) => return Err(needs("N, e.g. close-after=1")),
+        ("content-type", Some(t)) if !t.is_empty() && !t.contains(['\r', '\n']) => Fault::ContentType(t.to_string()),
+        ("content-type", _) => return Err(needs("TYPE, e.g. content-type=text/plain")),
+        ("status", Some(c)) => match c.parse::<u16>() {
+            Ok(code) if (100..=999).contains(&code) => Fault::Status(code),
+            _ => return Err(needs("CODE, a status from 100 to 999")),
+        },
+        ("status", None) => return Err(needs("CODE, e.g. status=500")),
+        ("buffer" | "etag" | "gzip" | "http10", Some(_)) => return Err(format!("--fault {name} takes no argument")),
+        _ => {
+            return Err(format!(
+                "unknown fault {name:?}: use buffer, etag, gzip, close-after=N, http10, content-type=TYPE or status=CODE"
+            ))
+        }
+    };
+    Ok(fault)
+}
+
+/// `-` is stdin; everything else must be a URL.
+pub fn parse_source(s: &str) -> Result<Source, String> {
+    if s == "-" {
+        return Ok(Source::Stdin);
+    }
+    parse_url(s).map(Source::Url)
+}
+
+/// Accepts `http(s)://...`, `host:port/path` (http), and `:port/path` (localhost).
+pub fn parse_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty URL".into());
+    }
+    let url = if let Some(i) = s.find("://") {
+        let scheme = s[..i].to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(format!(
+                "unsupported scheme {:?}: use http or https",
+                &s[..i]
+            ));
+        }
+        s.to_string()
+    } else if s.starts_with(':') {
+        format!("http://localhost{s}")
+    } else {
+        format!("http://{s}")
+    };
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| format!("invalid URL {url:?}: {e}"))?;
+    match uri.host() {
+        Some(h) if !h.is_empty() => {}
+        _ => return Err(format!("invalid URL {url:?}: no host")),
+    }
+    if uri.path().is_empty() || (uri.path() == "/" && !url.ends_with('/') && uri.query().is_none())
+    {
+        // `localhost:8080` means its root, as in curl.
+        return Ok(format!("{url}/"));
+    }
+    Ok(url)
+}
+
+pub fn parse_header(s: &str) -> Result<Header, String> {
+    let Some((name, value)) = s.split_once(':') else {
+        return Err(format!("{s:?} is not a header: use 'Name: value'"));
+    };
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return Err(format!("{name:?} is not a valid header name"));
+    }
+    let value = value.trim();
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(format!("the value of {name} contains a line break"));
+    }
+    Ok(Header {
+        name: name.to_string(),
+        value: value.to_string(),
+    })
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+pub fn parse_method(s: &str) -> Result<String, String> {
+    if s.is_empty() || !s.bytes().all(is_token_byte) {
+        return Err(format!("{s:?} is not an HTTP method"));
+    }
+    Ok(s.to_ascii_uppercase())
+}
+
+/// `250ms`, `1s`, `1.5s`, `2m`, `1h30m`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_any_duration(s)?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "invalid duration {:?}: longer than a year",
+            s.trim()
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_any_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid duration {s:?}"));
+    }
+    // humantime takes "1s 500ms" but not "1.5s": handle a decimal number with one unit here.
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    if number.contains('.') {
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        let scale = match unit.trim() {
+            "ms" => 0.001,
+            "s" | "sec" | "secs" => 1.0,
+            "m" | "min" | "mins" => 60.0,
+            "h" | "hr" | "hours" => 3600.0,
+            _ => return Err(format!("invalid duration {s:?}: use e.g. 250ms, 1.5s, 2m")),
+        };
+        return Duration::try_from_secs_f64(value * scale)
+            .map_err(|_| format!("invalid duration {s:?}"));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("invalid duration {s:?}: {e}"))
+}
+
+/// `16MiB`, `512k`, `1G`, `100` (bytes). K/M/G are powers of 1024, as for sizes of memory.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 512KiB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("invalid size {s:?}: use e.g. 16MiB, 512KiB")),
+    };
+    let bytes = n
+        .checked_mul(scale)
+        .ok_or_else(|| format!("size {s:?} is too large"))?;
+    if bytes == 0 {
+        return Err("the size must be more than 0".into());
+    }
+    usize::try_from(bytes).map_err(|_| format!("size {s:?} is too large"))
+}
+
+pub fn parse_path(s: &str) -> Result<String, String> {
+    if !s.starts_with('/') {
+        return Err(format!("{s:?} must start with /"));
+    }
+    Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_shorthands() {
+        let ok = |s: &str| parse_url(s).unwrap();
+        assert_eq!(ok("localhost:8080/events"), "http://localhost:8080/events");
+        assert_eq!(ok(":8080/events"), "http://localhost:8080/events");
+        assert_eq!(ok("https://example.com/s?x=1"), "https://example.com/s?x=1");
+        assert_eq!(ok("example.com"), "http://example.com/");
+        assert_eq!(ok(":8080"), "http://localhost:8080/");
+        assert_eq!(ok("HTTP://Example.com/a"), "HTTP://Example.com/a");
+        assert!(parse_url("ftp://x/y")
+            .unwrap_err()
+            .contains("unsupported scheme"));
+        assert!(parse_url("").is_err());
+        assert!(parse_url("http:///x").is_err());
+        assert_eq!(parse_source("-"), Ok(Source::Stdin));
+    }
+
+    #[test]
+    fn headers() {
+        assert_eq!(
+            parse_header("Accept:").unwrap(),
+            Header {
+                name: "Accept".into(),
+                value: "".into()
+            }
+        );
+        assert_eq!(parse_header("X-A:  b c ").unwrap().value, "b c");
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("bad name: x").is_err());
+        assert!(parse_header(": x").is_err());
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("1e19s").is_err());
+        assert!(parse_duration("1e19")
+            .unwrap_err()
+            .contains("longer than a year"));
+        assert!(parse_duration("100000000000h").is_err());
+        assert_eq!(parse_duration("365d"), Ok(MAX_DURATION));
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn faults_parse_and_print_back() {
+        for text in [
+            "buffer",
+            "etag",
+            "gzip",
+            "close-after=3",
+            "http10",
+            "content-type=text/plain",
+            "status=503",
+        ] {
+            assert_eq!(parse_fault(text).unwrap().to_string(), text);
+        }
+        assert!(parse_fault("close-after").unwrap_err().contains("needs"));
+        assert!(parse_fault("close-after=x").is_err());
+        assert!(parse_fault("status=42").is_err());
+        assert!(parse_fault("gzip=1").is_err());
+        assert!(parse_fault("slow").unwrap_err().contains("unknown fault"));
+    }
+}
