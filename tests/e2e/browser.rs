@@ -4,21 +4,6 @@ use std::process::{Command, Stdio};
 
 use crate::support::*;
 
-fn chromium() -> &'static str {
-    for candidate in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new(candidate)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-        {
-            return candidate;
-        }
-    }
-    panic!("Chromium is not installed: install it with `apt-get install -y chromium` (CI's .ci/run does)");
-}
-
 /// (type, id, data) of each event row the page shows.
 fn event_rows(dom: &str) -> Vec<(String, String, String)> {
     let cell = |row: &str, class: &str| -> String {
@@ -36,7 +21,12 @@ fn event_rows(dom: &str) -> Vec<(String, String, String)> {
 
 #[test]
 fn a_browser_receives_the_events_and_resumes_after_close_without_repeats() {
-    let browser = chromium();
+    let Some(browser) = require_program(
+        &["chromium", "chromium-browser", "google-chrome"],
+        "apt-get install -y chromium",
+    ) else {
+        return;
+    };
     let script = script(
         "browser",
         "retry: 300\n\nid: 1\ndata: one\n\n@sleep 100ms\nevent: panda\nid: 2\ndata: two\n\n@close\nid: 3\ndata: three\n\nid: 4\ndata: four\n\n",

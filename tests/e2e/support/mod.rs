@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,55 @@ use std::time::{Duration, Instant};
 
 /// Generous bound for anything that should happen "at once".
 pub const LIVE: Duration = Duration::from_secs(10);
+
+/// The first of `names` found as an executable on PATH, for a test that needs a program
+/// from outside the repository (nginx, Chromium, ...). When none is there the test should
+/// return at once: `let Some(nginx) = require_program(&["nginx"], "apt-get install -y
+/// nginx-light") else { return };`. See [`missing`] for what is printed, or how it fails.
+pub fn require_program(names: &[&str], install: &str) -> Option<PathBuf> {
+    let found = names.iter().find_map(|name| on_path(name));
+    if found.is_none() {
+        missing(
+            &format!("{} not found on PATH", names.join(" or ")),
+            install,
+        );
+    }
+    found
+}
+
+/// Reports that something a test needs is missing. On a machine set up for all tests
+/// (`SSE_REAL_TESTS=1`, as `.ci/run` sets after installing everything) that fails the
+/// test; otherwise it prints one line naming the test, what is missing and the command
+/// that installs it, and returns so the test can pass without running.
+pub fn missing(what: &str, install: &str) {
+    let test = thread::current().name().unwrap_or("a test").to_string();
+    if std::env::var_os("SSE_REAL_TESTS").is_some_and(|v| !v.is_empty() && v != "0") {
+        panic!("{what} (SSE_REAL_TESTS is set); install: {install}");
+    }
+    // Straight to the stream: `cargo test` captures `eprintln!` of passing tests, and a
+    // skip nobody sees is a test that silently stopped running.
+    let line = format!("skipped: {test}: {what}; install: {install}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// `name` as PATH would resolve it: a path with a slash as given, else the first
+/// executable file called `name` in a PATH directory. PATH only, so a test run with a
+/// PATH that lacks a program sees the machine as one without it.
+fn on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        let path = PathBuf::from(name);
+        return executable(&path).then_some(path);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(name))
+        .find(|p| executable(p))
+}
 
 /// The `sse` binary with a clean environment for colour and backtraces.
 pub fn sse() -> Command {
