@@ -5,6 +5,7 @@ mod doctor;
 mod generated;
 mod nginx;
 mod pipes;
+mod record;
 mod serve;
 mod support;
 mod tail;

@@ -85,7 +85,8 @@ fn nginx(binary: &Path, name: &str, upstream: &str, extra: &str) -> Nginx {
     panic!("nginx would not start; see {}", dir.display());
 }
 
-fn doctor(url: &str) -> (i32, serde_json::Value, String) {
+/// doctor's run (`--json`), its report, and the text report of a second run.
+fn doctor(url: &str) -> (std::process::Output, serde_json::Value, String) {
     let out = sse()
         .args(["doctor", url, "--duration", "5s", "--json"])
         .output()
@@ -101,7 +102,7 @@ fn doctor(url: &str) -> (i32, serde_json::Value, String) {
         .output()
         .unwrap();
     (
-        out.status.code().unwrap_or(-1),
+        out,
         report,
         String::from_utf8_lossy(&text.stdout).into_owned(),
     )
@@ -133,8 +134,8 @@ fn default_nginx_buffers_and_doctor_names_nginx_and_the_fix() {
     };
     let (upstream, url) = serve(&[script("nginx-default", STREAM).to_str().unwrap(), "--stamp"]);
     let proxy = nginx(&binary, "default", &host_port(&url), "");
-    let (code, report, text) = doctor(&proxy.url);
-    assert_eq!(code, 1, "{text}");
+    let (out, report, text) = doctor(&proxy.url);
+    assert_exit(&out, 1);
     let delivery = check(&report, "delivery");
     assert_eq!(delivery["status"], "FAIL", "{text}");
     let why = delivery["why"].as_str().unwrap();
@@ -159,8 +160,8 @@ fn fixed_nginx_passes_with_delays_near_zero() {
     };
     let (_upstream, url) = serve(&[script("nginx-fixed", STREAM).to_str().unwrap(), "--stamp"]);
     let proxy = nginx(&binary, "fixed", &host_port(&url), FIXED);
-    let (code, report, text) = doctor(&proxy.url);
-    assert_eq!(code, 0, "{text}");
+    let (out, report, text) = doctor(&proxy.url);
+    assert_exit(&out, 0);
     assert_ne!(check(&report, "delivery")["status"], "FAIL", "{text}");
     assert_eq!(report["events"], 6);
     // Near zero: buffered events above are ~2 s late; a loaded CI box may add a little.
@@ -176,8 +177,8 @@ fn upstream_x_accel_buffering_no_passes_a_default_nginx() {
     let stream = format!("@header X-Accel-Buffering: no\n{STREAM}");
     let (_upstream, url) = serve(&[script("nginx-accel", &stream).to_str().unwrap(), "--stamp"]);
     let proxy = nginx(&binary, "accel", &host_port(&url), "");
-    let (code, report, text) = doctor(&proxy.url);
-    assert_eq!(code, 0, "{text}");
+    let (out, report, text) = doctor(&proxy.url);
+    assert_exit(&out, 0);
     assert_ne!(check(&report, "delivery")["status"], "FAIL", "{text}");
     // Near zero: buffered events above are ~2 s late; a loaded CI box may add a little.
     assert!(max_delay_ms(&report) < 500, "{text}");
@@ -193,10 +194,10 @@ fn nginx_gzip_that_still_flushes_is_a_warning_not_a_failure() {
         "{FIXED}\n      gzip on;\n      gzip_min_length 0;\n      gzip_types text/event-stream;"
     );
     let proxy = nginx(&binary, "gzip", &host_port(&url), &extra);
-    let (code, report, text) = doctor(&proxy.url);
+    let (out, report, text) = doctor(&proxy.url);
     let encoding = check(&report, "content-encoding");
     assert_eq!(encoding["status"], "WARN", "{text}");
     assert!(encoding["seen"].as_str().unwrap().contains("gzip"));
     assert_ne!(check(&report, "delivery")["status"], "FAIL", "{text}");
-    assert_eq!(code, 0, "{text}");
+    assert_exit(&out, 0);
 }

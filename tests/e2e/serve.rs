@@ -67,11 +67,7 @@ fn prints_its_url_and_streams_the_script_chunked() {
 #[test]
 fn sleeps_hold_events_back_and_tail_sees_them_in_order() {
     let (_server, url) = serve(&[script("timing", SCRIPT).to_str().unwrap()]);
-    let out = sse()
-        .args(["tail", &url, "--json", "--no-reconnect"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = run_ok(&["tail", &url, "--json", "--no-reconnect"]);
     let lines = json_lines(&out);
     let data = data_of(&lines);
     assert_eq!(data, ["one", "two", "three"]);
@@ -208,7 +204,7 @@ fn fault_close_after_http10_content_type_and_status() {
         .args(["tail", &url, "--no-reconnect"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
 
     let (_d, url) = serve(&[s, "--fault", "status=503"]);
     let (head, _) = split(&get(&url, ""));
@@ -304,7 +300,7 @@ fn a_client_killed_mid_stream_leaves_the_others_alone() {
         .map(|l| json(l)["data"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(rest, ["2", "3", "4"]);
-    assert!(keeper.wait(LIVE).success());
+    keeper.assert_exit(0);
     server.stderr_line_with("client left", LIVE);
 }
 
@@ -315,7 +311,7 @@ fn script_errors_name_file_and_line() {
         .args(["serve", bad.to_str().unwrap(), "--port", "0"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with("sse: ") && stderr.contains("bad.txt:3: @sleep: invalid duration"),
@@ -325,7 +321,7 @@ fn script_errors_name_file_and_line() {
         .args(["serve", "/no/such/script.txt", "--port", "0"])
         .output()
         .unwrap();
-    assert_eq!(missing.status.code(), Some(1));
+    assert_exit(&missing, 1);
     assert!(String::from_utf8_lossy(&missing.stderr)
         .contains("reading /no/such/script.txt: no such file"));
 }
@@ -340,11 +336,7 @@ fn loop_and_interval() {
         "50ms",
         "--stamp",
     ]);
-    let out = sse()
-        .args(["tail", &url, "--json", "-n", "5", "-v"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = run_ok(&["tail", &url, "--json", "-n", "5", "-v"]);
     let lines = json_lines(&out);
     let data = data_of(&lines);
     assert_eq!(data, ["x", "y", "x", "y", "x"]);

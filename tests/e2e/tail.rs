@@ -32,7 +32,7 @@ fn events_reach_stdout_one_at_a_time_without_buffering() {
     assert_eq!(json(&tail.next_line(LIVE))["data"], "two");
     open3.send(()).unwrap();
     assert_eq!(json(&tail.next_line(LIVE))["data"], "three");
-    assert!(tail.wait(LIVE).success());
+    tail.assert_exit(0);
     server.join();
 }
 
@@ -66,12 +66,9 @@ fn pretty_and_raw_are_live_too() {
         second.ends_with("message  id 7  x"),
         "the id persists: {second}"
     );
-    assert!(tail.wait(LIVE).success());
+    tail.assert_exit(0);
 
-    let out = sse()
-        .args(["tail", &server.url, "--no-reconnect", "--raw"])
-        .output()
-        .unwrap();
+    let out = run_ok(&["tail", &server.url, "--no-reconnect", "--raw"]);
     assert_eq!(
         out.stdout, b": c\ndata: raw\r\n\r\n",
         "raw mode passes the bytes through"
@@ -93,16 +90,8 @@ fn reconnects_after_the_retry_time_with_last_event_id() {
         ],
     );
     let started = Instant::now();
-    let out = sse()
-        .args(["tail", &server.url, "--json", "-n", "3"])
-        .output()
-        .unwrap();
+    let out = run_ok(&["tail", &server.url, "--json", "-n", "3"]);
     let elapsed = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let lines = json_lines(&out);
     assert_eq!(data_of(&lines), ["a", "b", "c"]);
     // The id carries over to the new connection, as in a browser.
@@ -133,18 +122,14 @@ fn last_event_id_flag_is_sent_first() {
         "/e",
         vec![vec![send(SSE_HEAD), send(b"data: x\n\n"), Step::Close]],
     );
-    let out = sse()
-        .args([
-            "tail",
-            &server.url,
-            "--last-event-id",
-            "abc",
-            "--no-reconnect",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = run_ok(&[
+        "tail",
+        &server.url,
+        "--last-event-id",
+        "abc",
+        "--no-reconnect",
+        "--json",
+    ]);
     assert_eq!(server.header(0, "Last-Event-ID").as_deref(), Some("abc"));
     assert_eq!(
         json(String::from_utf8_lossy(&out.stdout).lines().next().unwrap())["id"],
@@ -256,26 +241,18 @@ fn post_with_a_body_is_sent_and_not_reconnected() {
             Step::Close,
         ]],
     );
-    let out = sse()
-        .args([
-            "tail",
-            &server.url,
-            "-d",
-            r#"{"stream":true}"#,
-            "-H",
-            "Authorization: Bearer t",
-            "--json",
-            "--retry",
-            "10",
-        ])
-        .output()
-        .unwrap();
     // The stream ends and is not re-sent: exit 0 after one request.
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&[
+        "tail",
+        &server.url,
+        "-d",
+        r#"{"stream":true}"#,
+        "-H",
+        "Authorization: Bearer t",
+        "--json",
+        "--retry",
+        "10",
+    ]);
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     assert!(
@@ -336,7 +313,7 @@ fn stdin_mode_reads_a_capture() {
         .write_all(b"\xEF\xBB\xBFevent: a\r\ndata: 1\r\n\r\nid: 5\ndata: 2\n\ndata: unfinished\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    assert_exit(&out, 0);
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
     assert_eq!(
@@ -355,21 +332,17 @@ fn event_filter_and_count() {
         "/e",
         vec![vec![send(SSE_HEAD), send(b"event: a\ndata: 1\n\nevent: b\ndata: 2\n\ndata: 3\n\nevent: b\ndata: 4\n\nevent: c\ndata: 5\n\nevent: b\ndata: 6\n\n")]],
     );
-    let out = sse()
-        .args([
-            "tail",
-            &server.url,
-            "-e",
-            "b",
-            "-e",
-            "message",
-            "-n",
-            "3",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = run_ok(&[
+        "tail",
+        &server.url,
+        "-e",
+        "b",
+        "-e",
+        "message",
+        "-n",
+        "3",
+        "--json",
+    ]);
     let data = data_of(&json_lines(&out));
     assert_eq!(data, ["2", "3", "4"]);
     server.join();
@@ -384,11 +357,7 @@ fn raw_count_cuts_at_the_event_boundary() {
             send(b"data: 1\n\ndata: 2\n\ndata: 3\n\n"),
         ]],
     );
-    let out = sse()
-        .args(["tail", &server.url, "--raw", "-n", "2"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = run_ok(&["tail", &server.url, "--raw", "-n", "2"]);
     assert_eq!(out.stdout, b"data: 1\n\ndata: 2\n\n");
     server.join();
 }
@@ -402,7 +371,7 @@ fn refused_connection_is_one_line_exit_1() {
         .args(["tail", &format!(":{port}/events")])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -441,7 +410,7 @@ fn oversized_event_is_a_clear_error() {
         .args(["tail", &server.url, "--max-event-size", "1KiB"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("larger than the 1 KiB limit"), "{stderr}");
     server.join();

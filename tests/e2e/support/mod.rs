@@ -85,47 +85,58 @@ pub struct Spawned {
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
     stderr_lines: Receiver<String>,
+    /// The threads reading the child's output, joined once it has exited.
+    readers: Vec<thread::JoinHandle<()>>,
 }
 
 impl Spawned {
     pub fn new(cmd: Command) -> Spawned {
         let (mut spawned, stdout) = Spawned::with_raw_stdout(cmd);
         let (tx, lines) = mpsc::channel();
-        thread::spawn(move || forward(stdout, tx));
+        spawned
+            .readers
+            .push(thread::spawn(move || forward(stdout, tx)));
         spawned.lines = lines;
         spawned
     }
 
     /// A child whose stdout the test reads itself (to close it early).
-    pub fn with_raw_stdout(mut cmd: Command) -> (Spawned, ChildStdout) {
+    pub fn with_raw_stdout(cmd: Command) -> (Spawned, ChildStdout) {
+        let mut spawned = Spawned::with_stdout(cmd, Stdio::piped());
+        let stdout = spawned.child.stdout.take().expect("stdout is piped");
+        (spawned, stdout)
+    }
+
+    /// A child whose stdout goes to `stdout` (another process's stdin, a file); only its
+    /// stderr is read.
+    pub fn with_stdout(mut cmd: Command, stdout: Stdio) -> Spawned {
         let mut child = cmd
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn sse");
-        let stdout = child.stdout.take().unwrap();
         let (_, lines) = mpsc::channel();
         let stderr = Arc::new(Mutex::new(String::new()));
         let (etx, stderr_lines) = mpsc::channel();
         let err_text = Arc::clone(&stderr);
-        let child_stderr = child.stderr.take().unwrap();
-        thread::spawn(move || {
+        let child_stderr = child.stderr.take().expect("stderr is piped");
+        let reader = thread::spawn(move || {
             for line in BufReader::new(child_stderr).lines() {
                 let Ok(line) = line else { break };
-                err_text.lock().unwrap().push_str(&line);
-                err_text.lock().unwrap().push('\n');
+                let mut text = err_text.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+                drop(text);
                 let _ = etx.send(line);
             }
         });
-        (
-            Spawned {
-                child,
-                lines,
-                stderr,
-                stderr_lines,
-            },
-            stdout,
-        )
+        Spawned {
+            child,
+            lines,
+            stderr,
+            stderr_lines,
+            readers: vec![reader],
+        }
     }
 
     /// The next stdout line, or a failure that shows the child's stderr.
@@ -162,14 +173,12 @@ impl Spawned {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits for the child to exit and for its output to be read.
+    /// Waits for the child to exit, then for its output to be read to the end.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
-        loop {
+        let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader threads drain.
-                thread::sleep(Duration::from_millis(50));
-                return status;
+                break status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
@@ -179,7 +188,24 @@ impl Spawned {
                 );
             }
             thread::sleep(Duration::from_millis(20));
+        };
+        // The pipes' write ends closed with the child: the readers are at their end.
+        for reader in self.readers.drain(..) {
+            reader.join().expect("an output reader panicked");
         }
+        status
+    }
+
+    /// Waits (within [`LIVE`]) for the child to exit with `code`, showing its stderr if
+    /// it does not.
+    pub fn assert_exit(&mut self, code: i32) {
+        let status = self.wait(LIVE);
+        assert_eq!(
+            status.code(),
+            Some(code),
+            "exited with {status}; stderr:\n{}",
+            self.stderr()
+        );
     }
 
     /// All remaining stdout lines until the child closes it.
@@ -245,6 +271,9 @@ pub enum Step {
     Send(Vec<u8>),
     /// Wait until the test says so (lock-step with what the client printed).
     Wait(Receiver<()>),
+    /// Read and keep one more request on this connection (after answering a CONNECT,
+    /// the request sent through the tunnel).
+    Read,
     /// Close the connection now.
     Close,
 }
@@ -256,14 +285,37 @@ pub fn send(bytes: &[u8]) -> Step {
 pub const SSE_HEAD: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
 
+/// One request a raw server received: the head as text and the body it announced.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
 /// A TcpListener that answers each connection with the next list of steps, exactly,
-/// and keeps the request heads it received.
+/// and keeps the requests it received. Like xh's test server it fails the test when
+/// dropped if its thread panicked, if it was never hit, or if fewer connections came
+/// than it was given answers for.
 pub struct RawServer {
     pub url: String,
     pub port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
+    planned: usize,
+    accepted: Arc<Mutex<usize>>,
+    panicked: Arc<std::sync::atomic::AtomicBool>,
     handle: Option<thread::JoinHandle<()>>,
     expect_hit: bool,
+}
+
+/// Sets its flag when dropped by a panicking thread.
+struct PanicFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for PanicFlag {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 impl RawServer {
@@ -271,14 +323,25 @@ impl RawServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&requests);
+        let accepted = Arc::new(Mutex::new(0));
+        let panicked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let planned = connections.len();
+        let (seen, count, flag) = (
+            Arc::clone(&requests),
+            Arc::clone(&accepted),
+            Arc::clone(&panicked),
+        );
         let handle = thread::spawn(move || {
             for steps in connections {
                 let Ok((mut stream, _)) = listener.accept() else {
                     return;
                 };
-                let head = read_head(&mut stream);
-                seen.lock().unwrap().push(head);
+                // Dropped before the stream: a panic is flagged before the client sees
+                // the connection close, so the test cannot pass in between.
+                let _flag = PanicFlag(Arc::clone(&flag));
+                *count.lock().unwrap() += 1;
+                let first = read_request(&mut stream);
+                seen.lock().unwrap().push(first);
                 for step in steps {
                     match step {
                         Step::Send(bytes) => {
@@ -290,6 +353,10 @@ impl RawServer {
                         Step::Wait(rx) => {
                             let _ = rx.recv_timeout(Duration::from_secs(30));
                         }
+                        Step::Read => {
+                            let next = read_request(&mut stream);
+                            seen.lock().unwrap().push(next);
+                        }
                         Step::Close => break,
                     }
                 }
@@ -300,6 +367,9 @@ impl RawServer {
             url: format!("http://127.0.0.1:{port}{path}"),
             port,
             requests,
+            planned,
+            accepted,
+            panicked,
             handle: Some(handle),
             expect_hit: true,
         }
@@ -307,56 +377,110 @@ impl RawServer {
 
     /// The request heads so far, one string each.
     pub fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.head.clone())
+            .collect()
+    }
+
+    /// The body of the Nth request (0-based).
+    pub fn body(&self, n: usize) -> Vec<u8> {
+        self.requests.lock().unwrap()[n].body.clone()
     }
 
     /// The value of a header in the Nth request (0-based), case-insensitive.
     pub fn header(&self, n: usize, name: &str) -> Option<String> {
         let requests = self.requests();
-        let head = requests.get(n)?;
-        head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
+        header_in(requests.get(n)?, name)
     }
 
+    /// Waits for the server to have answered every connection it was given.
     pub fn join(mut self) {
         if let Some(h) = self.handle.take() {
-            h.join().unwrap();
+            if h.join().is_err() {
+                panic!("the raw server's thread panicked (its message is above)");
+            }
         }
     }
 
+    /// For a server the test expects no client to reach.
     pub fn unused(mut self) {
         self.expect_hit = false;
+        self.planned = 0;
     }
 }
 
 impl Drop for RawServer {
     fn drop(&mut self) {
-        if self.expect_hit && !thread::panicking() {
+        if thread::panicking() {
+            return;
+        }
+        assert!(
+            !self.panicked.load(std::sync::atomic::Ordering::SeqCst),
+            "the raw server's thread panicked (its message is above)"
+        );
+        if self.expect_hit {
             assert!(
                 !self.requests.lock().unwrap().is_empty(),
                 "the raw server was never hit"
             );
         }
+        let accepted = *self.accepted.lock().unwrap();
+        assert!(
+            accepted >= self.planned,
+            "the raw server was given answers for {} connections but only {accepted} came",
+            self.planned
+        );
     }
 }
 
-fn read_head(stream: &mut TcpStream) -> String {
+/// The value of header `name` in a request or response head, case-insensitive.
+pub fn header_in(head: &str, name: &str) -> Option<String> {
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// Reads one request: the head up to the blank line, then as many body bytes as its
+/// Content-Length announces (a test body: at most 1 MiB).
+fn read_request(stream: &mut TcpStream) -> Request {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let mut buf = Vec::new();
-    let mut byte = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+    let mut byte = [0u8; 1];
+    // A byte at a time, so nothing after this request's head is taken from the stream.
+    while !buf.ends_with(b"\r\n\r\n") {
         match stream.read(&mut byte) {
             Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&byte[..n]),
+            Ok(_) => buf.push(byte[0]),
         }
     }
-    String::from_utf8_lossy(&buf).into_owned()
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let length = header_in(&head, "Content-Length")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let mut body = vec![0; length];
+    let read = read_full(stream, &mut body);
+    body.truncate(read);
+    Request { head, body }
+}
+
+fn read_full(stream: &mut TcpStream, buf: &mut [u8]) -> usize {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match stream.read(&mut buf[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled += n,
+        }
+    }
+    filled
 }
 
 /// A lock-step gate: the server waits on the receiver; the test opens it.
@@ -422,23 +546,42 @@ pub fn data_of(lines: &[serde_json::Value]) -> Vec<String> {
         .collect()
 }
 
-/// Checks how a finished `sse` exited, showing its stderr if not as expected.
+/// Checks how a finished `sse` exited, showing its stderr and stdout if not as expected.
 pub fn assert_exit(out: &std::process::Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert!(
+        out.status.code() == Some(code),
+        "expected exit code {code}, got {}\n{}",
+        out.status,
+        evidence(out)
     );
 }
 
-/// Runs `sse ARGS` to the end and checks it succeeded, showing its stderr if not.
+/// Runs `sse ARGS` to the end and checks it succeeded, showing its output if not.
 pub fn run_ok(args: &[&str]) -> std::process::Output {
     let out = sse().args(args).output().unwrap();
     assert!(
         out.status.success(),
-        "sse {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "sse {args:?} exited with {}\n{}",
+        out.status,
+        evidence(&out)
     );
     out
+}
+
+/// A finished command's stderr and (the end of) its stdout, for a failure message.
+fn evidence(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let tail = stdout
+        .char_indices()
+        .nth_back(4000)
+        .map_or(&stdout[..], |(i, _)| &stdout[i..]);
+    format!(
+        "stderr:\n{}\nstdout{}:\n{tail}",
+        String::from_utf8_lossy(&out.stderr),
+        if tail.len() < stdout.len() {
+            " (its end)"
+        } else {
+            ""
+        }
+    )
 }

@@ -1,0 +1,41 @@
+//! `sse tail --record`: what it writes, replayed by `sse serve`.
+
+use crate::support::*;
+
+#[test]
+fn record_replays_with_the_original_gaps() {
+    let original = script("rec-src", "@header X-Accel-Buffering: no\nevent: a\nid: 1\ndata: one\n\n@sleep 300ms\n: ping\n\n@sleep 200ms\nid: 2\ndata: two\ndata: lines\n\n");
+    let (_server, url) = serve(&[original.to_str().unwrap()]);
+    let recording = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("recorded.txt");
+    let out = run_ok(&[
+        "tail",
+        &url,
+        "--no-reconnect",
+        "--json",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    let first = json_lines(&out);
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert!(text.contains("@header X-Accel-Buffering: no"), "{text}");
+    assert!(text.contains("@sleep"), "{text}");
+
+    // Replay the recording and tail it again: same events, same gaps within 50 ms.
+    let (_replay, replay_url) = serve(&[recording.to_str().unwrap()]);
+    let out = run_ok(&["tail", &replay_url, "--no-reconnect", "--json"]);
+    let second = json_lines(&out);
+    assert_eq!(first.len(), 2);
+    assert_eq!(second.len(), 2);
+    for (a, b) in first.iter().zip(&second) {
+        for key in ["event", "data", "id"] {
+            assert_eq!(a[key], b[key]);
+        }
+    }
+    let gap = |v: &serde_json::Value| v["gap_ms"].as_f64().unwrap();
+    assert!(
+        (gap(&first[1]) - gap(&second[1])).abs() < 50.0,
+        "{} vs {}",
+        gap(&first[1]),
+        gap(&second[1])
+    );
+}
