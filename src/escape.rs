@@ -88,14 +88,11 @@ mod tests {
 
     #[test]
     fn no_control_survives_any_input() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::testing::Rng::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..2000 {
             let mut s = String::new();
             for _ in 0..24 {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let c = char::from_u32((rng % 0x200) as u32).unwrap_or('?');
+                let c = char::from_u32(rng.below(0x200) as u32).unwrap_or('?');
                 s.push(c);
             }
             for (text, keep) in [(line(&s), false), (controls(&s, Lines::Keep), true)] {

@@ -20,6 +20,9 @@ mod simd;
 pub mod status;
 pub mod tail;
 pub mod term;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod testing;
 pub mod value;
 
 use std::process::ExitCode;

@@ -52,14 +52,11 @@ mod tests {
 
     #[test]
     fn masks_match_a_byte_by_byte_test() {
-        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rng = crate::testing::Rng::new(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
             let mut block = [0u8; 64];
             for b in block.iter_mut() {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                *b = rng as u8;
+                *b = rng.next_u64() as u8;
             }
             let want: u64 = (0..64)
                 .filter(|&k| block[k] == b'\n' || block[k] == b'\r')

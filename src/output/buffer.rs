@@ -275,15 +275,9 @@ mod tests {
         const CHARS: [&str; 10] = [
             "x", "\"", "\\", "\n", "\u{1}", "\u{1f}", " ", "é", "🐼", "abcdefgh",
         ];
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % n as u64) as usize
-        };
+        let mut rng = crate::testing::Rng::new(0x2545_f491_4f6c_dd1d);
         for _ in 0..5000 {
-            let s: String = (0..next(60)).map(|_| CHARS[next(CHARS.len())]).collect();
+            let s: String = (0..rng.below(60)).map(|_| *rng.pick(&CHARS)).collect();
             assert_eq!(escaped(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
         }
     }
@@ -304,11 +298,9 @@ mod tests {
     #[test]
     fn the_word_test_agrees_with_the_byte_test() {
         let needs_escape = |b: u8| ESCAPE[usize::from(b)] != 0;
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = crate::testing::Rng::new(0x2545_f491_4f6c_dd1d);
         for _ in 0..200_000 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            let rng = rng.next_u64();
             // Bias towards the interesting bytes.
             let word = rng & 0x7f7f_7f7f_7f7f_7f7f ^ ((rng >> 3) & 0x8080_8080_8080_8080);
             let bytes = word.to_le_bytes();

@@ -860,20 +860,6 @@ mod tests {
         );
     }
 
-    /// A small deterministic generator (xorshift) so the property test needs no crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn random_streams_and_random_multi_way_splits_agree() {
         const PIECES: [&[u8]; 20] = [
@@ -935,7 +921,7 @@ mod tests {
         max_pieces: usize,
         max_cuts: usize,
     ) {
-        let mut rng = Rng(seed);
+        let mut rng = crate::testing::Rng::new(seed);
         for _ in 0..streams {
             let mut bytes = Vec::new();
             for _ in 0..rng.below(max_pieces) {
