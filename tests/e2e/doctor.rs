@@ -119,11 +119,7 @@ fn refused_connection_fails_with_a_report() {
         .local_addr()
         .unwrap()
         .port();
-    let out = sse()
-        .args(["doctor", &format!(":{port}/e"), "--color", "never"])
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+    let out = run_exit(&["doctor", &format!(":{port}/e"), "--color", "never"], 1);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAIL  response  no response:"), "{text}");
 }

@@ -6,6 +6,7 @@ mod generated;
 mod nginx;
 mod pipes;
 mod record;
+mod request;
 mod serve;
 mod support;
 mod tail;

@@ -200,11 +200,7 @@ fn fault_close_after_http10_content_type_and_status() {
             .contains("content-type: text/plain"),
         "{head}"
     );
-    let out = sse()
-        .args(["tail", &url, "--no-reconnect"])
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+    run_exit(&["tail", &url, "--no-reconnect"], 1);
 
     let (_d, url) = serve(&[s, "--fault", "status=503"]);
     let (head, _) = split(&get(&url, ""));
@@ -307,21 +303,13 @@ fn a_client_killed_mid_stream_leaves_the_others_alone() {
 #[test]
 fn script_errors_name_file_and_line() {
     let bad = script("bad", "data: a\n\n@sleep forever\n");
-    let out = sse()
-        .args(["serve", bad.to_str().unwrap(), "--port", "0"])
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+    let out = run_exit(&["serve", bad.to_str().unwrap(), "--port", "0"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with("sse: ") && stderr.contains("bad.txt:3: @sleep: invalid duration"),
         "{stderr}"
     );
-    let missing = sse()
-        .args(["serve", "/no/such/script.txt", "--port", "0"])
-        .output()
-        .unwrap();
-    assert_exit(&missing, 1);
+    let missing = run_exit(&["serve", "/no/such/script.txt", "--port", "0"], 1);
     assert!(String::from_utf8_lossy(&missing.stderr)
         .contains("reading /no/such/script.txt: no such file"));
 }
@@ -395,5 +383,67 @@ fn head_answers_at_once_even_when_a_fault_holds_the_body() {
     assert!(
         text.starts_with("HTTP/1.1 200 OK") && text.ends_with("\r\n\r\n"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_script_read_from_stdin() {
+    let mut cmd = sse();
+    cmd.args(["serve", "-", "--port", "0"])
+        .stdin(std::process::Stdio::piped());
+    let mut server = Spawned::new(cmd);
+    let mut stdin = server.child.stdin.take().unwrap();
+    stdin
+        .write_all(b"event: piped\nid: 1\ndata: from stdin\n\ndata: two\n\n")
+        .unwrap();
+    drop(stdin);
+    let line = server.next_line(LIVE);
+    let url = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let out = run_ok(&["tail", url, "--json", "--no-reconnect"]);
+    let lines = json_lines(&out);
+    assert_eq!(data_of(&lines), ["from stdin", "two"]);
+    assert_eq!(lines[0]["event"], "piped");
+}
+
+#[test]
+fn cors_preflight_is_answered_for_the_allowed_origin() {
+    let origin = "https://app.example";
+    let preflight = format!(
+        "OPTIONS /events HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: last-event-id\r\n\r\n"
+    );
+    let (_server, url) = serve(&[script("cors", SCRIPT).to_str().unwrap(), "--cors", origin]);
+    let (head, body) = split(&raw_exchange(&host_port(&url), preflight.as_bytes(), LIVE));
+    assert!(head.starts_with("HTTP/1.1 204"), "{head}");
+    assert!(body.is_empty());
+    let header = |name| header_in(&head, name).unwrap_or_else(|| panic!("no {name}: {head}"));
+    assert_eq!(header("Access-Control-Allow-Origin"), origin);
+    assert_eq!(header("Access-Control-Allow-Credentials"), "true");
+    assert!(
+        header("Access-Control-Allow-Methods").contains("GET"),
+        "{head}"
+    );
+    assert!(
+        header("Access-Control-Allow-Headers")
+            .to_ascii_lowercase()
+            .contains("last-event-id"),
+        "{head}"
+    );
+    assert!(header("Vary").contains("Origin"), "{head}");
+    // The stream itself carries the origin too.
+    let (head, _) = split(&get(&url, &format!("Origin: {origin}\r\n")));
+    assert_eq!(
+        header_in(&head, "Access-Control-Allow-Origin").as_deref(),
+        Some(origin)
+    );
+
+    // Without --cors the preflight allows nothing.
+    let (_plain, url) = serve(&[script("nocors", SCRIPT).to_str().unwrap()]);
+    let (head, _) = split(&raw_exchange(&host_port(&url), preflight.as_bytes(), LIVE));
+    assert!(head.starts_with("HTTP/1.1 204"), "{head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("access-control-allow"),
+        "{head}"
     );
 }

@@ -144,11 +144,7 @@ fn fails_without_reconnecting(head: &[u8], want_in_error: &str) {
         "/e",
         vec![vec![send(head), send(b"data: nope\n\n"), Step::Close]],
     );
-    let out = sse()
-        .args(["tail", &server.url, "--retry", "10"])
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+    let out = run_exit(&["tail", &server.url, "--retry", "10"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last = stderr.lines().last().unwrap_or("");
     assert!(
@@ -367,11 +363,7 @@ fn refused_connection_is_one_line_exit_1() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let out = sse()
-        .args(["tail", &format!(":{port}/events")])
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+    let out = run_exit(&["tail", &format!(":{port}/events")], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -406,11 +398,7 @@ fn oversized_event_is_a_clear_error() {
     body.extend(std::iter::repeat_n(b'x', 4096));
     body.extend_from_slice(b"\n\n");
     let server = RawServer::new("/e", vec![vec![send(SSE_HEAD), send(&body)]]);
-    let out = sse()
-        .args(["tail", &server.url, "--max-event-size", "1KiB"])
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+    let out = run_exit(&["tail", &server.url, "--max-event-size", "1KiB"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("larger than the 1 KiB limit"), "{stderr}");
     server.join();
@@ -420,18 +408,17 @@ fn oversized_event_is_a_clear_error() {
 fn idle_timeout_without_reconnect_is_an_error() {
     let (_keep, wait) = gate();
     let server = RawServer::new("/e", vec![vec![send(SSE_HEAD), send(b"data: 1\n\n"), wait]]);
-    let out = sse()
-        .args([
+    let out = run_exit(
+        &[
             "tail",
             &server.url,
             "--timeout",
             "300ms",
             "--no-reconnect",
             "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
+        ],
+        1,
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no data for 300ms"));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     drop(_keep);

@@ -568,6 +568,13 @@ pub fn run_ok(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// Runs `sse ARGS` to the end and checks it exited with `code`, showing its output if not.
+pub fn run_exit(args: &[&str], code: i32) -> std::process::Output {
+    let out = sse().args(args).output().unwrap();
+    assert_exit(&out, code);
+    out
+}
+
 /// A finished command's stderr and (the end of) its stdout, for a failure message.
 fn evidence(out: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout);
