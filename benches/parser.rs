@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use sse::output::{Arrival, Buffer, Mode, Printer};
-use sse::parser::{Item, Parser};
+use sse::parser::{Flow, Item, ParseError, Parser};
 
 fn stream(events: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(events * 100);
@@ -56,6 +56,7 @@ fn main() {
                     if let Item::Event(e) = item {
                         n += e.data.len() & 1 | 1;
                     }
+                    Ok::<_, ParseError>(Flow::Continue)
                 })
                 .expect("valid stream");
         }
@@ -81,6 +82,7 @@ fn main() {
                     if let Item::Event(e) = item {
                         printer.event(&mut out, &e, &arrival).expect("in memory");
                     }
+                    Ok::<_, ParseError>(Flow::Continue)
                 })
                 .expect("valid stream");
             printed += black_box(out.as_bytes()).len();
@@ -94,7 +96,10 @@ fn main() {
         let mut n = 0usize;
         for chunk in bytes[..bytes.len() / 10].chunks(7) {
             parser
-                .feed(black_box(chunk), |_| n += 1)
+                .feed(black_box(chunk), |_| {
+                    n += 1;
+                    Ok::<_, ParseError>(Flow::Continue)
+                })
                 .expect("valid stream");
         }
         n

@@ -113,7 +113,7 @@ mod tests {
             let mut parser = Parser::default().with_last_event_id(&want.id);
             let mut got = Vec::new();
             parser
-                .feed(wire.as_bytes(), |i| {
+                .feed_each(wire.as_bytes(), |i| {
                     if let Item::Event(e) = i {
                         got.push(Event::from(&e));
                     }

@@ -11,8 +11,8 @@ use crate::cli::{ColorChoice, TailArgs};
 use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
 use crate::output::{Arrival, Buffer, Mode, Printer};
-use crate::parser::{Item, Parser};
-use crate::readahead::{Arrived, ReadAhead, READ_SIZE};
+use crate::parser::{Fed, Flow, Item, ParseError, Parser};
+use crate::readahead::{ReadAhead, READ_SIZE};
 use crate::record::Recorder;
 use crate::status::Console;
 use crate::term;
@@ -79,8 +79,8 @@ pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
 
 /// How one stream (one connection, or stdin) ended.
 enum End {
-    /// `-n` events were shown.
-    CountReached,
+    /// The printer asked to stop: `-n` events were shown.
+    Stopped,
     /// The body ended normally.
     Eof,
     /// Reading failed: reset, timeout, a broken chunked body.
@@ -116,7 +116,7 @@ impl<W: Write> Tail<W> {
             "stdin",
         )? {
             End::Lost(e) => Err(Error::io("reading stdin", e)),
-            End::CountReached | End::Eof => Ok(ExitCode::SUCCESS),
+            End::Stopped | End::Eof => Ok(ExitCode::SUCCESS),
         }
     }
 
@@ -207,7 +207,7 @@ impl<W: Write> Tail<W> {
             last_id = parser.last_event_id().to_string();
             self.console.disconnected();
             let why = match end {
-                End::CountReached => return Ok(ExitCode::SUCCESS),
+                End::Stopped => return Ok(ExitCode::SUCCESS),
                 End::Eof => "the server closed the stream".to_string(),
                 End::Lost(e) if is_timeout(&e) => {
                     let silent = args
@@ -285,136 +285,146 @@ impl<W: Write> Tail<W> {
     ) -> Result<End, Error> {
         let mut reads =
             ReadAhead::new(input, READ_SIZE).map_err(|e| Error::io("starting a thread", e))?;
+        let console = self.console.clone();
         loop {
-            let Arrived {
-                bytes: chunk,
-                at: now,
-                wall,
-            } = match reads.next_read() {
+            let read = match reads.next_read() {
                 Ok(None) => return Ok(End::Eof),
                 Ok(Some(read)) => read,
                 Err(e) => return Ok(End::Lost(e)),
             };
-            let n = chunk.len();
             self.reads += 1;
             // The arrival time is printed by pretty and JSON output only.
             let time = if self.printer.mode == Mode::Raw {
                 String::new()
             } else {
-                humantime::format_rfc3339_millis(wall).to_string()
+                humantime::format_rfc3339_millis(read.wall).to_string()
             };
-            let mut write_error: Option<io::Error> = None;
-            let mut record_error: Option<io::Error> = None;
-            let mut cut = n;
-            let mut stop = false;
+            let at = ReadAt {
+                now: read.at,
+                opened,
+                arrival: Arrival {
+                    time: &time,
+                    gap: Duration::ZERO,
+                    connection,
+                    read: self.reads,
+                },
+            };
             let mut events = 0u64;
-
-            let Tail {
-                printer,
-                filter,
-                count,
-                shown,
-                verbose,
-                out,
-                stdout,
-                console,
-                recorder,
-                last_event_at,
-                reads,
-                retry,
-                ..
-            } = self;
-            let parsed = console.with_stdout(|| {
-                let result = parser.feed(chunk, |item| {
-                    if stop || write_error.is_some() {
-                        return;
-                    }
-                    let outcome = match item {
-                        Item::Event(ev) => {
-                            events += 1;
-                            let gap = now - last_event_at.unwrap_or(opened);
-                            *last_event_at = Some(now);
-                            if let Some(Err(e)) = recorder.as_mut().map(|r| r.event(&ev, now)) {
-                                record_error.get_or_insert(e);
-                            }
-                            let mut result = Ok(());
-                            if filter.is_empty() || filter.iter().any(|t| t == ev.event_type) {
-                                let arrival = Arrival {
-                                    time: &time,
-                                    gap,
-                                    connection,
-                                    read: *reads,
-                                };
-                                result = printer.event(out, &ev, &arrival);
-                                if out.len() > OUTPUT_HIGH_WATER {
-                                    result = result.and_then(|_| stdout.write_all(out.as_bytes()));
-                                    out.clear();
-                                }
-                                *shown += 1;
-                                if Some(*shown) == *count {
-                                    stop = true;
-                                    cut = ev.end;
-                                }
-                            }
-                            result
-                        }
-                        Item::Comment(text) => {
-                            if *verbose {
-                                console.line(&format!(":{text}").dimmed().to_string());
-                            }
-                            if let Some(Err(e)) = recorder.as_mut().map(|r| r.comment(text, now)) {
-                                record_error.get_or_insert(e);
-                            }
-                            Ok(())
-                        }
-                        Item::Retry(ms) => {
-                            *retry = Duration::from_millis(ms);
-                            if *verbose {
-                                console.line(&format!(
-                                    "{} reconnection time set to {ms} ms",
-                                    "*".dimmed()
-                                ));
-                            }
-                            Ok(())
-                        }
-                    };
-                    if let Err(e) = outcome {
-                        write_error = Some(e);
-                    }
+            let fed = console.with_stdout(|| {
+                let fed = parser.feed(read.bytes, |item| {
+                    events += u64::from(matches!(item, Item::Event(_)));
+                    self.item(item, &at)
                 });
-                if write_error.is_none() {
-                    // Raw bytes go straight out; printed events leave in one write.
-                    let written = printer
-                        .bytes(stdout, &chunk[..cut])
-                        .and_then(|_| stdout.write_all(out.as_bytes()))
-                        .and_then(|_| stdout.flush());
-                    out.clear();
-                    if let Err(e) = written {
-                        write_error = Some(e);
-                    }
-                }
-                result
+                // Raw output ends where the parser stopped; printed events leave in one write.
+                let cut = match fed {
+                    Ok(Fed::Stopped(at)) => at,
+                    Err(PumpError::Output(_)) => return fed,
+                    _ => read.bytes.len(),
+                };
+                self.write_out(&read.bytes[..cut])
+                    .map_err(PumpError::Output)?;
+                fed
             });
-            console.arrived(n, events, now);
-            if let Some(e) = write_error {
-                return Err(Error::Output(e));
-            }
-            if let Some(r) = recorder.as_mut() {
-                if let Some(e) = record_error {
-                    return Err(r.write_error(e));
-                }
-                r.flush()?;
-            }
-            if let Err(e) = parsed {
-                return Err(Error::Stream {
+            console.arrived(read.bytes.len(), events, read.at);
+            let fed = fed.map_err(|e| match e {
+                PumpError::Output(e) => Error::Output(e),
+                PumpError::Parse(e) => Error::Stream {
                     url: url.to_string(),
                     msg: e.to_string(),
-                });
+                },
+                PumpError::Record(e) => match &self.recorder {
+                    Some(r) => r.write_error(e),
+                    None => Error::io("recording", e),
+                },
+            })?;
+            if let Some(r) = self.recorder.as_mut() {
+                r.flush()?;
             }
-            if stop {
-                return Ok(End::CountReached);
+            if let Fed::Stopped(_) = fed {
+                return Ok(End::Stopped);
             }
         }
+    }
+
+    /// One item of the stream: recorded, filtered, printed. `Stop` once `-n` is reached.
+    fn item(&mut self, item: Item<'_>, at: &ReadAt<'_>) -> Result<Flow, PumpError> {
+        match item {
+            Item::Event(ev) => {
+                let gap = at.now - self.last_event_at.unwrap_or(at.opened);
+                self.last_event_at = Some(at.now);
+                if let Some(r) = self.recorder.as_mut() {
+                    r.event(&ev, at.now).map_err(PumpError::Record)?;
+                }
+                if !(self.filter.is_empty() || self.filter.iter().any(|t| t == ev.event_type)) {
+                    return Ok(Flow::Continue);
+                }
+                let arrival = Arrival { gap, ..at.arrival };
+                self.printer
+                    .event(&mut self.out, &ev, &arrival)
+                    .map_err(PumpError::Output)?;
+                if self.out.len() > OUTPUT_HIGH_WATER {
+                    self.stdout
+                        .write_all(self.out.as_bytes())
+                        .map_err(PumpError::Output)?;
+                    self.out.clear();
+                }
+                self.shown += 1;
+                if Some(self.shown) == self.count {
+                    return Ok(Flow::Stop);
+                }
+            }
+            Item::Comment(text) => {
+                if self.verbose {
+                    self.console.line(&format!(":{text}").dimmed().to_string());
+                }
+                if let Some(r) = self.recorder.as_mut() {
+                    r.comment(text, at.now).map_err(PumpError::Record)?;
+                }
+            }
+            Item::Retry(ms) => {
+                self.retry = Duration::from_millis(ms);
+                if self.verbose {
+                    self.console.line(&format!(
+                        "{} reconnection time set to {ms} ms",
+                        "*".dimmed()
+                    ));
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Writes what one read produced: raw bytes (raw mode) and the printed events.
+    fn write_out(&mut self, raw: &[u8]) -> io::Result<()> {
+        let written = self
+            .printer
+            .bytes(&mut self.stdout, raw)
+            .and_then(|_| self.stdout.write_all(self.out.as_bytes()))
+            .and_then(|_| self.stdout.flush());
+        self.out.clear();
+        written
+    }
+}
+
+/// When the read being parsed arrived.
+struct ReadAt<'a> {
+    now: Instant,
+    /// When this connection opened: the first event's gap is measured from it.
+    opened: Instant,
+    /// The same for every event of the read, but the gap.
+    arrival: Arrival<'a>,
+}
+
+/// Why pumping a stream stopped early.
+enum PumpError {
+    Parse(ParseError),
+    Output(io::Error),
+    Record(io::Error),
+}
+
+impl From<ParseError> for PumpError {
+    fn from(e: ParseError) -> Self {
+        PumpError::Parse(e)
     }
 }
 

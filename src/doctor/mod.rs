@@ -223,7 +223,7 @@ pub fn watch(args: &DoctorArgs, interrupted: &AtomicBool) -> Observation {
                 let wall_ms = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
                 let events = &mut obs.events;
                 let (mut comments, mut stamps, mut retry) = (0, 0, None);
-                let fed = parser.feed(&bytes, |item| match item {
+                let fed = parser.feed_each(&bytes, |item| match item {
                     Item::Comment(text) => {
                         comments += 1;
                         if let Some(ms) = crate::event::parse_stamp(text) {

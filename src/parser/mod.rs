@@ -7,6 +7,15 @@
 //! once, together. Only a line cut by a chunk boundary is copied, and a long `data:`
 //! line is appended to the data buffer as it arrives, so nothing is scanned twice and
 //! memory stays within the size limit.
+//!
+//! The caller's callback decides after each item whether to go on, stop or fail, as
+//! ripgrep's `Sink` does: a stop ends `feed` at that item's line end and says where,
+//! so the caller can cut raw output there, and nothing after it is parsed.
+//!
+//! The size limit is a property of the bytes, not of how they were read: no line
+//! (without its line end; the stream's BOM excluded) may be longer than the limit, and
+//! no event's data (its `data:` values joined with LF) either. The items handed out
+//! before a `TooLarge` are the same however the stream is cut into chunks.
 
 mod scan;
 
@@ -47,6 +56,25 @@ pub struct EventRef<'a> {
     pub end: usize,
 }
 
+/// What a callback tells the parser after each item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Take no more of this chunk: `feed` returns `Fed::Stopped` at this item's line end.
+    Stop,
+}
+
+/// How far `feed` got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fed {
+    /// Every byte of the chunk was taken in.
+    All,
+    /// The callback stopped after an item whose line ends just before this offset in
+    /// the chunk (for an event, just past its blank line). The bytes before it were
+    /// taken in and the rest were not: feeding them later goes on where it stopped.
+    Stopped(usize),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// A line or an event's data grew past the limit.
@@ -71,8 +99,9 @@ enum Partial {
     /// In `Parser::line` (field name, or a line that is not `data`).
     Line,
     /// Straight into the data buffer: the line began with `data:`.
-    /// `at_value_start` while the optional space after the colon may still come.
-    Data { at_value_start: bool },
+    /// `at_value_start` while the optional space after the colon may still come;
+    /// `len`: the line's bytes so far, field name included (for the limit).
+    Data { at_value_start: bool, len: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -149,12 +178,16 @@ impl Parser {
         &self.last_event_id
     }
 
-    /// Feeds the next bytes of the stream; `emit` gets each item as it completes.
-    pub fn feed<F>(&mut self, chunk: &[u8], mut emit: F) -> Result<(), ParseError>
+    /// Feeds the next bytes of the stream; `emit` gets each item as it completes and
+    /// says whether to go on. An error from `emit` ends `feed` at once and is returned;
+    /// so is a `ParseError` (converted into `E`), after which the parser is done.
+    #[inline]
+    pub fn feed<E, F>(&mut self, chunk: &[u8], mut emit: F) -> Result<Fed, E>
     where
-        F: FnMut(Item<'_>),
+        E: From<ParseError>,
+        F: FnMut(Item<'_>) -> Result<Flow, E>,
     {
-        let mut chunk = chunk;
+        let mut start = 0;
         if let Some(seen) = self.bom_seen {
             // The BOM may be split across chunks: hold its prefix until it is decided.
             let mut matched = seen;
@@ -165,39 +198,62 @@ impl Parser {
             }
             if matched < BOM.len() && used == chunk.len() {
                 self.bom_seen = Some(matched);
-                return Ok(());
+                return Ok(Fed::All);
             }
             self.bom_seen = None;
             if matched < BOM.len() {
                 // Not a BOM after all: the bytes held are ordinary (invalid UTF-8) line bytes.
                 self.line.extend_from_slice(&BOM[..matched]);
             }
-            chunk = &chunk[used..];
+            start = used;
         }
-        self.feed_lines(chunk, &mut emit)
+        self.feed_lines(chunk, start, &mut emit)
     }
 
-    fn feed_lines<F>(&mut self, bytes: &[u8], emit: &mut F) -> Result<(), ParseError>
+    /// `feed` for a callback that takes every item and cannot fail.
+    pub fn feed_each<F>(&mut self, chunk: &[u8], mut each: F) -> Result<(), ParseError>
     where
         F: FnMut(Item<'_>),
     {
+        self.feed(chunk, |item| {
+            each(item);
+            Ok::<_, ParseError>(Flow::Continue)
+        })
+        .map(|_| ())
+    }
+
+    /// The lines of `bytes` from `start` (past a BOM).
+    fn feed_lines<E, F>(&mut self, bytes: &[u8], start: usize, emit: &mut F) -> Result<Fed, E>
+    where
+        E: From<ParseError>,
+        F: FnMut(Item<'_>) -> Result<Flow, E>,
+    {
         let chunk = Chunk::new(bytes);
-        let mut pos = 0;
-        if self.skip_lf && !bytes.is_empty() {
+        let mut pos = start;
+        if self.skip_lf && pos < bytes.len() {
             self.skip_lf = false;
-            if bytes[0] == b'\n' {
-                pos = 1;
+            if bytes[pos] == b'\n' {
+                pos += 1;
             }
         }
-        let lines = self.complete_lines(&chunk, &mut pos, emit);
+        let flow = self.complete_lines(&chunk, &mut pos, emit);
         self.release(&chunk);
-        lines?;
+        if flow? == Flow::Stop {
+            return Ok(Fed::Stopped(pos));
+        }
         let rest = &bytes[pos..];
         if rest.is_empty() {
-            return Ok(());
+            return Ok(Fed::All);
         }
         match self.partial {
-            Partial::Data { at_value_start } => {
+            Partial::Data {
+                at_value_start,
+                len,
+            } => {
+                let len = len + rest.len();
+                if len > self.max {
+                    return Err(ParseError::TooLarge { limit: self.max }.into());
+                }
                 let value = if at_value_start {
                     strip_space(rest)
                 } else {
@@ -205,8 +261,9 @@ impl Parser {
                 };
                 self.partial = Partial::Data {
                     at_value_start: false,
+                    len,
                 };
-                self.append_data(value)
+                self.append_data(value)?;
             }
             Partial::Line => {
                 self.grow_line(rest)?;
@@ -214,17 +271,18 @@ impl Parser {
                     let value = &self.line[5..];
                     self.partial = Partial::Data {
                         at_value_start: value.is_empty(),
+                        len: self.line.len(),
                     };
                     let value = strip_space(value);
                     if self.data.len() + value.len() > self.max {
-                        return Err(ParseError::TooLarge { limit: self.max });
+                        return Err(ParseError::TooLarge { limit: self.max }.into());
                     }
                     self.data.extend_from_slice(value);
                     self.line.clear();
                 }
-                Ok(())
             }
         }
+        Ok(Fed::All)
     }
 
     /// Copies what is still borrowed from `chunk` before the chunk goes away.
@@ -252,15 +310,16 @@ impl Parser {
     }
 
     /// Processes every line of the chunk that ends in it, from `*pos`; leaves `*pos`
-    /// at the start of the unfinished rest.
-    fn complete_lines<F>(
+    /// at the start of the unfinished rest, or just past the line whose item stopped.
+    fn complete_lines<E, F>(
         &mut self,
         chunk: &Chunk<'_>,
         pos: &mut usize,
         emit: &mut F,
-    ) -> Result<(), ParseError>
+    ) -> Result<Flow, E>
     where
-        F: FnMut(Item<'_>),
+        E: From<ParseError>,
+        F: FnMut(Item<'_>) -> Result<Flow, E>,
     {
         let bytes = chunk.bytes;
         for end in LineEnds::new(bytes, *pos) {
@@ -277,11 +336,16 @@ impl Parser {
                     self.skip_lf = true;
                 }
             }
-            if end - *pos > self.max {
-                return Err(ParseError::TooLarge { limit: self.max });
+            // The whole line, with what an earlier chunk brought of it.
+            let held = match self.partial {
+                Partial::Data { len, .. } => len,
+                Partial::Line => self.line.len(),
+            };
+            if held + (end - *pos) > self.max {
+                return Err(ParseError::TooLarge { limit: self.max }.into());
             }
-            match self.partial {
-                Partial::Data { at_value_start } => {
+            let flow = match self.partial {
+                Partial::Data { at_value_start, .. } => {
                     self.partial = Partial::Line;
                     let content = &bytes[*pos..end];
                     let value = if at_value_start {
@@ -291,22 +355,26 @@ impl Parser {
                     };
                     self.append_data(value)?;
                     self.data.push(b'\n');
+                    Flow::Continue
                 }
                 Partial::Line if !self.line.is_empty() => {
                     // The line began in an earlier chunk: process the copy.
-                    self.grow_line(&bytes[*pos..end])?;
+                    self.line.extend_from_slice(&bytes[*pos..end]);
                     let line = std::mem::take(&mut self.line);
                     let held = Chunk::new(&line);
                     let result = self.process_line(&held, 0..line.len(), next, false, emit);
                     self.line = line;
                     self.line.clear();
-                    result?;
+                    result?
                 }
                 Partial::Line => self.process_line(chunk, *pos..end, next, true, emit)?,
-            }
+            };
             *pos = next;
+            if flow == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
         }
-        Ok(())
+        Ok(Flow::Continue)
     }
 
     fn grow_line(&mut self, bytes: &[u8]) -> Result<(), ParseError> {
@@ -330,27 +398,26 @@ impl Parser {
     /// kept as a range of it until `release`. (A held line is always the first of its
     /// chunk, so nothing is borrowed while it is processed.)
     #[inline(always)]
-    fn process_line<F>(
+    fn process_line<E, F>(
         &mut self,
         src: &Chunk<'_>,
         line: Range<usize>,
         end: usize,
         borrow: bool,
         emit: &mut F,
-    ) -> Result<(), ParseError>
+    ) -> Result<Flow, E>
     where
-        F: FnMut(Item<'_>),
+        E: From<ParseError>,
+        F: FnMut(Item<'_>) -> Result<Flow, E>,
     {
         let bytes = &src.bytes[line.clone()];
         if bytes.is_empty() {
-            self.dispatch(src, end, emit);
-            return Ok(());
+            return self.dispatch(src, end, emit);
         }
         if bytes[0] == b':' {
-            emit(Item::Comment(
+            return emit(Item::Comment(
                 src.text(line.start + 1..line.end, &mut self.scratch),
             ));
-            return Ok(());
         }
         // The two commonest fields need no search for the colon.
         let colon = if bytes.starts_with(b"data:") {
@@ -398,19 +465,19 @@ impl Parser {
             b"retry" => {
                 if let Some(ms) = parse_retry(&src.bytes[value]) {
                     self.retry = Some(ms);
-                    emit(Item::Retry(ms));
+                    return emit(Item::Retry(ms));
                 }
             }
             _ => {}
         }
-        Ok(())
+        Ok(Flow::Continue)
     }
 
     #[inline(always)]
     /// Dispatches the event; `chunk` is where any borrowed data and id are.
-    fn dispatch<F>(&mut self, chunk: &Chunk<'_>, end: usize, emit: &mut F)
+    fn dispatch<E, F>(&mut self, chunk: &Chunk<'_>, end: usize, emit: &mut F) -> Result<Flow, E>
     where
-        F: FnMut(Item<'_>),
+        F: FnMut(Item<'_>) -> Result<Flow, E>,
     {
         // The last event ID buffer becomes the last event ID string; the two differ
         // only when an `id` line set the buffer since the last dispatch.
@@ -431,7 +498,7 @@ impl Parser {
             Some(range) => chunk.text(range, &mut self.scratch),
             None if self.data.is_empty() => {
                 self.event_type.clear();
-                return;
+                return Ok(Flow::Continue);
             }
             None => {
                 self.data.pop(); // the LF after the last data line
@@ -443,7 +510,7 @@ impl Parser {
         } else {
             &self.event_type
         };
-        emit(Item::Event(EventRef {
+        let flow = emit(Item::Event(EventRef {
             event_type,
             data,
             id: match &self.last_id_in_chunk {
@@ -456,6 +523,7 @@ impl Parser {
         }));
         self.data.clear();
         self.event_type.clear();
+        flow
     }
 }
 
@@ -575,13 +643,48 @@ mod tests {
         let mut parser = Parser::default();
         let mut out = Vec::new();
         for chunk in chunks {
-            parser.feed(chunk, |item| out.push(own(item))).unwrap();
+            parser.feed_each(chunk, |item| out.push(own(item))).unwrap();
         }
         out
     }
 
     fn parse(bytes: &[u8]) -> Vec<Owned> {
         parse_chunks(&[bytes])
+    }
+
+    /// Items until the first error with a `max` limit, and whether there was one.
+    fn parse_limited(chunks: &[&[u8]], max: usize) -> (Vec<Owned>, bool) {
+        let mut parser = Parser::new(max);
+        let mut out = Vec::new();
+        for chunk in chunks {
+            if parser.feed_each(chunk, |i| out.push(own(i))).is_err() {
+                return (out, true);
+            }
+        }
+        (out, false)
+    }
+
+    /// Stops after every item, then feeds the rest of the chunk from where it stopped.
+    fn parse_stopping(chunks: &[&[u8]]) -> Vec<Owned> {
+        let mut parser = Parser::default();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            let mut rest = *chunk;
+            loop {
+                let fed = parser.feed(rest, |i| {
+                    out.push(own(i));
+                    Ok::<_, ParseError>(Flow::Stop)
+                });
+                match fed.unwrap() {
+                    Fed::All => break,
+                    Fed::Stopped(at) => {
+                        assert!(at > 0 && at <= rest.len(), "stopped at {at} of {rest:?}");
+                        rest = &rest[at..];
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn ev(event_type: &str, data: &str, id: &str) -> Owned {
@@ -759,7 +862,7 @@ mod tests {
         assert_eq!(events(b"event: a\nid: 3\n\n\n\n"), vec![]);
         // An id-only block still moves the last event ID.
         let mut parser = Parser::default();
-        parser.feed(b"id: 7\n\n", |_| {}).unwrap();
+        parser.feed_each(b"id: 7\n\n", |_| {}).unwrap();
         assert_eq!(parser.last_event_id(), "7");
     }
 
@@ -774,13 +877,14 @@ mod tests {
         // An unfinished event does not move the last event ID.
         let mut parser = Parser::default();
         parser
-            .feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n", |_| {})
+            .feed_each(b"id: 1\ndata: a\n\nid: 2\ndata: b\n", |_| {})
             .unwrap();
         assert_eq!(parser.last_event_id(), "1");
         // The ID carries over to the next connection, as browsers keep it.
         let mut next = Parser::default().with_last_event_id("1");
         let mut got = Vec::new();
-        next.feed(b"data: c\n\n", |i| got.push(own(i))).unwrap();
+        next.feed_each(b"data: c\n\n", |i| got.push(own(i)))
+            .unwrap();
         assert_eq!(got, vec![ev("message", "c", "1")]);
     }
 
@@ -802,7 +906,7 @@ mod tests {
         let mut parser = Parser::default();
         let mut retries = Vec::new();
         parser
-            .feed(b"retry: 10\ndata: x\n\n", |i| {
+            .feed_each(b"retry: 10\ndata: x\n\n", |i| {
                 if let Item::Event(e) = i {
                     retries.push(e.retry);
                 }
@@ -833,7 +937,7 @@ mod tests {
         let bytes = b"data: a\n\ndata: b\r\n\r\n: c\n";
         let mut ends = Vec::new();
         Parser::default()
-            .feed(bytes, |i| {
+            .feed_each(bytes, |i| {
                 if let Item::Event(e) = i {
                     ends.push(e.end);
                 }
@@ -930,6 +1034,15 @@ mod tests {
             let whole = parse(&bytes);
             let singles: Vec<&[u8]> = bytes.chunks(1).collect();
             assert_eq!(parse_chunks(&singles), whole, "byte by byte: {bytes:?}");
+            // A limit near the lines' and events' sizes: where it fails is a property
+            // of the bytes, so every split sees the same items, then the same error.
+            let max = 1 + rng.below(2 * bytes.len().min(200) + 1);
+            let limited = parse_limited(&[&bytes], max);
+            assert_eq!(
+                parse_limited(&singles, max),
+                limited,
+                "byte by byte, limit {max}: {bytes:?}"
+            );
             for _ in 0..20 {
                 let mut cuts: Vec<usize> = (0..rng.below(max_cuts))
                     .map(|_| rng.below(bytes.len() + 1))
@@ -943,6 +1056,16 @@ mod tests {
                 }
                 parts.push(&bytes[last..]);
                 assert_eq!(parse_chunks(&parts), whole, "{bytes:?} cut as {parts:?}");
+                assert_eq!(
+                    parse_limited(&parts, max),
+                    limited,
+                    "limit {max}: {bytes:?} cut as {parts:?}"
+                );
+                assert_eq!(
+                    parse_stopping(&parts),
+                    whole,
+                    "stopping after each item: {bytes:?} cut as {parts:?}"
+                );
             }
         }
     }
@@ -951,51 +1074,103 @@ mod tests {
     fn oversized_lines_and_events_are_errors_not_growth() {
         let mut parser = Parser::new(16);
         assert_eq!(
-            parser.feed(b"data: 0123456789abcdef\n", |_| {}),
+            parser.feed_each(b"data: 0123456789abcdef\n", |_| {}),
             Err(ParseError::TooLarge { limit: 16 })
         );
         // The same when the data arrives in pieces that never end the line.
         let mut parser = Parser::new(16);
         let mut result = Ok(());
         for _ in 0..10 {
-            result = result.and_then(|_| parser.feed(b"data: 0123", |_| {}));
+            result = result.and_then(|_| parser.feed_each(b"data: 0123", |_| {}));
         }
         assert_eq!(result, Err(ParseError::TooLarge { limit: 16 }));
         // Many data lines that add up past the limit.
         let mut parser = Parser::new(16);
         assert!(parser
-            .feed(b"data: 12345\ndata: 12345\ndata: 12345\n", |_| {})
+            .feed_each(b"data: 12345\ndata: 12345\ndata: 12345\n", |_| {})
             .is_err());
         // A long comment or field name never ends its line.
         let mut parser = Parser::new(16);
         let mut result = Ok(());
         for _ in 0..10 {
-            result = result.and_then(|_| parser.feed(b": 01234", |_| {}));
+            result = result.and_then(|_| parser.feed_each(b": 01234", |_| {}));
         }
         assert!(result.is_err());
         // Just under the limit is fine.
         let mut parser = Parser::new(16);
         let mut got = Vec::new();
         parser
-            .feed(b"data: 0123456789\n\n", |i| got.push(own(i)))
+            .feed_each(b"data: 0123456789\n\n", |i| got.push(own(i)))
             .unwrap();
         assert_eq!(got, vec![ev("message", "0123456789", "")]);
+    }
+
+    #[test]
+    fn the_limit_counts_the_whole_line_however_it_was_read() {
+        // "data: " + 12 bytes is an 18-byte line: over a 16-byte limit, whole or cut
+        // after the field name (the data alone, 12 bytes, would fit).
+        let line = b"data: 0123456789ab\n\n";
+        for cut in 0..=line.len() {
+            let (items, failed) = parse_limited(&[&line[..cut], &line[cut..]], 16);
+            assert!(failed && items.is_empty(), "cut at {cut}");
+        }
+        // Data lines each within the limit whose data together is over it.
+        let two = b"data: 01234567\ndata: 01234567\n\n";
+        assert_eq!(parse_limited(&[two], 16), (vec![], true));
+        assert_eq!(
+            parse_limited(&[b"data: 01234567\ndata: 0123456\n\n"], 16),
+            (vec![ev("message", "01234567\n0123456", "")], false),
+            "16 bytes of data joined with LF fit"
+        );
+        // A BOM is not part of the first line.
+        assert_eq!(
+            parse_limited(&[b"\xEF\xBB\xBFdata: 0123456789\n\n"], 16),
+            (vec![ev("message", "0123456789", "")], false)
+        );
+    }
+
+    #[test]
+    fn a_stop_ends_feed_at_the_item_and_says_where() {
+        let bytes = b"\xEF\xBB\xBFdata: a\n\n: c\r\ndata: b\n\n";
+        let mut parser = Parser::default();
+        let mut got = Vec::new();
+        let fed = parser.feed(bytes, |i| {
+            let stop = matches!(i, Item::Event(_));
+            if let Item::Event(e) = &i {
+                assert_eq!(e.end, 12, "offsets count the BOM");
+            }
+            got.push(own(i));
+            Ok::<_, ParseError>(if stop { Flow::Stop } else { Flow::Continue })
+        });
+        assert_eq!(fed, Ok(Fed::Stopped(12)));
+        assert_eq!(got, vec![ev("message", "a", "")]);
+        // Nothing after the stop was parsed: an oversize event there is not an error.
+        let mut parser = Parser::new(8);
+        let fed = parser.feed(b"data: a\n\ndata: 0123456789\n\n", |_| {
+            Ok::<_, ParseError>(Flow::Stop)
+        });
+        assert_eq!(fed, Ok(Fed::Stopped(9)));
+        // An error from the callback ends feed with it.
+        let fed: Result<Fed, ParseError> = Parser::default().feed(b": x\ndata: y\n\n", |_| {
+            Err(ParseError::TooLarge { limit: 1 })
+        });
+        assert_eq!(fed, Err(ParseError::TooLarge { limit: 1 }));
     }
 
     #[test]
     fn a_long_data_line_streams_into_the_data_buffer() {
         let mut parser = Parser::default();
         let mut got = Vec::new();
-        parser.feed(b"da", |_| {}).unwrap();
-        parser.feed(b"ta:", |_| {}).unwrap();
+        parser.feed_each(b"da", |_| {}).unwrap();
+        parser.feed_each(b"ta:", |_| {}).unwrap();
         assert!(
             parser.line.is_empty(),
             "a data line is not held in the line buffer"
         );
-        parser.feed(b" abc", |_| {}).unwrap();
-        parser.feed(b"def", |_| {}).unwrap();
-        parser.feed(b"\r", |_| {}).unwrap();
-        parser.feed(b"\n\n", |i| got.push(own(i))).unwrap();
+        parser.feed_each(b" abc", |_| {}).unwrap();
+        parser.feed_each(b"def", |_| {}).unwrap();
+        parser.feed_each(b"\r", |_| {}).unwrap();
+        parser.feed_each(b"\n\n", |i| got.push(own(i))).unwrap();
         assert_eq!(got, vec![ev("message", "abcdef", "")]);
     }
 

@@ -365,7 +365,7 @@ mod tests {
         for step in &s.steps {
             if let Step::Event { text, .. } | Step::Raw(text) = step {
                 parser
-                    .feed(text.as_bytes(), |i| {
+                    .feed_each(text.as_bytes(), |i| {
                         n += usize::from(matches!(i, Item::Event(_)))
                     })
                     .unwrap();

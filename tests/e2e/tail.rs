@@ -443,3 +443,38 @@ fn a_compressed_stream_is_decoded() {
     );
     server.join();
 }
+
+/// Runs `sse tail - ARGS` on `input` to the end.
+fn tail_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = sse()
+        .args(["tail", "-"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // sse may stop reading before the end (that is the point of -n): ignore EPIPE.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn count_stops_parsing_at_the_event_boundary() {
+    // An oversize event after the -n-th is never parsed, so it is no error.
+    let mut input = b"data: a\n\ndata: ".to_vec();
+    input.extend(std::iter::repeat_n(b'0', 3000));
+    input.extend_from_slice(b"\n\n");
+    let out = tail_stdin(&["-n", "1", "--max-event-size", "1KiB", "--json"], &input);
+    assert_exit(&out, 0);
+    assert_eq!(data_of(&json_lines(&out)), ["a"]);
+    // Raw output is cut just past the event's blank line, BOM included.
+    let out = tail_stdin(
+        &["-n", "1", "--raw"],
+        b"\xEF\xBB\xBFdata: a\r\n\r\ndata: b\n\n",
+    );
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, b"\xEF\xBB\xBFdata: a\r\n\r\n");
+}
