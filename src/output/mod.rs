@@ -6,6 +6,7 @@
 
 mod buffer;
 mod json;
+mod jsonview;
 mod pretty;
 
 use std::io::{self, Write};
@@ -14,7 +15,8 @@ use std::time::Duration;
 use crate::parser::EventRef;
 
 pub use buffer::Buffer;
-pub use pretty::{format_gap, write_json_pretty};
+pub use jsonview::Palette;
+pub use pretty::{format_gap, Style};
 
 /// When and how an event arrived: the same for every event of one read.
 #[derive(Debug, Clone, Copy)]
@@ -40,13 +42,28 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Printer {
     pub mode: Mode,
+    style: Style,
     json_end: json::LineEnd,
 }
 
 impl Printer {
+    /// A printer with the colour decision `term::init_color` made (read back from
+    /// `colored`'s switch) and no terminal width.
     pub fn new(mode: Mode) -> Self {
+        let color = colored::control::SHOULD_COLORIZE.should_colorize();
+        Printer::with_style(
+            mode,
+            Style {
+                colors: Palette::new(color),
+                width: None,
+            },
+        )
+    }
+
+    pub fn with_style(mode: Mode, style: Style) -> Self {
         Printer {
             mode,
+            style,
             json_end: json::LineEnd::default(),
         }
     }
@@ -59,7 +76,7 @@ impl Printer {
         arrival: &Arrival<'_>,
     ) -> io::Result<()> {
         match self.mode {
-            Mode::Pretty => pretty::write_event(out, ev, arrival),
+            Mode::Pretty => pretty::write_event(out, ev, arrival, &self.style),
             Mode::Json => {
                 json::write_event(out, &mut self.json_end, ev, arrival);
                 Ok(())

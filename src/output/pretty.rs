@@ -1,54 +1,151 @@
-//! The default view: arrival time, gap, coloured type, id, and the data (JSON pretty-printed).
+//! The default view: arrival time, gap, coloured type, the id when the event set one,
+//! and the data: short data on the same line, longer data indented below (wrapped to the
+//! terminal, continued at the same indentation), JSON laid out by `jsonview`.
 //!
 //! ```text
 //! 20:31:05.123   +1.002s  panda  id 1  one
-//! 20:31:06.125   +1.002s  update  id 2
-//!   {
-//!     "price": 10.5
-//!   }
+//! 20:31:06.125   +1.002s  update  {"price": 10.5, "tags": ["a", "b"]}
+//! 20:31:06.300   +0.175s  message  (empty)
 //! ```
+//!
+//! Nothing from the network reaches the terminal as a control character: type, id and
+//! data go through `crate::escape`, JSON strings too.
 
-use colored::{Color, Colorize};
+use colored::Colorize;
 use std::io::{self, Write};
 use std::time::Duration;
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::jsonview::{Palette, View};
 use super::Arrival;
+use crate::escape::{self, Lines};
 use crate::parser::EventRef;
 use crate::term::type_color;
 
 const INDENT: &str = "  ";
 
+/// JSON data up to this size is laid out and coloured; larger data is printed as the
+/// text it is (escaped), so a huge, deeply nested event costs its own size and not the
+/// size of its indentation.
+pub const JSON_BUDGET: usize = 64 * 1024;
+
+/// Width JSON is laid out for when stdout is not a terminal.
+const FALLBACK_WIDTH: usize = 80;
+
+/// Below this many columns, wrapping would help nobody: lines are left to the terminal.
+const MIN_WRAP: usize = 20;
+
+/// How pretty output looks, decided once at startup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Style {
+    /// Colours for JSON data (plain when colour is off).
+    pub colors: Palette,
+    /// The terminal's width, when stdout is one: data is wrapped to it.
+    pub width: Option<usize>,
+}
+
 pub fn write_event(
     out: &mut impl Write,
     ev: &EventRef<'_>,
     arrival: &Arrival<'_>,
+    style: &Style,
 ) -> io::Result<()> {
     let clock = arrival.time.get(11..23).unwrap_or(arrival.time);
+    let gap = format_gap(arrival.gap);
+    let event_type = escape::line(ev.event_type);
     write!(
         out,
         "{} {:>8}  {}",
         clock.dimmed(),
-        format_gap(arrival.gap),
-        ev.event_type.color(type_color(ev.event_type)).bold()
+        gap,
+        event_type.color(type_color(ev.event_type)).bold()
     )?;
-    if !ev.id.is_empty() {
-        write!(out, "  {} {}", "id".dimmed(), ev.id)?;
+    let mut used = clock.width() + 1 + gap.len().max(8) + 2 + event_type.width();
+    if ev.id_set {
+        let id = escape::line(ev.id);
+        let id = if id.is_empty() { "\"\"".into() } else { id };
+        write!(out, "  {} {}", "id".dimmed(), id)?;
+        used += 5 + id.width();
     }
+    // Where data on the header line would start.
+    used += INDENT.len();
     let data = ev.data;
-    if looks_like_json_container(data) {
-        out.write_all(b"\n")?;
-        out.write_all(INDENT.as_bytes())?;
-        write_json_pretty(out, data, 1)?;
-        out.write_all(b"\n")
-    } else if data.contains('\n') || data.is_empty() {
-        out.write_all(b"\n")?;
-        for line in data.split('\n') {
-            writeln!(out, "{INDENT}{line}")?;
-        }
-        Ok(())
-    } else {
-        writeln!(out, "  {data}")
+    if data.is_empty() {
+        return writeln!(out, "{INDENT}{}", "(empty)".dimmed());
     }
+    if let Some(view) = json_view(data) {
+        let width = style.width.unwrap_or(FALLBACK_WIDTH);
+        if used + view.flat_width() <= width {
+            out.write_all(INDENT.as_bytes())?;
+            view.write_flat(out, &style.colors)?;
+        } else {
+            out.write_all(b"\n")?;
+            out.write_all(INDENT.as_bytes())?;
+            view.write_pretty(out, &style.colors, 1, width)?;
+        }
+        return out.write_all(b"\n");
+    }
+    let text = escape::controls(data, Lines::Keep);
+    let one_line = !text.contains('\n');
+    if one_line && style.width.is_none_or(|w| used + text.width() <= w) {
+        return writeln!(out, "{INDENT}{text}");
+    }
+    out.write_all(b"\n")?;
+    for line in text.split('\n') {
+        write_wrapped(out, line, style.width)?;
+    }
+    Ok(())
+}
+
+/// The data's JSON layout, when it is a JSON array or object within the budget.
+fn json_view(data: &str) -> Option<View<'_>> {
+    let t = data.trim_start();
+    if data.len() > JSON_BUDGET || !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(data).ok()?;
+    View::parse(data)
+}
+
+/// One line of data, indented, cut into pieces that fit the terminal (at a space
+/// where there is one in the second half of the piece), each piece indented alike.
+fn write_wrapped(out: &mut impl Write, line: &str, width: Option<usize>) -> io::Result<()> {
+    let room = match width {
+        Some(w) if w >= MIN_WRAP + INDENT.len() => w - INDENT.len(),
+        _ => return writeln!(out, "{INDENT}{line}"),
+    };
+    let mut rest = line;
+    loop {
+        let (piece, next) = split_at_width(rest, room);
+        writeln!(out, "{INDENT}{}", piece.trim_end_matches(' '))?;
+        if next.is_empty() {
+            return Ok(());
+        }
+        rest = next;
+    }
+}
+
+/// The longest prefix of `s` at most `room` columns wide, ended at a space when one
+/// falls in its second half; and the rest.
+fn split_at_width(s: &str, room: usize) -> (&str, &str) {
+    let mut cols = 0;
+    let mut last_space = None;
+    for (i, c) in s.char_indices() {
+        let w = if c == '\t' { 8 } else { c.width().unwrap_or(0) };
+        if cols + w > room && i > 0 {
+            let cut = match last_space {
+                Some((at, col)) if col >= room / 2 => at,
+                _ => i,
+            };
+            return (&s[..cut], &s[cut..]);
+        }
+        cols += w;
+        if c == ' ' {
+            last_space = Some((i + 1, cols));
+        }
+    }
+    (s, "")
 }
 
 /// `+0.000s` below 10 s, `+12.3s` below 100 s, then `+2m03s`.
@@ -68,116 +165,11 @@ pub fn format_gap(gap: Duration) -> String {
     }
 }
 
-fn looks_like_json_container(data: &str) -> bool {
-    let t = data.trim_start();
-    (t.starts_with('{') || t.starts_with('['))
-        && serde_json::from_str::<serde::de::IgnoredAny>(data).is_ok()
-}
-
-/// Re-indents valid JSON text with colour, keeping key order and number spelling as sent.
-/// `depth` is the indentation level of the first line (already written by the caller).
-pub fn write_json_pretty(out: &mut impl Write, json: &str, depth: usize) -> io::Result<()> {
-    let bytes = json.as_bytes();
-    let mut level = depth;
-    let mut i = 0;
-    let newline = |out: &mut dyn Write, level: usize| -> io::Result<()> {
-        out.write_all(b"\n")?;
-        for _ in 0..level {
-            out.write_all(INDENT.as_bytes())?;
-        }
-        Ok(())
-    };
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-            b'{' | b'[' => {
-                let close = if b == b'{' { b'}' } else { b']' };
-                let next = skip_ws(bytes, i + 1);
-                if bytes.get(next) == Some(&close) {
-                    out.write_all(&[b, close])?;
-                    i = next + 1;
-                } else {
-                    out.write_all(&[b])?;
-                    level += 1;
-                    newline(out, level)?;
-                    i += 1;
-                }
-            }
-            b'}' | b']' => {
-                level = level.saturating_sub(1);
-                newline(out, level)?;
-                out.write_all(&[b])?;
-                i += 1;
-            }
-            b',' => {
-                out.write_all(b",")?;
-                newline(out, level)?;
-                i += 1;
-            }
-            b':' => {
-                out.write_all(b": ")?;
-                i += 1;
-            }
-            b'"' => {
-                let end = string_end(bytes, i);
-                let text = &json[i..end];
-                let is_key = bytes.get(skip_ws(bytes, end)) == Some(&b':');
-                let colored = if is_key {
-                    text.color(Color::Blue).bold()
-                } else {
-                    text.color(Color::Green)
-                };
-                write!(out, "{colored}")?;
-                i = end;
-            }
-            _ => {
-                let start = i;
-                while i < bytes.len()
-                    && !matches!(
-                        bytes[i],
-                        b',' | b']' | b'}' | b':' | b' ' | b'\t' | b'\n' | b'\r'
-                    )
-                {
-                    i += 1;
-                }
-                let text = &json[start..i];
-                let color = match text {
-                    "true" | "false" | "null" => Color::Magenta,
-                    _ => Color::Cyan,
-                };
-                write!(out, "{}", text.color(color))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
-    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\r') {
-        i += 1;
-    }
-    i
-}
-
-/// Index just past the closing quote of the string starting at `start`.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn render(ev: &EventRef<'_>, gap: Duration) -> String {
+    fn render_with(ev: &EventRef<'_>, gap: Duration, width: Option<usize>) -> String {
         colored::control::set_override(false);
         let arrival = Arrival {
             time: "2026-11-24T20:31:05.123Z",
@@ -185,9 +177,17 @@ mod tests {
             connection: 1,
             read: 1,
         };
+        let style = Style {
+            colors: Palette::PLAIN,
+            width,
+        };
         let mut out = Vec::new();
-        write_event(&mut out, ev, &arrival).unwrap();
+        write_event(&mut out, ev, &arrival, &style).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    fn render(ev: &EventRef<'_>, gap: Duration) -> String {
+        render_with(ev, gap, None)
     }
 
     fn ev<'a>(event_type: &'a str, data: &'a str, id: &'a str) -> EventRef<'a> {
@@ -195,7 +195,7 @@ mod tests {
             event_type,
             data,
             id,
-            id_set: false,
+            id_set: !id.is_empty(),
             retry: None,
             end: 0,
         }
@@ -214,31 +214,112 @@ mod tests {
     }
 
     #[test]
-    fn multi_line_and_empty_data_are_indented_below() {
+    fn the_id_shows_only_when_the_event_set_it() {
+        let mut e = ev("m", "x", "7");
+        e.id_set = false;
+        assert_eq!(render(&e, Duration::ZERO), "20:31:05.123  +0.000s  m  x\n");
+        let mut reset = ev("m", "x", "");
+        reset.id_set = true;
+        assert_eq!(
+            render(&reset, Duration::ZERO),
+            "20:31:05.123  +0.000s  m  id \"\"  x\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_data_is_indented_below_and_empty_data_says_so() {
         assert_eq!(
             render(&ev("m", "a\nb", ""), Duration::ZERO),
             "20:31:05.123  +0.000s  m\n  a\n  b\n"
         );
         assert_eq!(
             render(&ev("m", "", ""), Duration::ZERO),
-            "20:31:05.123  +0.000s  m\n  \n"
+            "20:31:05.123  +0.000s  m  (empty)\n"
         );
     }
 
     #[test]
-    fn json_is_pretty_printed_in_order() {
-        let out = render(
-            &ev("u", r#"{"z":1,"a":[true,null,"x\"y"],"e":{},"f":[]}"#, ""),
-            Duration::ZERO,
-        );
+    fn long_data_wraps_indented_on_a_terminal() {
+        let words = "lorem ipsum dolor sit amet ".repeat(4);
+        let out = render_with(&ev("m", words.trim_end(), ""), Duration::ZERO, Some(40));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "20:31:05.123  +0.000s  m");
+        assert!(lines.len() > 3, "{out}");
+        for line in &lines[1..] {
+            assert!(
+                line.starts_with("  ") && !line.starts_with("   "),
+                "{line:?}"
+            );
+            assert!(line.len() <= 40, "{line:?}");
+        }
+        // Cut at spaces: the words come back whole.
+        let joined: Vec<&str> = lines[1..].iter().map(|l| l.trim()).collect();
+        assert_eq!(joined.join(" "), words.trim_end());
+        // A word longer than the line is cut where the line ends.
+        let long = "x".repeat(100);
+        let out = render_with(&ev("m", &long, ""), Duration::ZERO, Some(40));
+        assert_eq!(out.lines().skip(1).map(str::trim).collect::<String>(), long);
+        // Piped: the line stays whole, on the header line.
+        let out = render(&ev("m", words.trim_end(), ""), Duration::ZERO);
+        assert_eq!(out.lines().count(), 1);
+    }
+
+    #[test]
+    fn wide_characters_count_double() {
+        let text = "漢字".repeat(20);
+        let out = render_with(&ev("m", &text, ""), Duration::ZERO, Some(30));
+        for line in out.lines().skip(1) {
+            assert!(line.width() <= 30, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn small_json_is_one_line_and_large_json_laid_out_in_order() {
         assert_eq!(
-            out,
-            "20:31:05.123  +0.000s  u\n  {\n    \"z\": 1,\n    \"a\": [\n      true,\n      null,\n      \"x\\\"y\"\n    ],\n    \"e\": {},\n    \"f\": []\n  }\n"
+            render(
+                &ev("u", r#"{"z":1,"a":[true,null,"x\"y"],"e":{}}"#, ""),
+                Duration::ZERO
+            ),
+            "20:31:05.123  +0.000s  u  {\"z\": 1, \"a\": [true, null, \"x\\\"y\"], \"e\": {}}\n"
+        );
+        let big = r#"{"id":"chatcmpl-123","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hello"}}]}"#;
+        assert_eq!(
+            render(&ev("u", big, ""), Duration::ZERO),
+            "20:31:05.123  +0.000s  u\n  {\n    \"id\": \"chatcmpl-123\",\n    \"object\": \"chat.completion.chunk\",\n    \"choices\": [{\"index\": 0, \"delta\": {\"content\": \"Hello\"}}]\n  }\n"
         );
         // Not JSON after all: printed as text.
         assert_eq!(
             render(&ev("u", "{not json", ""), Duration::ZERO),
             "20:31:05.123  +0.000s  u  {not json\n"
+        );
+    }
+
+    #[test]
+    fn json_past_the_budget_is_printed_as_text() {
+        let json = format!("[{}1]", "1,".repeat(JSON_BUDGET / 2));
+        let out = render(&ev("u", &json, ""), Duration::ZERO);
+        assert_eq!(out, format!("20:31:05.123  +0.000s  u  {json}\n"));
+    }
+
+    #[test]
+    fn no_control_character_from_the_network_is_printed() {
+        let nasty = "\x1b]0;title\x07\x1b[31mred\u{9b}2J\r\x7f";
+        let json = "{\"k\":\"\u{9b}\u{7f}\"}";
+        for e in [
+            ev(nasty, "x", ""),
+            ev("m", "x", nasty),
+            ev("m", nasty, ""),
+            ev("m", &format!("{nasty}\n{nasty}"), ""),
+            ev("m", json, ""),
+        ] {
+            for width in [None, Some(30)] {
+                let out = render_with(&e, Duration::ZERO, width);
+                assert!(out.chars().all(|c| !c.is_control() || c == '\n'), "{out:?}");
+            }
+        }
+        assert_eq!(
+            render(&ev("m", "a\x1b[31mb", ""), Duration::ZERO),
+            "20:31:05.123  +0.000s  m  a\\x1b[31mb\n"
         );
     }
 

@@ -4,6 +4,7 @@ mod browser;
 mod doctor;
 mod generated;
 mod nginx;
+mod output;
 mod pipes;
 mod record;
 mod request;

@@ -1,0 +1,146 @@
+//! What `sse tail` prints: terminal safety, bounded rendering, layout.
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::thread;
+
+use crate::support::*;
+
+/// Event type, id and data full of terminal controls: ESC sequences (title, colour,
+/// clear screen), BEL, DEL, and the C1 CSI U+009B that xterm obeys on its own.
+const HOSTILE: &[u8] = b"event: x\x1b]0;owned\x07y\xc2\x9b2J\nid: 1\x1b[31m\xc2\x9b\nretry: 5\ndata: a\x1b[2Jb\x07c\xc2\x9b31m\ndata: \x7f\n\ndata: {\"k\xc2\x9b\":\"v\x7f\xc2\x9b\"}\n\n";
+
+fn tail_hostile(color: &str) -> String {
+    let server = RawServer::new("/e", vec![vec![send(SSE_HEAD), send(HOSTILE)]]);
+    let out = sse()
+        .args(["tail", &server.url, "--no-reconnect", "--color", color])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    server.join();
+    String::from_utf8(out.stdout).expect("pretty output is UTF-8")
+}
+
+#[test]
+fn no_control_character_from_the_network_reaches_the_terminal() {
+    let plain = tail_hostile("never");
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    assert!(
+        plain.chars().all(|c| !c.is_control() || c == '\n'),
+        "{plain:?}"
+    );
+    // Shown, escaped: the type, the id and the data are all there.
+    for shown in [
+        "x\\x1b]0;owned\\x07y\\u{9b}2J",
+        "id 1\\x1b[31m\\u{9b}",
+        "a\\x1b[2Jb\\x07c\\u{9b}31m\n  \\x7f",
+        "\"k\\u{9b}\": \"v\\x7f\\u{9b}\"",
+    ] {
+        assert!(plain.contains(shown), "{shown:?} in {plain:?}");
+    }
+
+    // With colour, the only ESCs are the colour codes sse writes itself: `ESC [ digits;… m`.
+    let colored = tail_hostile("always");
+    let mut rest = colored.as_str();
+    let mut codes = 0;
+    while let Some(at) = rest.find('\x1b') {
+        let after = &rest[at + 1..];
+        let end = after.find('m').expect("an SGR sequence ends with m");
+        let params = &after[..end];
+        assert!(
+            params.starts_with('[') && params[1..].chars().all(|c| c.is_ascii_digit() || c == ';'),
+            "a foreign escape sequence {:?} in {colored:?}",
+            &after[..end + 1]
+        );
+        codes += 1;
+        rest = &after[end + 1..];
+    }
+    assert!(codes > 0, "--color always writes colour");
+    assert!(
+        colored
+            .chars()
+            .all(|c| !c.is_control() || c == '\n' || c == '\x1b'),
+        "{colored:?}"
+    );
+}
+
+/// One event of 15 MiB: a JSON array nested 127 deep holding millions of numbers. Laid
+/// out with indentation it would be gigabytes; printed as text it is its own size.
+#[test]
+fn a_huge_deeply_nested_json_event_costs_its_own_size() {
+    const DEPTH: usize = 127;
+    let mut event = b"data: ".to_vec();
+    event.extend(std::iter::repeat_n(b'[', DEPTH));
+    while event.len() < 15 << 20 {
+        event.extend_from_slice(b"1,");
+    }
+    event.extend_from_slice(b"1");
+    event.extend(std::iter::repeat_n(b']', DEPTH));
+    event.extend_from_slice(b"\n\ndata: marker\n\n");
+    let input_size = event.len();
+
+    let mut child = sse()
+        .args(["tail", "-", "--color", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = thread::spawn(move || {
+        stdin.write_all(&event).unwrap();
+        stdin
+    });
+    // Count stdout until the marker event has been printed, then look at the child's
+    // peak memory while it is still alive (stdin open).
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut total = 0usize;
+        let mut tail = Vec::new();
+        let mut buf = vec![0; 1 << 16];
+        let mut told = false;
+        loop {
+            let n = stdout.read(&mut buf).unwrap();
+            if n == 0 {
+                return total;
+            }
+            total += n;
+            tail.extend_from_slice(&buf[..n]);
+            if tail.len() > 64 {
+                tail.drain(..tail.len() - 64);
+            }
+            if !told && tail.ends_with(b"  marker\n") {
+                told = true;
+                tx.send(total).unwrap();
+            }
+        }
+    });
+    let printed = rx
+        .recv_timeout(LIVE * 6)
+        .expect("the marker event is printed");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    drop(writer.join().unwrap());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(reader.join().unwrap(), printed);
+
+    assert!(
+        printed < input_size + 1024,
+        "printed {printed} bytes for an input of {input_size}"
+    );
+    if let Some(kib) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    {
+        // Input, parser buffer and output buffer: a few times 15 MiB, not gigabytes.
+        assert!(kib < 160 * 1024, "peak memory {kib} KiB");
+    }
+}
