@@ -79,8 +79,10 @@ impl Request {
     }
 }
 
-/// An answered request: the response head and a reader for the body.
-pub struct Response {
+/// A response head: the status line and headers, as `tail` shows them and `doctor`
+/// judges them (one type for both).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Head {
     pub status: u16,
     pub reason: String,
     /// `HTTP/1.1` or `HTTP/1.0`.
@@ -88,10 +90,23 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// Where the stream came from after redirects.
     pub url: String,
+}
+
+/// An answered request: the response head and a reader for the body.
+pub struct Response {
+    pub head: Head,
     pub body: Box<dyn Read + Send>,
 }
 
-impl Response {
+/// The head's fields read through the response (`response.status`), as before the split.
+impl std::ops::Deref for Response {
+    type Target = Head;
+    fn deref(&self) -> &Head {
+        &self.head
+    }
+}
+
+impl Head {
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
     }
@@ -236,11 +251,13 @@ pub fn open(req: &Request) -> Result<Response, Error> {
         })
         .collect();
     Ok(Response {
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("").to_string(),
-        version,
-        headers,
-        url,
+        head: Head {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            version,
+            headers,
+            url,
+        },
         body: Box::new(response.into_body().into_reader()),
     })
 }

@@ -190,8 +190,7 @@ impl<W: Write> Tail<W> {
             let encoding = response.header("content-encoding").map(str::to_string);
             let Response {
                 body,
-                url: final_url,
-                ..
+                head: client::Head { url: final_url, .. },
             } = response;
             // A server may compress even though we did not ask: decode what we can.
             let Ok(body) = client::decode_body(encoding.as_deref(), body) else {

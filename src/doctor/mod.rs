@@ -1,124 +1,32 @@
-//! `sse doctor`: connect like a browser, watch the stream, and record an `Observation`
-//! that the pure checks in `checks.rs` judge.
+//! `sse doctor`: connect like a browser, watch the stream into an `Observation`
+//! (bounded summaries, see `observation`), work out what it means once (`analysis`),
+//! judge it with the pure checks (`checks`, reading the table in `layers`), report.
 
+pub mod analysis;
 pub mod checks;
+pub mod layers;
+pub mod observation;
 pub mod report;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cli::{ColorChoice, DoctorArgs};
-use crate::client::{self, Request, BROWSER_ACCEPT_ENCODING};
+use crate::client::{self, Request, Response, BROWSER_ACCEPT_ENCODING};
 use crate::error::{io_message, Error};
-use crate::parser::{Item, Parser, DEFAULT_MAX_EVENT_SIZE};
+use crate::parser::{Fed, Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
 use crate::term;
 
-/// Everything doctor saw, in plain data; times are since the request was sent.
-#[derive(Debug, Clone, Default)]
-pub struct Observation {
-    pub url: String,
-    /// Set when no response came at all.
-    pub connect_error: Option<String>,
-    pub status: Option<u16>,
-    pub reason: String,
-    pub version: String,
-    pub headers: Vec<(String, String)>,
-    /// When the response head arrived.
-    pub head_at: Option<Duration>,
-    /// Each read of body bytes: when, and how many (after decompression, if any).
-    pub reads: Vec<(Duration, usize)>,
-    pub events: Vec<Seen>,
-    pub comments: usize,
-    /// `: sent-at` stamps seen.
-    pub stamps: usize,
-    /// How the stream ended while watched, if it did.
-    pub end: Option<StreamEnd>,
-    /// How long doctor watched.
-    pub watched: Duration,
-    /// Why watching stopped.
-    pub stopped: Stop,
-    /// The body could not be decoded (an encoding doctor does not read, a parse error).
-    pub decode_error: Option<String>,
-    pub max_delay: Option<Duration>,
-    pub retry: Option<u64>,
-    /// No response head arrived while watching (held back, or a slow server).
-    pub no_head: bool,
-}
+use analysis::Analysis;
+use observation::{keep_text, Observation, Seen, Stop, StreamEnd};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Seen {
-    pub at: Duration,
-    /// How late it arrived after its `: sent-at` stamp, when it had one.
-    pub delay: Option<Duration>,
-    /// The block carried an `id:` line.
-    pub has_id: bool,
-    pub event_type: String,
-    pub bytes: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamEnd {
-    pub at: Duration,
-    /// A clean end of the body (true), or a cut (reset, truncated chunked body).
-    pub clean: bool,
-    pub cause: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Stop {
-    #[default]
-    Duration,
-    Count,
-    Ended,
-    Interrupted,
-    NoResponse,
-}
-
-impl Observation {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        crate::client::find_header(&self.headers, name)
-    }
-}
-
-enum Msg {
-    Head(Result<Head, String>),
-    /// Bytes as they came off the wire (before decompression): when, and how many.
-    Wire(Instant, usize),
-    /// Decoded body bytes.
-    Bytes(Instant, SystemTime, Vec<u8>),
-    End(Instant, Result<(), String>),
-}
-
-struct Head {
-    at: Instant,
-    status: u16,
-    reason: String,
-    version: &'static str,
-    headers: Vec<(String, String)>,
-    url: String,
-}
-
-/// Reports every read of the raw body, so timing is judged on the wire even when the
-/// body is compressed.
-struct Tap<R> {
-    inner: R,
-    tx: mpsc::Sender<Msg>,
-}
-
-impl<R: Read> Read for Tap<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            let _ = self.tx.send(Msg::Wire(Instant::now(), n));
-        }
-        Ok(n)
-    }
-}
+/// Longest last event ID kept for the resume probe (longer ones cannot be resent anyway).
+const MAX_KEPT_ID: usize = 4096;
 
 pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     term::init_color(color, io::stdout().is_terminal());
@@ -126,22 +34,40 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let flag = Arc::clone(&interrupted);
     // Ctrl-C ends the watch early; the report of what was seen is still printed.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    if io::stderr().is_terminal() && !args.json {
+    let live = io::stderr().is_terminal() && !args.json;
+    if live {
         let _ = writeln!(
             io::stderr().lock(),
             "watching {} for {}{} (Ctrl-C stops early)…",
-            args.url,
+            crate::escape::line(&args.url),
             humantime::format_duration(args.duration),
             args.count
                 .map(|n| format!(" or {n} events"))
                 .unwrap_or_default()
         );
     }
-    let observation = watch(&args, &interrupted);
-    let findings = checks::run_all(&observation);
+    let req = Request {
+        headers: args.headers.clone(),
+        timeout: Some(args.timeout),
+        insecure: args.insecure,
+        accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
+        ..Request::get(&args.url)
+    };
+    let watcher = Watcher::start(req, args.count);
+    let deadline = Instant::now() + args.duration;
+    let observation = if live {
+        watcher.wait(deadline, &interrupted, live_line)
+    } else {
+        watcher.wait(deadline, &interrupted, |_| {})
+    };
+    if live {
+        let _ = write!(io::stderr().lock(), "\r\x1b[2K");
+    }
+    let analysis = Analysis::of(&observation, args.max_delay);
+    let findings = checks::run_all(&observation, &analysis);
     let mut out = io::stdout().lock();
     let written = if args.json {
-        report::write_json(&mut out, &observation, &findings)
+        report::write_json(&mut out, &observation, &analysis, &findings)
     } else {
         report::write_text(&mut out, &observation, &findings)
     };
@@ -154,190 +80,245 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     })
 }
 
-/// Connects and watches until the duration, the count, the end of the stream or Ctrl-C.
-pub fn watch(args: &DoctorArgs, interrupted: &AtomicBool) -> Observation {
-    let mut obs = Observation {
-        url: args.url.clone(),
-        max_delay: args.max_delay,
-        ..Observation::default()
-    };
-    let req = Request {
-        headers: args.headers.clone(),
-        timeout: Some(args.timeout),
-        insecure: args.insecure,
-        accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
-        ..Request::get(&args.url)
-    };
-    let started = Instant::now();
-    let deadline = started + args.duration;
-    let (tx, rx) = mpsc::channel();
-    // The request and the reads run on their own thread so the watch ends on time even
-    // while the head or a read is held back; the thread is left behind when it ends.
-    let _ = thread::Builder::new()
-        .name("doctor-read".into())
-        .spawn(move || read_stream(&req, tx));
+/// The live line on a terminal: what has been seen so far.
+fn live_line(obs: &Observation) {
+    let last = obs
+        .wire
+        .last
+        .map(|t| format!(", last byte at {}", checks::ms(t)))
+        .unwrap_or_default();
+    let _ = write!(
+        io::stderr().lock(),
+        "\r\x1b[2K{} events, {} comments, {} bytes{last}",
+        obs.events.count,
+        obs.comments,
+        obs.wire.bytes
+    );
+}
 
-    let mut parser = Parser::new(DEFAULT_MAX_EVENT_SIZE);
-    let mut pending_stamp: Option<u128> = None;
-    obs.stopped = loop {
-        if interrupted.load(Ordering::SeqCst) {
-            break Stop::Interrupted;
+/// A watch in progress: a thread sends the request and records what it reads into
+/// `shared`; the caller decides when to stop looking.
+pub struct Watcher {
+    shared: Arc<Mutex<Observation>>,
+    done: mpsc::Receiver<Stop>,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+}
+
+fn lock(m: &Mutex<Observation>) -> MutexGuard<'_, Observation> {
+    // A panic on the reader thread leaves what it recorded so far: still worth reporting.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Watcher {
+    /// Sends the request on its own thread, so the watch ends on time even while the
+    /// head or a read is held back; the thread is left behind if it is still blocked.
+    pub fn start(req: Request, count: Option<u64>) -> Watcher {
+        let shared = Arc::new(Mutex::new(Observation::new(&req.url)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, done) = mpsc::sync_channel(1);
+        let started = Instant::now();
+        let reader = Reader {
+            shared: Arc::clone(&shared),
+            stop: Arc::clone(&stop),
+            started,
+            count,
+        };
+        let spawned = thread::Builder::new()
+            .name("doctor-read".into())
+            .spawn(move || {
+                let stopped = reader.run(&req);
+                let _ = tx.send(stopped);
+            });
+        if let Err(e) = spawned {
+            lock(&shared).connect_error = Some(format!("could not start a thread: {e}"));
         }
-        let now = Instant::now();
-        if now >= deadline {
-            break Stop::Duration;
+        Watcher {
+            shared,
+            done,
+            stop,
+            started,
         }
-        let step = (deadline - now).min(Duration::from_millis(100));
-        match rx.recv_timeout(step) {
-            Ok(Msg::Head(Err(cause))) => {
-                obs.connect_error = Some(cause);
-                break Stop::NoResponse;
+    }
+
+    /// Watches until `deadline`, Ctrl-C, or the reader stopping (end, count, error);
+    /// `tick` sees the observation so far every quarter second.
+    pub fn wait(
+        self,
+        deadline: Instant,
+        interrupted: &AtomicBool,
+        mut tick: impl FnMut(&Observation),
+    ) -> Observation {
+        let stopped = loop {
+            if interrupted.load(Ordering::SeqCst) {
+                break Stop::Interrupted;
             }
-            Ok(Msg::Head(Ok(head))) => {
-                obs.head_at = Some(head.at - started);
-                obs.status = Some(head.status);
-                obs.reason = head.reason;
-                obs.version = head.version.to_string();
-                obs.headers = head.headers;
-                obs.url = head.url;
-                if head.status != 200 {
-                    break Stop::Ended;
-                }
-                let encoding = obs
-                    .header("content-encoding")
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                if !client::can_decode(&encoding) {
-                    obs.decode_error = Some(format!(
-                        "the body is {encoding}-encoded, which doctor does not decode; timing is judged by bytes only"
-                    ));
-                }
+            let now = Instant::now();
+            if now >= deadline {
+                break Stop::Duration;
             }
-            Ok(Msg::Wire(at, n)) => obs.reads.push((at - started, n)),
-            Ok(Msg::Bytes(at, wall, bytes)) => {
-                let at = at - started;
-                if obs.decode_error.is_some() {
-                    continue;
-                }
-                let wall_ms = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-                let events = &mut obs.events;
-                let (mut comments, mut stamps, mut retry) = (0, 0, None);
-                let fed = parser.feed_each(&bytes, |item| match item {
+            let step = (deadline - now).min(Duration::from_millis(250));
+            match self.done.recv_timeout(step) {
+                Ok(stop) => break stop,
+                Err(RecvTimeoutError::Timeout) => tick(&lock(&self.shared)),
+                Err(RecvTimeoutError::Disconnected) => break Stop::Ended,
+            }
+        };
+        self.stop.store(true, Ordering::SeqCst);
+        let mut obs = lock(&self.shared).clone();
+        if obs.head.is_none() && obs.connect_error.is_none() && stopped != Stop::Interrupted {
+            obs.no_head = true;
+        }
+        obs.finish(self.started.elapsed(), stopped);
+        obs
+    }
+}
+
+/// The reader thread's side of a watch.
+struct Reader {
+    shared: Arc<Mutex<Observation>>,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+    count: Option<u64>,
+}
+
+/// Records every read of the raw body, so timing is judged on the wire even when the
+/// body is compressed.
+struct Tap<R> {
+    inner: R,
+    shared: Arc<Mutex<Observation>>,
+    started: Instant,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            lock(&self.shared).read(self.started.elapsed(), n);
+        }
+        Ok(n)
+    }
+}
+
+impl Reader {
+    /// Request, head, then body reads until the end, the count, or the watch stopping.
+    fn run(&self, req: &Request) -> Stop {
+        let response = match client::open(req) {
+            Ok(r) => r,
+            Err(e) => {
+                let cause = match e {
+                    Error::Connect { cause, .. } => cause,
+                    other => other.to_string(),
+                };
+                lock(&self.shared).connect_error = Some(cause);
+                return Stop::NoResponse;
+            }
+        };
+        let Response { head, body } = response;
+        let (status, encoding) = (
+            head.status,
+            head.header("content-encoding").unwrap_or("").to_string(),
+        );
+        {
+            let mut obs = lock(&self.shared);
+            obs.head_at = Some(self.started.elapsed());
+            obs.head = Some(head);
+            if status == 200 && !client::can_decode(&encoding) {
+                obs.decode_error = Some(format!(
+                    "the body is {}-encoded, which doctor does not decode; timing is judged by bytes only",
+                    keep_text(encoding.trim())
+                ));
+            }
+        }
+        if status != 200 {
+            return Stop::Ended;
+        }
+        let raw = Tap {
+            inner: body,
+            shared: Arc::clone(&self.shared),
+            started: self.started,
+        };
+        // An encoding doctor cannot decode is still read, for its timing on the wire.
+        let mut body =
+            client::decode_body(Some(&encoding), raw).unwrap_or_else(|raw| Box::new(raw));
+        let mut parser = Parser::new(DEFAULT_MAX_EVENT_SIZE);
+        let mut pending_stamp: Option<u128> = None;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return Stop::Duration;
+            }
+            let (n, at) = match body.read(&mut buf) {
+                Ok(0) => return self.end(Ok(())),
+                Ok(n) => (n, self.started.elapsed()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return self.end(Err(io_message(&e))),
+            };
+            let wall_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            let mut obs = lock(&self.shared);
+            obs.decoded_bytes += n as u64;
+            if obs.decode_error.is_some() {
+                continue;
+            }
+            let count = self.count;
+            let fed = parser.feed(&buf[..n], |item| {
+                match item {
                     Item::Comment(text) => {
-                        comments += 1;
+                        obs.comments += 1;
                         if let Some(ms) = crate::event::parse_stamp(text) {
-                            stamps += 1;
+                            obs.stamps += 1;
                             pending_stamp = Some(ms);
                         }
                     }
-                    Item::Retry(ms) => retry = Some(ms),
-                    Item::Event(ev) => events.push(Seen {
-                        at,
-                        delay: pending_stamp.take().map(|sent| {
-                            Duration::from_millis(
-                                u64::try_from(wall_ms.saturating_sub(sent)).unwrap_or(u64::MAX),
-                            )
-                        }),
-                        has_id: ev.id_set,
-                        event_type: ev.event_type.to_string(),
-                        bytes: ev.data.len(),
-                    }),
-                });
-                obs.comments += comments;
-                obs.stamps += stamps;
-                obs.retry = retry.or(obs.retry);
-                if let Err(e) = fed {
+                    Item::Retry(ms) => obs.retry = Some(ms),
+                    Item::Event(ev) => {
+                        obs.event(Seen {
+                            at,
+                            delay: pending_stamp.take().map(|sent| {
+                                Duration::from_millis(
+                                    u64::try_from(wall_ms.saturating_sub(sent)).unwrap_or(u64::MAX),
+                                )
+                            }),
+                            has_id: ev.id_set,
+                            id: keep_text(ev.id),
+                            event_type: keep_text(ev.event_type),
+                            bytes: ev.data.len(),
+                        });
+                        // --count stops at this event: nothing after it is judged.
+                        if count.is_some_and(|n| obs.events.count >= n) {
+                            return Ok(Flow::Stop);
+                        }
+                    }
+                }
+                Ok::<_, ParseError>(Flow::Continue)
+            });
+            let id = parser.last_event_id();
+            if id.len() <= MAX_KEPT_ID && obs.last_id != id {
+                obs.last_id = id.to_string();
+            }
+            match fed {
+                Err(e) => {
                     obs.decode_error = Some(e.to_string());
-                    break Stop::Ended;
+                    return Stop::Ended;
                 }
-                if args.count.is_some_and(|n| obs.events.len() as u64 >= n) {
-                    break Stop::Count;
-                }
+                Ok(Fed::Stopped(_)) => return Stop::Count,
+                Ok(Fed::All) => {}
             }
-            Ok(Msg::End(at, result)) => {
-                let (clean, cause) = match result {
-                    Ok(()) => (true, "the body ended".to_string()),
-                    Err(cause) => (false, cause),
-                };
-                obs.end = Some(StreamEnd {
-                    at: at - started,
-                    clean,
-                    cause,
-                });
-                break Stop::Ended;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break Stop::Ended,
         }
-    };
-    if obs.status.is_none() && obs.connect_error.is_none() && obs.stopped != Stop::Interrupted {
-        obs.no_head = true;
     }
-    obs.watched = started.elapsed();
-    obs
-}
 
-/// The reader thread: request, head, then body reads until the end.
-fn read_stream(req: &Request, tx: mpsc::Sender<Msg>) {
-    let response = match client::open(req) {
-        Ok(r) => r,
-        Err(e) => {
-            let cause = match e {
-                Error::Connect { cause, .. } => cause,
-                other => other.to_string(),
-            };
-            let _ = tx.send(Msg::Head(Err(cause)));
-            return;
-        }
-    };
-    let head = Head {
-        at: Instant::now(),
-        status: response.status,
-        reason: response.reason.clone(),
-        version: response.version,
-        headers: response.headers.clone(),
-        url: response.url.clone(),
-    };
-    let status = head.status;
-    let encoding = response
-        .header("content-encoding")
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if tx.send(Msg::Head(Ok(head))).is_err() || status != 200 {
-        return;
-    }
-    let raw = Tap {
-        inner: response.body,
-        tx: tx.clone(),
-    };
-    // An encoding doctor cannot decode is still read, for its timing on the wire.
-    let mut body = client::decode_body(Some(&encoding), raw).unwrap_or_else(|raw| Box::new(raw));
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match body.read(&mut buf) {
-            Ok(0) => {
-                let _ = tx.send(Msg::End(Instant::now(), Ok(())));
-                return;
-            }
-            Ok(n) => {
-                if tx
-                    .send(Msg::Bytes(
-                        Instant::now(),
-                        SystemTime::now(),
-                        buf[..n].to_vec(),
-                    ))
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                let _ = tx.send(Msg::End(Instant::now(), Err(io_message(&e))));
-                return;
-            }
-        }
+    fn end(&self, result: Result<(), String>) -> Stop {
+        let (clean, cause) = match result {
+            Ok(()) => (true, "the body ended".to_string()),
+            Err(cause) => (false, cause),
+        };
+        lock(&self.shared).end = Some(StreamEnd {
+            at: self.started.elapsed(),
+            clean,
+            cause,
+        });
+        Stop::Ended
     }
 }

@@ -2,10 +2,13 @@
 
 use colored::Colorize;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::{self, Write};
 
+use super::analysis::Analysis;
 use super::checks::{ms, Finding, Status};
-use super::{Observation, Stop};
+use super::observation::Observation;
+use crate::escape;
 
 fn label(status: Status) -> colored::ColoredString {
     match status {
@@ -15,34 +18,27 @@ fn label(status: Status) -> colored::ColoredString {
     }
 }
 
-fn stop_text(stop: Stop) -> &'static str {
-    match stop {
-        Stop::Duration => "the watch time ran out",
-        Stop::Count => "the event count was reached",
-        Stop::Ended => "the stream ended",
-        Stop::Interrupted => "interrupted",
-        Stop::NoResponse => "no response",
-    }
-}
-
 fn counts(findings: &[Finding]) -> (usize, usize, usize) {
     let n = |s| findings.iter().filter(|f| f.status == s).count();
     (n(Status::Pass), n(Status::Warn), n(Status::Fail))
 }
 
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The checklist. Everything from the network is escaped (a header can carry ESC); a
+/// fix offered by several checks is written out once, then referred to.
 pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding]) -> io::Result<()> {
-    writeln!(out, "{} {}", "sse doctor".bold(), obs.url)?;
-    let bytes: usize = obs.reads.iter().map(|(_, n)| n).sum();
+    writeln!(out, "{} {}", "sse doctor".bold(), escape::line(&obs.url))?;
     writeln!(
         out,
-        "watched {} ({}): {} event{}, {} comment{}, {} bytes, {}",
+        "watched {} ({}): {}, {}, {} bytes, {}",
         ms(obs.watched),
-        stop_text(obs.stopped),
-        obs.events.len(),
-        if obs.events.len() == 1 { "" } else { "s" },
-        obs.comments,
-        if obs.comments == 1 { "" } else { "s" },
-        bytes,
+        obs.stopped.text(),
+        plural(obs.events.count, "event"),
+        plural(obs.comments, "comment"),
+        obs.wire.bytes,
         if obs.stamps > 0 {
             format!("{} `: sent-at` stamps", obs.stamps)
         } else {
@@ -51,15 +47,36 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
     )?;
     writeln!(out)?;
     let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(8);
+    let pad = " ".repeat(width + 8);
+    let mut given: HashMap<&str, &str> = HashMap::new();
+    let mut untested = false;
     for f in findings {
-        writeln!(out, "{}  {:width$}  {}", label(f.status), f.check, f.seen)?;
-        if f.status != Status::Pass {
-            let pad = " ".repeat(width + 8);
-            if !f.why.is_empty() {
-                writeln!(out, "{pad}{} {}", "why:".dimmed(), f.why)?;
-            }
-            if !f.fix.is_empty() {
-                writeln!(out, "{pad}{} {}", "fix:".cyan(), f.fix)?;
+        writeln!(
+            out,
+            "{}  {:width$}  {}",
+            label(f.status),
+            f.check,
+            escape::line(&f.seen)
+        )?;
+        if f.status == Status::Pass {
+            continue;
+        }
+        if !f.why.is_empty() {
+            writeln!(out, "{pad}{} {}", "why:".dimmed(), escape::line(&f.why))?;
+        }
+        for fix in &f.fixes {
+            let tag = if fix.verified_by.is_some() {
+                "fix:".cyan()
+            } else {
+                untested = true;
+                "try:".cyan()
+            };
+            match given.get(fix.text.as_str()) {
+                Some(check) => writeln!(out, "{pad}{tag} the same as for {check} above")?,
+                None => {
+                    writeln!(out, "{pad}{tag} {}", escape::line(&fix.text))?;
+                    given.insert(&fix.text, f.check);
+                }
             }
         }
     }
@@ -78,7 +95,18 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
     } else {
         summary.green().bold().to_string()
     };
+    if untested {
+        writeln!(
+            out,
+            "{}",
+            "(fix: seen working on the real software in sse's tests; try: from the layer's documentation or source, not yet tested here)".dimmed()
+        )?;
+    }
     writeln!(out, "{verdict}")
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Serialize)]
@@ -87,16 +115,45 @@ struct JsonReport<'a> {
     ok: bool,
     status: Option<u16>,
     http_version: &'a str,
-    watched_ms: u128,
+    watched_ms: u64,
     stopped: &'static str,
-    events: usize,
-    comments: usize,
-    stamps: usize,
-    bytes: usize,
+    events: u64,
+    comments: u64,
+    stamps: u64,
+    /// Bytes off the wire (before decompression).
+    bytes: u64,
+    decoded_bytes: u64,
+    head_ms: Option<u64>,
+    first_byte_ms: Option<u64>,
+    first_event_ms: Option<u64>,
+    longest_silence_ms: u64,
+    /// Stamped delays over all events.
+    delay: Option<DelayJson>,
+    /// The stamped delays of the events kept (the first and last 100).
+    delays_ms: Vec<u64>,
+    bursts: Vec<BurstJson>,
+    /// From the last byte to a close that looks like an idle timeout.
+    idle_cut_ms: Option<u64>,
+    layers: Vec<&'static str>,
     headers: Vec<(&'a str, &'a str)>,
-    delays_ms: Vec<u128>,
     checks: &'a [Finding],
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct DelayJson {
+    count: u64,
+    p50_ms: u64,
+    p99_ms: u64,
+    max_ms: u64,
+}
+
+#[derive(Serialize)]
+struct BurstJson {
+    at_ms: u64,
+    events: usize,
+    silence_ms: u64,
+    spread_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -106,29 +163,59 @@ struct Summary {
     fail: usize,
 }
 
-pub fn write_json(out: &mut impl Write, obs: &Observation, findings: &[Finding]) -> io::Result<()> {
+pub fn write_json(
+    out: &mut impl Write,
+    obs: &Observation,
+    a: &Analysis,
+    findings: &[Finding],
+) -> io::Result<()> {
     let (pass, warn, fail) = counts(findings);
+    let head = obs.head.as_ref();
     let report = JsonReport {
-        url: &obs.url,
+        url: head.map_or(&obs.url, |h| &h.url),
         ok: fail == 0,
-        status: obs.status,
-        http_version: &obs.version,
-        watched_ms: obs.watched.as_millis(),
-        stopped: stop_text(obs.stopped),
-        events: obs.events.len(),
+        status: head.map(|h| h.status),
+        http_version: head.map_or("", |h| h.version),
+        watched_ms: millis(obs.watched),
+        stopped: obs.stopped.text(),
+        events: obs.events.count,
         comments: obs.comments,
         stamps: obs.stamps,
-        bytes: obs.reads.iter().map(|(_, n)| n).sum(),
-        headers: obs
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect(),
+        bytes: obs.wire.bytes,
+        decoded_bytes: obs.decoded_bytes,
+        head_ms: obs.head_at.map(millis),
+        first_byte_ms: obs.wire.first.map(millis),
+        first_event_ms: obs.events.first.first().map(|e| millis(e.at)),
+        longest_silence_ms: millis(a.longest_silence),
+        delay: a.delays.map(|d| DelayJson {
+            count: d.count,
+            p50_ms: millis(d.p50),
+            p99_ms: millis(d.p99),
+            max_ms: millis(d.max),
+        }),
         delays_ms: obs
-            .events
-            .iter()
-            .filter_map(|e| e.delay.map(|d| d.as_millis()))
+            .kept_events()
+            .filter_map(|e| e.delay.map(millis))
             .collect(),
+        bursts: obs
+            .events
+            .bursts
+            .iter()
+            .map(|b| BurstJson {
+                at_ms: millis(b.at),
+                events: b.size,
+                silence_ms: millis(b.silence),
+                spread_ms: millis(b.spread),
+            })
+            .collect(),
+        idle_cut_ms: a.idle_cut.as_ref().map(|c| millis(c.after)),
+        layers: a.layers.iter().map(|l| l.name).collect(),
+        headers: head.map_or_else(Vec::new, |h| {
+            h.headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect()
+        }),
         checks: findings,
         summary: Summary { pass, warn, fail },
     };
@@ -139,30 +226,82 @@ pub fn write_json(out: &mut impl Write, obs: &Observation, findings: &[Finding])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Head;
     use crate::doctor::checks::run_all;
+
+    fn judged(obs: Observation) -> (Observation, Analysis, Vec<Finding>) {
+        let a = Analysis::of(&obs, None);
+        let findings = run_all(&obs, &a);
+        (obs, a, findings)
+    }
 
     #[test]
     fn text_and_json_reports() {
         colored::control::set_override(false);
-        let obs = Observation {
+        let (obs, a, findings) = judged(Observation {
             url: "http://x/e".into(),
-            status: Some(200),
-            version: "HTTP/1.1".into(),
-            headers: vec![("content-type".into(), "text/html".into())],
+            head: Some(Head {
+                status: 200,
+                version: "HTTP/1.1",
+                headers: vec![("content-type".into(), "text/html".into())],
+                ..Head::default()
+            }),
             ..Observation::default()
-        };
-        let findings = run_all(&obs);
+        });
         let mut text = Vec::new();
         write_text(&mut text, &obs, &findings).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains("FAIL  content-type"), "{text}");
-        assert!(text.contains("fix: send `Content-Type: text/event-stream`"));
+        assert!(text.contains("try: send `Content-Type: text/event-stream`"));
         assert!(text.trim_end().ends_with("failed (content-type)"));
         let mut json = Vec::new();
-        write_json(&mut json, &obs, &findings).unwrap();
+        write_json(&mut json, &obs, &a, &findings).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(v["ok"], false);
         assert_eq!(v["checks"][1]["check"], "content-type");
         assert_eq!(v["checks"][1]["status"], "FAIL");
+        assert_eq!(
+            v["checks"][1]["fixes"][0]["verified_by"],
+            serde_json::Value::Null
+        );
+        assert!(v["longest_silence_ms"].is_u64());
+    }
+
+    #[test]
+    fn headers_from_the_network_are_escaped_and_fixes_given_once() {
+        colored::control::set_override(false);
+        let (obs, _, findings) = judged(Observation {
+            url: "http://x/e".into(),
+            head: Some(Head {
+                status: 200,
+                version: "HTTP/1.1",
+                headers: vec![
+                    ("content-type".into(), "text/event-stream".into()),
+                    ("etag".into(), "\"x\x1b]0;owned\x07\u{9b}31m\"".into()),
+                    ("content-length".into(), "10".into()),
+                ],
+                ..Head::default()
+            }),
+            ..Observation::default()
+        });
+        let mut text = Vec::new();
+        write_text(&mut text, &obs, &findings).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{9b}'),
+            "{text}"
+        );
+        assert!(
+            text.contains("ETag: \"x\\x1b]0;owned\\x07\\u{9b}31m\""),
+            "{text}"
+        );
+        let etag_fix = findings.iter().find(|f| f.check == "etag").unwrap().fixes[0]
+            .text
+            .clone();
+        assert_eq!(text.matches(etag_fix.as_str()).count(), 1, "{text}");
+        assert!(
+            text.contains("the same as for content-length above"),
+            "{text}"
+        );
     }
 }
