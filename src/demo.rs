@@ -32,5 +32,5 @@ pub fn run(args: DemoArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let Command::Tail(tail_args) = cli.command else {
         unreachable!("`sse tail ...` parses as the tail command")
     };
-    crate::tail::run(tail_args, color)
+    crate::tail::run(tail_args, color, std::io::stdout().lock())
 }

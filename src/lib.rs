@@ -32,7 +32,7 @@ pub use error::Error;
 /// Runs one subcommand: the only place that matches on `Command`.
 pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        cli::Command::Tail(args) => tail::run(args, cli.color),
+        cli::Command::Tail(args) => tail::run(args, cli.color, std::io::stdout().lock()),
         cli::Command::Serve(args) => serve::run(args, cli.color),
         cli::Command::Doctor(args) => doctor::run(args, cli.color),
         cli::Command::Demo(args) => demo::run(args, cli.color),

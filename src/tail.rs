@@ -1,6 +1,8 @@
 //! `sse tail`: connect, parse, filter, print; reconnect the way a browser's EventSource does.
 
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,14 +25,134 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Output waiting for the flush point is written early past this size.
 const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
 
-pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
-    let stdout_tty = io::stdout().is_terminal();
-    term::init_color(color, stdout_tty);
-    let console = Console::new(
-        io::stderr().is_terminal() && args.source != Source::Stdin,
-        stdout_tty,
-    );
-    if io::stderr().is_terminal() {
+/// `sse tail`'s settings: the command line and the environment, resolved once (as
+/// ripgrep turns `LowArgs` into `HiArgs`). Nothing below `run` reads flags, the
+/// environment or whether a stream is a terminal.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub input: Input,
+    pub mode: Mode,
+    /// Event types to show; all when empty.
+    pub filter: Vec<String>,
+    pub count: Option<u64>,
+    pub verbose: bool,
+    pub max_event_size: usize,
+    pub record: Option<PathBuf>,
+    /// Reconnect when a stream ends (a GET, or `--reconnect`; not `--no-reconnect`).
+    pub reconnect: bool,
+    /// The reconnection time until the server sets one.
+    pub retry: Duration,
+    /// Give up connecting, or on a stream silent, for this long.
+    pub timeout: Option<Duration>,
+    /// Colour on stdout and stderr.
+    pub color: bool,
+    /// Draw the live status line on stderr.
+    pub status_line: bool,
+    /// stdout is a terminal: the status line steps aside while events are written.
+    pub stdout_tty: bool,
+    /// stderr is a terminal: Ctrl-C takes the status line away before the exit.
+    pub stderr_tty: bool,
+}
+
+/// Where the stream comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Stdin,
+    /// The first request; reconnections repeat it with the Last-Event-ID they have.
+    Url(Request),
+}
+
+/// What `sse tail` takes from its surroundings, read once at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub stdout_tty: bool,
+    pub stderr_tty: bool,
+    pub no_color: Option<OsString>,
+    pub term: Option<OsString>,
+}
+
+impl Env {
+    pub fn read() -> Self {
+        Env {
+            stdout_tty: io::stdout().is_terminal(),
+            stderr_tty: io::stderr().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR"),
+            term: std::env::var_os("TERM"),
+        }
+    }
+}
+
+impl Config {
+    /// Decides everything the flags and the environment decide. Reads a `-d @file`
+    /// body, the one thing here that can fail.
+    pub fn resolve(args: TailArgs, color: ColorChoice, env: &Env) -> Result<Config, Error> {
+        let mode = if args.json {
+            Mode::Json
+        } else if args.raw {
+            Mode::Raw
+        } else {
+            Mode::Pretty
+        };
+        let (input, reconnect) = match args.source {
+            Source::Stdin => (Input::Stdin, false),
+            Source::Url(url) => {
+                let body = args.data.as_deref().map(client::read_body).transpose()?;
+                let method = args
+                    .method
+                    .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
+                // Re-sending a POST can repeat an action or cost money: only when asked.
+                let reconnect = !args.no_reconnect && (method == "GET" || args.reconnect);
+                let request = Request {
+                    url,
+                    method,
+                    headers: args.headers,
+                    body,
+                    last_event_id: args.last_event_id,
+                    timeout: args.timeout,
+                    insecure: args.insecure,
+                    accept_encoding: None,
+                };
+                (Input::Url(request), reconnect)
+            }
+        };
+        let stdin = matches!(input, Input::Stdin);
+        Ok(Config {
+            input,
+            mode,
+            filter: args.events,
+            count: args.count,
+            verbose: args.verbose,
+            max_event_size: args.max_event_size,
+            record: args.record,
+            reconnect,
+            retry: args
+                .retry
+                .map_or(client::DEFAULT_RETRY, Duration::from_millis),
+            timeout: args.timeout,
+            color: term::use_color(
+                color,
+                env.stdout_tty,
+                env.no_color.as_deref(),
+                env.term.as_deref(),
+            ),
+            status_line: env.stderr_tty && !stdin,
+            stdout_tty: env.stdout_tty,
+            stderr_tty: env.stderr_tty,
+        })
+    }
+}
+
+/// Runs `sse tail`, printing events to `out`.
+pub fn run<W: Write>(args: TailArgs, color: ColorChoice, out: W) -> Result<ExitCode, Error> {
+    let config = Config::resolve(args, color, &Env::read())?;
+    colored::control::set_override(config.color);
+    tail(&config, out)
+}
+
+/// `sse tail` with its settings decided.
+pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
+    let console = Console::new(config.status_line, config.stdout_tty);
+    if config.stderr_tty {
         let c = console.clone();
         // Ctrl-C: take the status line away, then end as the shell expects.
         let _ = ctrlc::set_handler(move || {
@@ -38,37 +160,25 @@ pub fn run(args: TailArgs, color: ColorChoice) -> Result<ExitCode, Error> {
             std::process::exit(130);
         });
     }
-    let mode = if args.json {
-        Mode::Json
-    } else if args.raw {
-        Mode::Raw
-    } else {
-        Mode::Pretty
-    };
-    let recorder = match &args.record {
+    let recorder = match &config.record {
         Some(path) => Some(Recorder::create(path)?),
         None => None,
     };
     let mut tail = Tail {
-        printer: Printer::new(mode),
-        filter: args.events.clone(),
-        count: args.count,
+        config,
+        printer: Printer::new(config.mode),
         shown: 0,
-        verbose: args.verbose,
-        max_event_size: args.max_event_size,
         out: Buffer::with_capacity(2 * READ_SIZE),
-        stdout: io::stdout().lock(),
+        stdout: out,
         console: console.clone(),
         recorder,
         last_event_at: None,
         reads: 0,
-        retry: args
-            .retry
-            .map_or(client::DEFAULT_RETRY, Duration::from_millis),
+        retry: config.retry,
     };
-    let result = match &args.source {
-        Source::Stdin => tail.read_stdin(),
-        Source::Url(url) => tail.follow(url, &args),
+    let result = match &config.input {
+        Input::Stdin => tail.read_stdin(),
+        Input::Url(request) => tail.follow(request.clone()),
     };
     console.finish();
     if let Some(recorder) = tail.recorder.as_mut() {
@@ -87,13 +197,19 @@ enum End {
     Lost(io::Error),
 }
 
-struct Tail<W: Write> {
+/// A connection whose response is an event stream, ready to be read.
+struct Stream {
+    body: Box<dyn Read + Send>,
+    /// Where it came from after redirects.
+    url: String,
+    opened: Instant,
+}
+
+/// The state of one run: what was printed, what is recorded, the reconnection time.
+struct Tail<'c, W: Write> {
+    config: &'c Config,
     printer: Printer,
-    filter: Vec<String>,
-    count: Option<u64>,
     shown: u64,
-    verbose: bool,
-    max_event_size: usize,
     /// Printed events waiting for the flush point.
     out: Buffer,
     stdout: W,
@@ -105,9 +221,9 @@ struct Tail<W: Write> {
     retry: Duration,
 }
 
-impl<W: Write> Tail<W> {
+impl<W: Write> Tail<'_, W> {
     fn read_stdin(&mut self) -> Result<ExitCode, Error> {
-        let mut parser = Parser::new(self.max_event_size);
+        let mut parser = Parser::new(self.config.max_event_size);
         match self.pump(
             Box::new(io::stdin()),
             &mut parser,
@@ -120,42 +236,21 @@ impl<W: Write> Tail<W> {
         }
     }
 
-    fn follow(&mut self, url: &str, args: &TailArgs) -> Result<ExitCode, Error> {
-        let body = args.data.as_deref().map(client::read_body).transpose()?;
-        let method = args
-            .method
-            .clone()
-            .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
-        let reconnect = !args.no_reconnect && (method == "GET" || args.reconnect);
-        let mut req = Request {
-            url: url.to_string(),
-            method,
-            headers: args.headers.clone(),
-            body,
-            last_event_id: args.last_event_id.clone(),
-            timeout: args.timeout,
-            insecure: args.insecure,
-            accept_encoding: None,
-        };
-        let mut last_id = args.last_event_id.clone().unwrap_or_default();
+    /// The connection loop: connect, pump the stream, decide whether and when to
+    /// connect again, as a browser's EventSource does.
+    fn follow(&mut self, mut req: Request) -> Result<ExitCode, Error> {
+        let url = req.url.clone();
+        let mut last_id = req.last_event_id.clone().unwrap_or_default();
         let mut connection = 0u32;
         let mut established = false;
         let mut failures = 0u32;
         loop {
             connection += 1;
-            req.last_event_id = Some(last_id.clone()).filter(|id| client::header_safe(id));
-            if req.last_event_id.is_none() && !last_id.is_empty() {
-                self.console.line(&format!(
-                    "{} the last event ID {last_id:?} has characters an HTTP header cannot carry; sending none",
-                    "*".dimmed()
-                ));
-            }
-            if self.verbose {
-                self.show_request(&req);
-            }
-            let response = match client::open(&req) {
-                Ok(r) => r,
-                Err(e) if !established || !reconnect => return Err(e),
+            let stream = match self.connect(&mut req, &last_id) {
+                Ok(stream) => stream,
+                Err(e) if !established || !self.config.reconnect || !is_transient(&e) => {
+                    return Err(e)
+                }
                 Err(e) => {
                     failures += 1;
                     self.console.line(&format!("{} {e}", "*".dimmed()));
@@ -163,59 +258,30 @@ impl<W: Write> Tail<W> {
                     continue;
                 }
             };
-            if self.verbose {
-                self.show_response(&response);
-            }
-            response.check_event_stream(url)?;
             established = true;
             failures = 0;
-            self.console.line(&format!(
-                "{} connected to {} ({} {}{})",
-                "*".dimmed(),
-                response.url,
-                response.version,
-                response.status,
-                if response.reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", response.reason)
-                }
-            ));
-            self.console.connected();
-            if let Some(recorder) = self.recorder.as_mut() {
-                recorder.connected(&response.headers)?;
-            }
-            let mut parser = Parser::new(self.max_event_size).with_last_event_id(&last_id);
-            let opened = Instant::now();
-            let encoding = response.header("content-encoding").map(str::to_string);
-            let Response {
-                body,
-                head: client::Head { url: final_url, .. },
-            } = response;
-            // A server may compress even though we did not ask: decode what we can.
-            let Ok(body) = client::decode_body(encoding.as_deref(), body) else {
-                return Err(Error::Stream {
-                    url: url.to_string(),
-                    msg: format!(
-                        "the response is {}-encoded, which sse cannot decode",
-                        encoding.unwrap_or_default()
-                    ),
-                });
-            };
-            let end = self.pump(body, &mut parser, connection, opened, &final_url)?;
+            let mut parser = Parser::new(self.config.max_event_size).with_last_event_id(&last_id);
+            let end = self.pump(
+                stream.body,
+                &mut parser,
+                connection,
+                stream.opened,
+                &stream.url,
+            )?;
             last_id = parser.last_event_id().to_string();
             self.console.disconnected();
             let why = match end {
                 End::Stopped => return Ok(ExitCode::SUCCESS),
                 End::Eof => "the server closed the stream".to_string(),
                 End::Lost(e) if is_timeout(&e) => {
-                    let silent = args
+                    let silent = self
+                        .config
                         .timeout
                         .map(|t| format!(" for {}", humantime::format_duration(t)))
                         .unwrap_or_default();
-                    if !reconnect {
+                    if !self.config.reconnect {
                         return Err(Error::Stream {
-                            url: url.to_string(),
+                            url,
                             msg: format!("no data{silent} (--timeout)"),
                         });
                     }
@@ -226,13 +292,67 @@ impl<W: Write> Tail<W> {
             if let Some(recorder) = self.recorder.as_mut() {
                 recorder.closed(&why)?;
             }
-            if !reconnect {
-                self.console.line(&format!("{} {why}", "*".dimmed()));
+            self.console.line(&format!("{} {why}", "*".dimmed()));
+            if !self.config.reconnect {
                 return Ok(ExitCode::SUCCESS);
             }
-            self.console.line(&format!("{} {why}", "*".dimmed()));
             self.wait_before_reconnect(0, &last_id);
         }
+    }
+
+    /// Opens one connection and checks that it is an event stream.
+    fn connect(&mut self, req: &mut Request, last_id: &str) -> Result<Stream, Error> {
+        req.last_event_id = Some(last_id.to_string()).filter(|id| client::header_safe(id));
+        if req.last_event_id.is_none() && !last_id.is_empty() {
+            self.console.line(&format!(
+                "{} the last event ID {last_id:?} has characters an HTTP header cannot carry; sending none",
+                "*".dimmed()
+            ));
+        }
+        if self.config.verbose {
+            self.show_request(req);
+        }
+        let response = client::open(req)?;
+        if self.config.verbose {
+            self.show_response(&response);
+        }
+        response.check_event_stream(&req.url)?;
+        self.console.line(&format!(
+            "{} connected to {} ({} {}{})",
+            "*".dimmed(),
+            response.url,
+            response.version,
+            response.status,
+            if response.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", response.reason)
+            }
+        ));
+        self.console.connected();
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.connected(&response.headers)?;
+        }
+        let encoding = response.header("content-encoding").map(str::to_string);
+        let Response {
+            body,
+            head: client::Head { url, .. },
+        } = response;
+        // A server may compress even though we did not ask: decode what we can.
+        let Ok(body) = client::decode_body(encoding.as_deref(), body) else {
+            return Err(Error::Stream {
+                url: req.url.clone(),
+                msg: format!(
+                    "the response is {}-encoded, which sse cannot decode",
+                    encoding.unwrap_or_default()
+                ),
+            });
+        };
+        Ok(Stream {
+            body,
+            url,
+            opened: Instant::now(),
+        })
     }
 
     /// Waits the reconnection time, doubled for each failed attempt in a row.
@@ -354,7 +474,9 @@ impl<W: Write> Tail<W> {
                 if let Some(r) = self.recorder.as_mut() {
                     r.event(&ev, at.now).map_err(PumpError::Record)?;
                 }
-                if !(self.filter.is_empty() || self.filter.iter().any(|t| t == ev.event_type)) {
+                if !(self.config.filter.is_empty()
+                    || self.config.filter.iter().any(|t| t == ev.event_type))
+                {
                     return Ok(Flow::Continue);
                 }
                 let arrival = Arrival { gap, ..at.arrival };
@@ -368,12 +490,12 @@ impl<W: Write> Tail<W> {
                     self.out.clear();
                 }
                 self.shown += 1;
-                if Some(self.shown) == self.count {
+                if Some(self.shown) == self.config.count {
                     return Ok(Flow::Stop);
                 }
             }
             Item::Comment(text) => {
-                if self.verbose {
+                if self.config.verbose {
                     self.console.line(&format!(":{text}").dimmed().to_string());
                 }
                 if let Some(r) = self.recorder.as_mut() {
@@ -382,7 +504,7 @@ impl<W: Write> Tail<W> {
             }
             Item::Retry(ms) => {
                 self.retry = Duration::from_millis(ms);
-                if self.verbose {
+                if self.config.verbose {
                     self.console.line(&format!(
                         "{} reconnection time set to {ms} ms",
                         "*".dimmed()
@@ -436,4 +558,63 @@ fn is_timeout(e: &io::Error) -> bool {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<ureq::Error>())
         .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
+}
+
+/// A failure to connect that a reconnection may get past (refused, reset, DNS); a
+/// status or Content-Type that is not a stream's ends the stream for good.
+fn is_transient(e: &Error) -> bool {
+    matches!(e, Error::Connect { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn config(argv: &[&str], env: &Env) -> Config {
+        let cli = crate::cli::Cli::try_parse_from([&["sse", "tail"][..], argv].concat()).unwrap();
+        let crate::cli::Command::Tail(args) = cli.command else {
+            unreachable!()
+        };
+        Config::resolve(args, cli.color, env).unwrap()
+    }
+
+    #[test]
+    fn settings_are_decided_once_from_flags_and_environment() {
+        let tty = Env {
+            stdout_tty: true,
+            stderr_tty: true,
+            ..Env::default()
+        };
+        let c = config(&[":8080/e"], &tty);
+        assert!(c.color && c.status_line && c.reconnect);
+        assert_eq!(c.retry, client::DEFAULT_RETRY);
+        assert_eq!(c.mode, Mode::Pretty);
+        let Input::Url(req) = &c.input else {
+            panic!("a URL")
+        };
+        assert_eq!(
+            (req.url.as_str(), req.method.as_str()),
+            ("http://localhost:8080/e", "GET")
+        );
+
+        let no_color = Env {
+            no_color: Some("1".into()),
+            ..tty.clone()
+        };
+        assert!(!config(&[":8080/e"], &no_color).color);
+        assert!(config(&["--color", "always", ":8080/e"], &no_color).color);
+
+        // A body implies POST, which is not re-sent unless asked.
+        let c = config(&[":1/e", "-d", "{}", "--retry", "10"], &tty);
+        assert!(!c.reconnect);
+        assert_eq!(c.retry, Duration::from_millis(10));
+        assert!(config(&[":1/e", "-d", "{}", "--reconnect"], &tty).reconnect);
+        assert!(!config(&[":1/e", "--no-reconnect"], &tty).reconnect);
+
+        // stdin has no connection to show a status for.
+        let c = config(&["-", "--json"], &tty);
+        assert!(matches!(c.input, Input::Stdin) && !c.status_line && c.mode == Mode::Json);
+        assert!(!config(&[":1/e"], &Env::default()).status_line);
+    }
 }
