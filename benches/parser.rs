@@ -69,7 +69,7 @@ fn main() {
         let mut printer = Printer::new(Mode::Json);
         let mut out = Buffer::with_capacity(256 * 1024);
         let mut arrival = Arrival {
-            time: "2026-11-24T20:31:05.123Z",
+            wall: std::time::SystemTime::now(),
             gap: Duration::ZERO,
             connection: 1,
             read: 0,

@@ -52,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal without NO_COLOR), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the bytes of the stream as received, like `curl -N`')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers, comments and retry changes on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers, comments and retry changes on stderr')
             [CompletionResult]::new('--no-reconnect', '--no-reconnect', [CompletionResultType]::ParameterName, 'Exit when the stream ends instead of reconnecting')

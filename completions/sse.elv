@@ -48,6 +48,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
             cand --json 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection'
             cand --raw 'Print the bytes of the stream as received, like `curl -N`'
+            cand --utc 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
             cand -v 'Show request and response headers, comments and retry changes on stderr'
             cand --verbose 'Show request and response headers, comments and retry changes on stderr'
             cand --no-reconnect 'Exit when the stream ends instead of reconnecting'

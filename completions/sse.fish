@@ -49,6 +49,7 @@ always\t''
 never\t''"
 complete -c sse -n "__fish_sse_using_subcommand tail" -l json -d 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l raw -d 'Print the bytes of the stream as received, like `curl -N`'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l utc -d 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s v -l verbose -d 'Show request and response headers, comments and retry changes on stderr'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l no-reconnect -d 'Exit when the stream ends instead of reconnecting'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l reconnect -d 'Reconnect even a stream opened with a method other than GET (re-sends the body)'

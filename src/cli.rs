@@ -73,6 +73,10 @@ pub struct TailArgs {
     #[arg(long)]
     pub raw: bool,
 
+    /// Show arrival times in UTC rather than local time (TZ); --json always uses UTC
+    #[arg(long)]
+    pub utc: bool,
+
     /// Add a request header, `Name: value` (repeatable); `Name:` removes a default one
     #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
     pub headers: Vec<Header>,

@@ -12,7 +12,7 @@ use colored::Colorize;
 use crate::cli::{ColorChoice, TailArgs};
 use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
-use crate::output::{Arrival, Buffer, Mode, Printer};
+use crate::output::{Arrival, Buffer, Clock, Look, Mode, Printer};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser};
 use crate::readahead::{ReadAhead, READ_SIZE};
 use crate::record::Recorder;
@@ -52,6 +52,8 @@ pub struct Config {
     pub stdout_tty: bool,
     /// stderr is a terminal: Ctrl-C takes the status line away before the exit.
     pub stderr_tty: bool,
+    /// How printed events look: colour, terminal width, clock.
+    pub look: Look,
 }
 
 /// Where the stream comes from.
@@ -69,15 +71,22 @@ pub struct Env {
     pub stderr_tty: bool,
     pub no_color: Option<OsString>,
     pub term: Option<OsString>,
+    /// stdout's width when it is a terminal.
+    pub width: Option<usize>,
+    /// The local time zone (TZ, else the system's).
+    pub clock: Clock,
 }
 
 impl Env {
     pub fn read() -> Self {
+        let stdout_tty = io::stdout().is_terminal();
         Env {
-            stdout_tty: io::stdout().is_terminal(),
+            stdout_tty,
             stderr_tty: io::stderr().is_terminal(),
             no_color: std::env::var_os("NO_COLOR"),
             term: std::env::var_os("TERM"),
+            width: term::stdout_width(stdout_tty),
+            clock: Clock::local(),
         }
     }
 }
@@ -116,6 +125,12 @@ impl Config {
             }
         };
         let stdin = matches!(input, Input::Stdin);
+        let color = term::use_color(
+            color,
+            env.stdout_tty,
+            env.no_color.as_deref(),
+            env.term.as_deref(),
+        );
         Ok(Config {
             input,
             mode,
@@ -129,15 +144,19 @@ impl Config {
                 .retry
                 .map_or(client::DEFAULT_RETRY, Duration::from_millis),
             timeout: args.timeout,
-            color: term::use_color(
-                color,
-                env.stdout_tty,
-                env.no_color.as_deref(),
-                env.term.as_deref(),
-            ),
+            color,
             status_line: env.stderr_tty && !stdin,
             stdout_tty: env.stdout_tty,
             stderr_tty: env.stderr_tty,
+            look: Look {
+                color,
+                width: env.width,
+                clock: if args.utc {
+                    Clock::utc()
+                } else {
+                    env.clock.clone()
+                },
+            },
         })
     }
 }
@@ -166,7 +185,7 @@ pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
     };
     let mut tail = Tail {
         config,
-        printer: Printer::new(config.mode),
+        printer: Printer::with_look(config.mode, config.look.clone()),
         shown: 0,
         out: Buffer::with_capacity(2 * READ_SIZE),
         stdout: out,
@@ -412,17 +431,11 @@ impl<W: Write> Tail<'_, W> {
                 Err(e) => return Ok(End::Lost(e)),
             };
             self.reads += 1;
-            // The arrival time is printed by pretty and JSON output only.
-            let time = if self.printer.mode == Mode::Raw {
-                String::new()
-            } else {
-                humantime::format_rfc3339_millis(read.wall).to_string()
-            };
             let at = ReadAt {
                 now: read.at,
                 opened,
                 arrival: Arrival {
-                    time: &time,
+                    wall: read.wall,
                     gap: Duration::ZERO,
                     connection,
                     read: self.reads,
@@ -466,7 +479,7 @@ impl<W: Write> Tail<'_, W> {
     }
 
     /// One item of the stream: recorded, filtered, printed. `Stop` once `-n` is reached.
-    fn item(&mut self, item: Item<'_>, at: &ReadAt<'_>) -> Result<Flow, PumpError> {
+    fn item(&mut self, item: Item<'_>, at: &ReadAt) -> Result<Flow, PumpError> {
         match item {
             Item::Event(ev) => {
                 let gap = at.now - self.last_event_at.unwrap_or(at.opened);
@@ -528,12 +541,12 @@ impl<W: Write> Tail<'_, W> {
 }
 
 /// When the read being parsed arrived.
-struct ReadAt<'a> {
+struct ReadAt {
     now: Instant,
     /// When this connection opened: the first event's gap is measured from it.
     opened: Instant,
     /// The same for every event of the read, but the gap.
-    arrival: Arrival<'a>,
+    arrival: Arrival,
 }
 
 /// Why pumping a stream stopped early.

@@ -34,6 +34,17 @@ pub fn init_color(choice: ColorChoice, is_tty: bool) -> bool {
     decision
 }
 
+/// stdout's width in columns, when it is a terminal.
+pub fn stdout_width(stdout_tty: bool) -> Option<usize> {
+    if !stdout_tty {
+        return None;
+    }
+    crossterm::terminal::size()
+        .ok()
+        .map(|(cols, _)| usize::from(cols))
+        .filter(|&w| w > 0)
+}
+
 const PALETTE: [Color; 10] = [
     Color::Cyan,
     Color::Green,

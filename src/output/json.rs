@@ -3,7 +3,9 @@
 //! several times faster than a serializer's byte-at-a-time loop. The strings are
 //! exactly what serde_json writes (a unit test in `buffer.rs` holds them equal).
 
-use super::{Arrival, Buffer};
+use std::fmt::Write as _;
+
+use super::{Arrival, Buffer, Palette};
 use crate::parser::EventRef;
 
 /// The end of a line after the id, `,"time":"…","gap_ms":G,"connection":C`: the same for
@@ -16,18 +18,26 @@ pub struct LineEnd {
     before_gap: Vec<u8>,
     /// `,"connection":C`
     after_gap: Vec<u8>,
+    /// The time alone, RFC 3339 UTC with milliseconds: `2026-11-24T20:31:05.123Z`.
+    time: String,
 }
 
 impl LineEnd {
-    fn update(&mut self, arrival: &Arrival<'_>) {
+    fn update(&mut self, arrival: &Arrival) {
         if self.read == Some(arrival.read) {
             return;
         }
         self.read = Some(arrival.read);
+        self.time.clear();
+        let _ = write!(
+            self.time,
+            "{}",
+            humantime::format_rfc3339_millis(arrival.wall)
+        );
         // An RFC 3339 time never needs escaping.
         self.before_gap.clear();
         self.before_gap.extend_from_slice(b",\"time\":\"");
-        self.before_gap.extend_from_slice(arrival.time.as_bytes());
+        self.before_gap.extend_from_slice(self.time.as_bytes());
         self.before_gap.extend_from_slice(b"\",\"gap_ms\":");
         self.after_gap.clear();
         self.after_gap.extend_from_slice(b",\"connection\":");
@@ -36,7 +46,7 @@ impl LineEnd {
     }
 }
 
-pub fn write_event(out: &mut Buffer, end: &mut LineEnd, ev: &EventRef<'_>, arrival: &Arrival<'_>) {
+pub fn write_event(out: &mut Buffer, end: &mut LineEnd, ev: &EventRef<'_>, arrival: &Arrival) {
     if ev.event_type == "message" {
         // Most events have no type, and print this.
         out.push(b"{\"event\":\"message\",\"data\":");
@@ -65,6 +75,64 @@ pub fn write_event(out: &mut Buffer, end: &mut LineEnd, ev: &EventRef<'_>, arriv
         write_uint(out, retry);
     }
     out.push(b"}\n");
+}
+
+/// The same line coloured as jq colours its output, for a terminal (never the hot path:
+/// a pipe gets [`write_event`]).
+pub fn write_event_colored(
+    out: &mut Buffer,
+    end: &mut LineEnd,
+    ev: &EventRef<'_>,
+    arrival: &Arrival,
+    p: &Palette,
+) {
+    end.update(arrival);
+    let punct = |out: &mut Buffer, s: &[u8]| {
+        out.push(p.punct.as_bytes());
+        out.push(s);
+        out.push(p.reset.as_bytes());
+    };
+    let key = |out: &mut Buffer, first: bool, name: &[u8]| {
+        if !first {
+            punct(out, b",");
+        }
+        out.push(p.key.as_bytes());
+        out.push(b"\"");
+        out.push(name);
+        out.push(b"\"");
+        out.push(p.reset.as_bytes());
+        punct(out, b":");
+    };
+    let string = |out: &mut Buffer, s: &str| {
+        out.push(p.string.as_bytes());
+        out.push_json_str(s);
+        out.push(p.reset.as_bytes());
+    };
+    let number = |out: &mut Buffer, write: &dyn Fn(&mut Buffer)| {
+        out.push(p.number.as_bytes());
+        write(out);
+        out.push(p.reset.as_bytes());
+    };
+    punct(out, b"{");
+    key(out, true, b"event");
+    string(out, ev.event_type);
+    key(out, false, b"data");
+    string(out, ev.data);
+    key(out, false, b"id");
+    string(out, ev.id);
+    key(out, false, b"time");
+    string(out, &end.time);
+    key(out, false, b"gap_ms");
+    let micros = u64::try_from(arrival.gap.as_micros()).unwrap_or(u64::MAX);
+    number(out, &|out| write_millis(out, micros));
+    key(out, false, b"connection");
+    number(out, &|out| write_uint(out, u64::from(arrival.connection)));
+    if let Some(retry) = ev.retry {
+        key(out, false, b"retry");
+        number(out, &|out| write_uint(out, retry));
+    }
+    punct(out, b"}");
+    out.push(b"\n");
 }
 
 /// A decimal number (u64, not u128: 128-bit division is a slow library call).
@@ -121,7 +189,7 @@ mod tests {
             end: 0,
         };
         let arrival = Arrival {
-            time: "2026-11-24T20:31:05.123Z",
+            wall: std::time::UNIX_EPOCH + Duration::from_millis(1_764_016_265_123),
             gap: Duration::from_micros(1_500_250),
             connection: 2,
             read: 1,
@@ -141,6 +209,28 @@ mod tests {
         assert_eq!(v["gap_ms"], 1500.25);
         assert_eq!(v["connection"], 2);
         assert_eq!(v["retry"], 30);
+        assert_eq!(v["time"], "2025-11-24T20:31:05.123Z");
+
+        // Coloured for a terminal: the same object once the colour codes are taken out.
+        let mut colored = Buffer::default();
+        write_event_colored(&mut colored, &mut end, &ev, &arrival, &Palette::JQ);
+        let colored = String::from_utf8(colored.as_bytes().to_vec()).unwrap();
+        assert!(colored.contains("\x1b[34;1m\"data\"\x1b[0m"), "{colored:?}");
+        assert!(
+            colored.contains("\x1b[0;32m\"a\\n\\\"b\\\"\"\x1b[0m"),
+            "{colored:?}"
+        );
+        let mut plain = colored.clone();
+        for code in [
+            "\x1b[0m",
+            "\x1b[34;1m",
+            "\x1b[0;32m",
+            "\x1b[0;39m",
+            "\x1b[1;39m",
+        ] {
+            plain = plain.replace(code, "");
+        }
+        assert_eq!(plain, text);
     }
 
     #[test]

@@ -5,30 +5,32 @@
 //! out in large writes.
 
 mod buffer;
+mod clock;
 mod json;
 mod jsonview;
 mod pretty;
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::parser::EventRef;
 
 pub use buffer::Buffer;
+pub use clock::Clock;
 pub use jsonview::Palette;
 pub use pretty::{format_gap, Style};
 
-/// When and how an event arrived: the same for every event of one read.
+/// When and how an event arrived: the same for every event of one read but the gap.
 #[derive(Debug, Clone, Copy)]
-pub struct Arrival<'a> {
-    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-24T20:31:05.123Z`.
-    pub time: &'a str,
+pub struct Arrival {
+    /// The wall-clock time of the read.
+    pub wall: SystemTime,
     /// Since the previous event (or since the connection opened, for the first one).
     pub gap: Duration,
     /// 1 for the first connection, counting reconnections.
     pub connection: u32,
     /// Which read of the stream (counting from 1, across connections) brought the event:
-    /// what is the same for every event of one read may be rendered once per read.
+    /// what is the same for every event of one read is rendered once per read.
     pub read: u64,
 }
 
@@ -39,32 +41,56 @@ pub enum Mode {
     Raw,
 }
 
+/// How output looks: decided once at startup (`term::look`), never per event.
+#[derive(Debug, Clone)]
+pub struct Look {
+    /// Colour on (the decision `term::init_color` made).
+    pub color: bool,
+    /// stdout's width when it is a terminal.
+    pub width: Option<usize>,
+    /// Pretty mode's clock (local time, or UTC).
+    pub clock: Clock,
+}
+
+impl Look {
+    /// No colour, no terminal, UTC: what a pipe gets, and what tests and benchmarks use.
+    pub fn plain() -> Look {
+        Look {
+            color: false,
+            width: None,
+            clock: Clock::utc(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Printer {
     pub mode: Mode,
+    look: Look,
     style: Style,
     json_end: json::LineEnd,
+    /// Pretty mode's time of day, rendered once per read.
+    clock_read: Option<u64>,
+    clock_text: String,
 }
 
 impl Printer {
-    /// A printer with the colour decision `term::init_color` made (read back from
-    /// `colored`'s switch) and no terminal width.
+    /// A printer with [`Look::plain`].
     pub fn new(mode: Mode) -> Self {
-        let color = colored::control::SHOULD_COLORIZE.should_colorize();
-        Printer::with_style(
-            mode,
-            Style {
-                colors: Palette::new(color),
-                width: None,
-            },
-        )
+        Printer::with_look(mode, Look::plain())
     }
 
-    pub fn with_style(mode: Mode, style: Style) -> Self {
+    pub fn with_look(mode: Mode, look: Look) -> Self {
         Printer {
             mode,
-            style,
+            style: Style {
+                colors: Palette::new(look.color),
+                width: look.width,
+            },
+            look,
             json_end: json::LineEnd::default(),
+            clock_read: None,
+            clock_text: String::new(),
         }
     }
 
@@ -73,10 +99,20 @@ impl Printer {
         &mut self,
         out: &mut Buffer,
         ev: &EventRef<'_>,
-        arrival: &Arrival<'_>,
+        arrival: &Arrival,
     ) -> io::Result<()> {
         match self.mode {
-            Mode::Pretty => pretty::write_event(out, ev, arrival, &self.style),
+            Mode::Pretty => {
+                if self.clock_read != Some(arrival.read) {
+                    self.clock_read = Some(arrival.read);
+                    self.look.clock.render(arrival.wall, &mut self.clock_text);
+                }
+                pretty::write_event(out, ev, arrival, &self.clock_text, &self.style)
+            }
+            Mode::Json if self.look.color => {
+                json::write_event_colored(out, &mut self.json_end, ev, arrival, &self.style.colors);
+                Ok(())
+            }
             Mode::Json => {
                 json::write_event(out, &mut self.json_end, ev, arrival);
                 Ok(())

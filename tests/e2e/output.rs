@@ -144,3 +144,73 @@ fn a_huge_deeply_nested_json_event_costs_its_own_size() {
         assert!(kib < 160 * 1024, "peak memory {kib} KiB");
     }
 }
+
+/// The clock at the start of a pretty line, as seconds of the day (`HH:MM:SS.mmm`).
+fn clock_seconds(line: &str) -> f64 {
+    let clock = line.split_whitespace().next().unwrap_or_default();
+    let clock = clock.trim_end_matches('Z');
+    let parts: Vec<f64> = clock.split(':').map(|p| p.parse().unwrap()).collect();
+    assert_eq!(parts.len(), 3, "{line:?}");
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+/// Seconds between two times of day, across midnight.
+fn apart(a: f64, b: f64) -> f64 {
+    let d = (a - b).rem_euclid(86_400.0);
+    d.min(86_400.0 - d)
+}
+
+fn tail_stdin(args: &[&str], tz: &str) -> String {
+    let mut child = sse()
+        .args(["tail", "-", "--color", "never"])
+        .args(args)
+        .env("TZ", tz)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"data: tick\n\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 0);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn pretty_times_are_local_unless_utc_is_asked_for() {
+    let now = jiff::Timestamp::now();
+    let of_day = |t: jiff::civil::Time| {
+        f64::from(t.hour()) * 3600.0 + f64::from(t.minute()) * 60.0 + f64::from(t.second())
+    };
+    let new_york = of_day(now.in_tz("America/New_York").unwrap().time());
+    let utc = of_day(now.in_tz("UTC").unwrap().time());
+
+    let local = tail_stdin(&[], "America/New_York");
+    assert!(!local.starts_with(|c: char| !c.is_ascii_digit()), "{local}");
+    let shown = clock_seconds(&local);
+    assert!(apart(shown, new_york) < 60.0, "New York time: {local}");
+    assert!(!local.split_whitespace().next().unwrap().ends_with('Z'));
+
+    // --utc: UTC, marked.
+    let marked = tail_stdin(&["--utc"], "America/New_York");
+    assert!(
+        marked.split_whitespace().next().unwrap().ends_with('Z'),
+        "{marked}"
+    );
+    assert!(
+        apart(clock_seconds(&marked), utc) < 60.0,
+        "UTC time: {marked}"
+    );
+
+    // --json keeps RFC 3339 UTC whatever TZ says.
+    let json = tail_stdin(&["--json"], "America/New_York");
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let time: jiff::Timestamp = v["time"].as_str().unwrap().parse().unwrap();
+    assert!(v["time"].as_str().unwrap().ends_with('Z'), "{json}");
+    assert!(time.duration_since(now).as_secs().abs() < 60, "{json}");
+}
