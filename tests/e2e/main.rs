@@ -1,11 +1,17 @@
 //! End-to-end tests: one binary, the real `sse`, real servers.
 
+mod apache;
 mod browser;
+mod bursts;
 mod doctor;
+mod express;
 mod generated;
+mod haproxy;
 mod nginx;
 mod output;
 mod pipes;
+mod rack;
+mod real;
 mod record;
 mod request;
 mod serve;

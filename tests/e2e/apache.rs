@@ -1,0 +1,164 @@
+//! `sse doctor` through a real Apache httpd (Debian's apache2) with mod_proxy_http, on a
+//! free loopback port with its own ServerRoot and config, in front of `sse serve`.
+//! mod_proxy_http passes a flush down the filter chain whenever the upstream has nothing
+//! more to read, so events go out as they come, even through mod_deflate or mod_brotli.
+//! `ProxyTimeout` (default: the core `Timeout`) ends a response whose upstream is silent
+//! that long (error log AH01110).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::real::*;
+use crate::support::*;
+
+const INSTALL: &str = "apt-get install -y apache2";
+
+/// Five stamped events a second apart.
+const TICKS: &str = "id: 1\ndata: a\n\n@sleep 1s\nid: 2\ndata: b\n\n@sleep 1s\nid: 3\ndata: c\n\n@sleep 1s\nid: 4\ndata: d\n\n@sleep 1s\nid: 5\ndata: e\n\n";
+
+/// One event, then silences of 5 s: longer than the 3 s ProxyTimeout below.
+const SILENT: &str =
+    "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 5s\nid: 2\ndata: two\n\n@sleep 5s\nid: 3\ndata: three\n\n";
+
+/// The same events, with a `:` heartbeat comment every 2 s during the silences.
+const HEARTBEAT: &str = "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 2\ndata: two\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 3\ndata: three\n\n";
+
+/// Where the distribution keeps Apache's modules (Debian first).
+fn modules() -> Option<PathBuf> {
+    [
+        "/usr/lib/apache2/modules",
+        "/usr/lib/httpd/modules",
+        "/usr/lib64/httpd/modules",
+        "/usr/libexec/apache2",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|dir| dir.join("mod_proxy_http.so").is_file())
+}
+
+/// Apache in one foreground process (`-X`) on a free port, proxying /events to
+/// `upstream` (host:port), with `extra` lines at the end of its config.
+fn apache(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
+    let binary = require_program(&["apache2", "httpd"], INSTALL)?;
+    let Some(modules) = modules() else {
+        missing("Apache's mod_proxy_http.so not found", INSTALL);
+        return None;
+    };
+    let dir = temp_dir(&format!("apache-{name}"));
+    Some(start_on_free_port("apache", |port| {
+        let conf = config(&dir, &modules, port, upstream, extra);
+        let path = dir.join("httpd.conf");
+        std::fs::write(&path, conf).unwrap();
+        let mut cmd = Command::new(&binary);
+        cmd.arg("-X").arg("-f").arg(&path);
+        cmd
+    }))
+}
+
+fn config(dir: &Path, modules: &Path, port: u16, upstream: &str, extra: &str) -> String {
+    let d = dir.display();
+    let m = modules.display();
+    let extra = extra.replace("$MODULES", &m.to_string());
+    format!(
+        "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName 127.0.0.1\nPidFile {d}/httpd.pid\nErrorLog {d}/error.log\nLogLevel warn\nLoadModule mpm_event_module {m}/mod_mpm_event.so\nLoadModule authz_core_module {m}/mod_authz_core.so\nLoadModule proxy_module {m}/mod_proxy.so\nLoadModule proxy_http_module {m}/mod_proxy_http.so\nProxyPass /events http://{upstream}/events\n{extra}\n"
+    )
+}
+
+fn error_log(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("apache-{name}"))
+        .join("error.log");
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The Content-Encoding doctor saw.
+fn encoding(report: &Report) -> String {
+    report.check("content-encoding")["seen"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn apache_mod_proxy_http_passes_stamped_events_as_they_are_sent() {
+    let (_upstream, url) = serve(&[script("apache-ticks", TICKS).to_str().unwrap(), "--stamp"]);
+    let Some(proxy) = apache("default", &host_port(&url), "") else {
+        return;
+    };
+    let report = doctor(&proxy.url("/events"), "7s");
+    report.assert_no_fail();
+    assert_eq!(report.status("delivery"), "PASS", "{report}");
+    assert_eq!(report.events(), 5, "{report}");
+}
+
+#[test]
+fn apache_mod_deflate_on_event_streams_still_flushes_each_event() {
+    let (_upstream, url) = serve(&[script("apache-deflate", TICKS).to_str().unwrap(), "--stamp"]);
+    let extra = "LoadModule filter_module $MODULES/mod_filter.so\nLoadModule deflate_module $MODULES/mod_deflate.so\nAddOutputFilterByType DEFLATE text/event-stream";
+    let Some(proxy) = apache("deflate", &host_port(&url), extra) else {
+        return;
+    };
+    let report = doctor(&proxy.url("/events"), "7s");
+    assert!(encoding(&report).contains("gzip"), "{report}");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 5, "{report}");
+}
+
+#[test]
+#[ignore = "waiting for doctor change: br decoding"]
+fn apache_mod_brotli_on_event_streams_still_flushes_each_event() {
+    let (_upstream, url) = serve(&[script("apache-brotli", TICKS).to_str().unwrap(), "--stamp"]);
+    let extra = "LoadModule filter_module $MODULES/mod_filter.so\nLoadModule brotli_module $MODULES/mod_brotli.so\nAddOutputFilterByType BROTLI_COMPRESS text/event-stream";
+    let Some(proxy) = apache("brotli", &host_port(&url), extra) else {
+        return;
+    };
+    let report = doctor(&proxy.url("/events"), "7s");
+    // A browser's Accept-Encoding offers br; doctor decodes what it offers.
+    assert!(encoding(&report).contains("br"), "{report}");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 5, "{report}");
+}
+
+#[test]
+#[ignore = "waiting for doctor change: idle cut-offs at any duration, an Apache layer row"]
+fn apache_proxy_timeout_cuts_a_silent_stream_and_doctor_names_it() {
+    let (_upstream, url) = serve(&[script("apache-silent", SILENT).to_str().unwrap()]);
+    let Some(proxy) = apache("silent", &host_port(&url), "ProxyTimeout 3") else {
+        return;
+    };
+    let report = doctor(&proxy.url("/events"), "8s");
+    assert_eq!(report.code, 1, "{report}");
+    let fails = report.fail_text();
+    assert!(fails.contains("idle"), "{report}");
+    assert!(
+        ["3 s", "3.0 s", "2.9 s", "3s"]
+            .iter()
+            .any(|d| fails.contains(d)),
+        "{report}"
+    );
+    // `Server: Apache` names the layer, so the fix names its setting.
+    let fixes = report.fail_fixes();
+    assert!(fixes.contains("ProxyTimeout"), "{report}");
+    assert!(fixes.contains("heartbeat"), "{report}");
+    assert_ne!(report.status("heartbeat"), "PASS", "{report}");
+    assert_eq!(report.events(), 1, "{report}");
+    // Apache says why it ended the response.
+    drop(proxy);
+    assert!(
+        error_log("silent").contains("AH01110"),
+        "{}",
+        error_log("silent")
+    );
+}
+
+#[test]
+fn apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open() {
+    let (_upstream, url) = serve(&[script("apache-heartbeat", HEARTBEAT).to_str().unwrap()]);
+    let Some(proxy) = apache("heartbeat", &host_port(&url), "ProxyTimeout 3") else {
+        return;
+    };
+    // Past the first 5 s silence: without heartbeats the cut comes at 3 s.
+    let report = doctor(&proxy.url("/events"), "6s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 2, "{report}");
+}

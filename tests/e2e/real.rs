@@ -1,0 +1,198 @@
+//! Shared by the tests that run `sse doctor` against real software started by the test
+//! (rack.rs, express.rs, haproxy.rs, apache.rs, bursts.rs): starting a program on a free
+//! loopback port, and reading doctor's JSON report.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// The directory of a fixture app under tests/e2e/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/e2e/fixtures")
+        .join(name)
+}
+
+/// A fresh temporary directory for one test's config, logs and pid files.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A program listening on a loopback port; killed when dropped.
+pub struct Listening {
+    pub process: Spawned,
+    pub port: u16,
+}
+
+impl Listening {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+/// Starts `command(port)` on a free port and waits until the port accepts connections.
+/// A program cannot be told to pick a port itself here (HAProxy, Apache), so on the rare
+/// clash with another test (the program exits) it tries another port.
+pub fn start_on_free_port(what: &str, command: impl Fn(u16) -> Command) -> Listening {
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut process = Spawned::new(command(port));
+        let deadline = Instant::now() + LIVE;
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Listening { process, port };
+            }
+            if process.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = process.child.kill();
+        eprintln!(
+            "{what} did not start on port {port}, retrying:\n{}",
+            process.stderr()
+        );
+    }
+    panic!("{what} would not start");
+}
+
+/// Starts a program that picks a free port itself and prints its URL on stdout (Puma's
+/// `* Listening on http://127.0.0.1:PORT`, the Express fixture's `listening on ...`).
+pub fn start_printing_url(what: &str, command: Command) -> Listening {
+    let process = Spawned::new(command);
+    let deadline = Instant::now() + LIVE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = process.next_line(left);
+        if let Some(at) = line.find("http://127.0.0.1:") {
+            let rest = &line[at + "http://127.0.0.1:".len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let port = digits
+                .parse()
+                .unwrap_or_else(|_| panic!("{what}: no port in {line:?}"));
+            return Listening { process, port };
+        }
+    }
+}
+
+/// What `sse doctor --json` reported, with its exit status.
+pub struct Report {
+    pub code: i32,
+    pub json: Value,
+}
+
+/// Runs `sse doctor URL --json --duration DURATION` (a browser's request headers are
+/// doctor's default).
+pub fn doctor(url: &str, duration: &str) -> Report {
+    let out = sse()
+        .args(["doctor", url, "--json", "--duration", duration])
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json: {e}: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Report {
+        code: out.status.code().unwrap_or(-1),
+        json,
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}, report:\n{}",
+            self.code,
+            serde_json::to_string_pretty(&self.json).unwrap()
+        )
+    }
+}
+
+impl Report {
+    pub fn checks(&self) -> &[Value] {
+        self.json["checks"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_else(|| panic!("no checks in {self}"))
+    }
+
+    pub fn check(&self, name: &str) -> &Value {
+        self.checks()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no {name} check in {self}"))
+    }
+
+    pub fn status(&self, name: &str) -> &str {
+        self.check(name)["status"].as_str().unwrap()
+    }
+
+    pub fn failed(&self) -> Vec<&Value> {
+        self.checks()
+            .iter()
+            .filter(|c| c["status"] == "FAIL")
+            .collect()
+    }
+
+    /// Every text doctor gave for its FAILs (what it saw, why, the fixes).
+    pub fn fail_text(&self) -> String {
+        let mut out = Vec::new();
+        for check in self.failed() {
+            strings(check, &mut out);
+        }
+        out.join("\n")
+    }
+
+    /// The fixes doctor gave for its FAILs.
+    pub fn fail_fixes(&self) -> String {
+        let mut out = Vec::new();
+        for check in self.failed() {
+            for (key, value) in check.as_object().into_iter().flatten() {
+                if key.starts_with("fix") {
+                    strings(value, &mut out);
+                }
+            }
+        }
+        out.join("\n")
+    }
+
+    /// The number of events doctor decoded during the watch.
+    pub fn events(&self) -> u64 {
+        self.json["events"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no event count in {self}"))
+    }
+
+    /// Asserts the verdict "nothing FAILs" with the whole report as the message.
+    pub fn assert_no_fail(&self) {
+        assert!(self.failed().is_empty(), "a check FAILed: {self}");
+        assert_eq!(self.code, 0, "{self}");
+    }
+}
+
+/// Every string inside `value`, depth first.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
