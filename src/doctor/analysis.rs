@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::layers::{self, Advice, Layer};
+use super::checks::{ms, FixLine};
+use super::layers::{self, Advice, Fix, Layer};
 use super::observation::{Burst, Observation};
 
 /// Above this, a stamped event counts as late (a FAIL) unless `--max-delay` says otherwise.
@@ -23,18 +24,24 @@ pub struct Delays {
 /// The layer most likely holding events, and what to do about it.
 #[derive(Debug, Clone)]
 pub struct Suspect {
-    /// Who, in words ("nginx, which buffers ... (Server names it)").
+    /// Who, in words ("nginx (nginx buffers proxied responses ...)").
     pub who: String,
     pub advice: &'static Advice,
+    /// The advice's fixes, less those the response shows are already in place.
+    pub fixes: Vec<FixLine>,
+    /// Fixes the response shows are already in place (they did not help).
+    pub applied: Vec<&'static Fix>,
 }
 
-/// A close some time after the last byte that looks like an idle timeout.
+/// A close long after the last byte: an idle timeout of about `after`.
 #[derive(Debug, Clone)]
 pub struct IdleCut {
     /// From the last byte to the close.
     pub after: Duration,
-    /// Named layers whose idle timeout matches.
-    pub layers: Vec<&'static Layer>,
+    /// Who likely cut it, in words.
+    pub who: String,
+    /// The heartbeat, then the fixes of the layers that match.
+    pub fixes: Vec<FixLine>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +61,8 @@ pub struct Analysis {
     pub idle_cut: Option<IdleCut>,
     /// From the request to the end, the longest time without a byte.
     pub longest_silence: Duration,
+    /// The shortest idle timeout of the layers the headers name, and who has it.
+    pub shortest_idle: Option<(Duration, &'static str)>,
 }
 
 fn ms_duration(ms: u64) -> Duration {
@@ -89,6 +98,10 @@ impl Analysis {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("no"));
         let suspect = suspect(obs, &layers, accel_off);
         let idle_cut = idle_cut(obs, &layers);
+        let shortest_idle = layers
+            .iter()
+            .filter_map(|l| l.idle.as_ref().map(|i| (i.after, l.name)))
+            .min();
         Analysis {
             limit,
             delays,
@@ -99,6 +112,7 @@ impl Analysis {
             suspect,
             idle_cut,
             longest_silence: obs.longest_silence(),
+            shortest_idle,
         }
     }
 
@@ -112,26 +126,55 @@ impl Analysis {
     }
 }
 
+/// The fixes of `advice` this response has not applied yet, and those it has.
+pub fn offer(obs: &Observation, advice: &'static Advice) -> (Vec<FixLine>, Vec<&'static Fix>) {
+    let (applied, open): (Vec<&'static Fix>, Vec<&'static Fix>) =
+        advice.fixes.iter().partition(|f| f.applied_in(obs));
+    (open.into_iter().map(FixLine::from).collect(), applied)
+}
+
+fn suspected(obs: &Observation, who: String, advice: &'static Advice) -> Suspect {
+    let (fixes, applied) = offer(obs, advice);
+    Suspect {
+        who,
+        advice,
+        fixes,
+        applied,
+    }
+}
+
 /// The likeliest holder of events, from the headers.
 fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Suspect {
     if obs.header("etag").is_some() {
-        return Suspect {
-            who: "an ETag middleware such as Rack::ETag (the response has an ETag)".into(),
-            advice: layers::by_name("Rack/Rails")
-                .and_then(|l| l.holds.as_ref())
-                .unwrap_or(&layers::SOME_ETAG),
+        let rack = named.iter().find(|l| l.name == "Rack/Rails");
+        return match rack.and_then(|l| l.holds.as_ref()) {
+            Some(advice) => suspected(
+                obs,
+                "Rack::ETag (the ETag has its form, W/ and 32 hex digits)".into(),
+                advice,
+            ),
+            None => suspected(
+                obs,
+                "an ETag middleware such as Rack::ETag (the response has an ETag)".into(),
+                &layers::SOME_ETAG,
+            ),
         };
     }
     if let Some(enc) = obs.header("content-encoding") {
         let by = named
             .iter()
             .find_map(|l| l.compresses.as_ref().map(|a| (l, a)));
-        return Suspect {
-            who: match by {
-                Some((l, _)) => format!("{}'s compression (Content-Encoding: {enc})", l.name),
-                None => format!("compression (Content-Encoding: {enc})"),
-            },
-            advice: by.map_or(&layers::SOME_COMPRESSION, |(_, a)| a),
+        return match by {
+            Some((l, advice)) => suspected(
+                obs,
+                format!("{}'s compression (Content-Encoding: {enc})", l.name),
+                advice,
+            ),
+            None => suspected(
+                obs,
+                format!("compression (Content-Encoding: {enc})"),
+                &layers::SOME_COMPRESSION,
+            ),
         };
     }
     for layer in named {
@@ -139,47 +182,65 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
         if layer.name == "nginx" && accel_off {
             continue;
         }
-        return Suspect {
-            who: format!("{} ({})", layer.name, advice.does),
-            advice,
-        };
+        return suspected(obs, format!("{} ({})", layer.name, advice.does), advice);
     }
-    if let Some(via) = obs.header("via") {
-        return Suspect {
-            who: format!("the proxy named by `Via: {via}`"),
-            advice: &layers::SOME_BUFFER,
-        };
-    }
-    if obs.header("content-length").is_some() {
-        return Suspect {
-            who:
-                "a layer that held the whole body to measure it (the response has a Content-Length)"
-                    .into(),
-            advice: &layers::SOME_BUFFER,
-        };
-    }
-    Suspect {
-        who: "a proxy or middleware between the server and this client".into(),
-        advice: &layers::SOME_BUFFER,
-    }
+    let who = if let Some(via) = obs.header("via") {
+        format!("the proxy named by `Via: {via}`")
+    } else if obs.header("content-length").is_some() {
+        "a layer that held the whole body to measure it (the response has a Content-Length)".into()
+    } else {
+        "a proxy or middleware between the server and this client".into()
+    };
+    suspected(obs, who, &layers::SOME_BUFFER)
 }
 
-/// A close that came long after the last byte and matches a known idle timeout.
+/// The tolerance when matching a cut to a layer's idle timeout.
+fn near(a: Duration, b: Duration) -> bool {
+    a.abs_diff(b) <= Duration::from_secs(2).max(b / 10)
+}
+
+/// A close that came long after the last byte: at least a second, and longer than any
+/// silence the stream had before. Named after the layers whose timeout matches: those
+/// the headers name first, else any layer whose default it is.
 fn idle_cut(obs: &Observation, named: &[&'static Layer]) -> Option<IdleCut> {
     let end = obs.end.as_ref()?;
     let last_byte = obs.wire.last.or(obs.head_at).unwrap_or_default();
     let after = end.at.saturating_sub(last_byte);
-    let near = |l: &&'static Layer| {
-        l.idle
-            .as_ref()
-            .is_some_and(|i| after.abs_diff(i.after) <= Duration::from_secs(3))
-    };
-    let mut matching: Vec<&'static Layer> = named.iter().copied().filter(near).collect();
-    if matching.is_empty() {
-        matching = layers::LAYERS.iter().filter(near).collect();
+    if after < Duration::from_secs(1) || after <= obs.wire.longest_gap {
+        return None;
     }
-    (!matching.is_empty()).then_some(IdleCut {
-        after,
-        layers: matching,
-    })
+    let matches = |l: &&'static Layer| l.idle.as_ref().is_some_and(|i| near(after, i.after));
+    let mut layers: Vec<&'static Layer> = named.iter().copied().filter(matches).collect();
+    let who = if !layers.is_empty() {
+        let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
+        format!(
+            "{} (named by the headers; its default is about that)",
+            names.join(" or ")
+        )
+    } else {
+        layers = layers::LAYERS.iter().filter(matches).collect();
+        let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
+        if names.is_empty() {
+            "a proxy's idle or read timeout set to about that (nginx `proxy_read_timeout`, Apache `ProxyTimeout`, HAProxy `timeout server` / `timeout client`, a load balancer's idle timeout)".into()
+        } else {
+            format!(
+                "a layer with that idle timeout, as {} has by default",
+                names.join(" or ")
+            )
+        }
+    };
+    let every = (after / 2).max(Duration::from_millis(500));
+    let mut fixes = vec![FixLine::from(
+        format!(
+            "send a `:` comment line as a heartbeat at least every {} while there are no events (half the cut-off)",
+            ms(every)
+        )
+        .as_str(),
+    )];
+    for l in &layers {
+        if let Some(idle) = &l.idle {
+            fixes.extend(offer(obs, &idle.advice).0);
+        }
+    }
+    Some(IdleCut { after, who, fixes })
 }

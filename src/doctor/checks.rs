@@ -4,7 +4,7 @@
 use serde::{Serialize, Serializer};
 use std::time::Duration;
 
-use super::analysis::{Analysis, WARN_DELAY};
+use super::analysis::{self, Analysis, WARN_DELAY};
 use super::layers::{self, Advice, Fix};
 use super::observation::{Observation, Stop};
 use crate::client::media_type;
@@ -249,7 +249,7 @@ pub fn content_length(obs: &Observation, a: &Analysis) -> Finding {
             "content-length",
             format!("Content-Length: {n}"),
             format!("a length is only known once the whole body exists: the stream was held back and sent at the end, likely by {}", a.suspect.who),
-            a.suspect.advice,
+            a.suspect.fixes.clone(),
         ),
     }
 }
@@ -259,14 +259,14 @@ pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::pass("content-encoding", "none");
     };
     let seen = format!("Content-Encoding: {enc} (doctor asked with a browser's Accept-Encoding)");
-    let advice = a.suspect.advice;
+    let advice = || a.suspect.fixes.clone();
     let wire = obs.wire.bytes;
     if obs.events.count == 0 && wire > 0 && obs.decode_error.is_none() {
         return Finding::fail(
             "content-encoding",
             format!("{seen}; {wire} compressed bytes arrived, but no event could be decoded from them"),
             "the compressor is holding the events until its block fills or the stream ends; browsers ask for compression, so they wait while curl looks fine",
-            advice,
+            advice(),
         );
     }
     if obs.events.count == 0 {
@@ -274,7 +274,7 @@ pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
             "content-encoding",
             format!("{seen}; no events seen to judge it by"),
             "compression of a stream holds events unless the layer flushes after every write",
-            advice,
+            advice(),
         );
     }
     if a.held_back {
@@ -282,14 +282,14 @@ pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
             "content-encoding",
             seen,
             "compressors collect a full block before writing; here events were held back, and compression is the likely reason",
-            advice,
+            advice(),
         );
     }
     Finding::warn(
         "content-encoding",
         format!("{seen}; events still arrived live"),
         "this layer flushes after each write today, but compression of a stream is fragile: a buffer size or a config change makes browsers (which ask for compression) wait while curl (which does not) looks fine",
-        advice,
+        advice(),
     )
 }
 
@@ -298,9 +298,16 @@ pub fn etag(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::pass("etag", "none");
     };
     let seen = format!("ETag: {tag}");
-    let why = layers::SOME_ETAG.does;
+    let mut why = layers::SOME_ETAG.does.to_string();
+    if a.suspect
+        .applied
+        .iter()
+        .any(|f| f.versions.starts_with("Rack 2.1"))
+    {
+        why.push_str("; the response already has `Cache-Control: no-cache`, which Rack::ETag ignores since Rack 2.2");
+    }
     if a.held_back || obs.header("content-length").is_some() {
-        Finding::fail("etag", seen, why, a.suspect.advice)
+        Finding::fail("etag", seen, why, a.suspect.fixes.clone())
     } else {
         Finding::warn(
             "etag",
@@ -345,22 +352,36 @@ pub fn proxy(obs: &Observation, a: &Analysis) -> Finding {
         signs.join(", ")
     };
     let proven_live = a.delays.is_some() && !a.held_back;
-    if a.nginx_buffering() && proven_live {
-        return Finding::pass(
-            "proxy",
-            format!("{seen}: nginx, and stamped events arrived on time, so its buffering is off"),
-        );
-    }
-    let nginx = layers::by_name("nginx").and_then(|l| l.holds.as_ref());
-    if let (true, Some(advice)) = (a.nginx_buffering(), nginx) {
-        return Finding::warn("proxy", seen, advice.does, advice);
-    }
-    if let Some(idle) = a
+    let holder = a
         .layers
         .iter()
-        .find_map(|l| l.idle.as_ref().filter(|_| l.name != "nginx"))
-    {
-        return Finding::warn("proxy", seen, idle.advice.does, &idle.advice);
+        .find(|l| l.holds.is_some() && !(l.name == "nginx" && a.accel_off));
+    if let Some(layer) = holder {
+        if proven_live {
+            return Finding::pass(
+                "proxy",
+                format!(
+                    "{seen}: {}, and stamped events arrived on time, so it does not hold them",
+                    layer.name
+                ),
+            );
+        }
+        if let Some(advice) = &layer.holds {
+            return Finding::warn("proxy", seen, advice.does, analysis::offer(obs, advice).0);
+        }
+    }
+    // A layer that cuts idle streams matters once the stream is silent for half as long.
+    if let Some((idle, name)) = a.shortest_idle {
+        let layer = a.layers.iter().find(|l| l.name == name);
+        if let Some(advice) = layer.and_then(|l| l.idle.as_ref()).map(|i| &i.advice) {
+            if a.longest_silence * 2 >= idle {
+                return Finding::warn("proxy", seen, advice.does, analysis::offer(obs, advice).0);
+            }
+            return Finding::pass(
+                "proxy",
+                format!("{seen}: {name} (it closes streams idle for {}; the longest silence here was {})", ms(idle), ms(a.longest_silence)),
+            );
+        }
     }
     if a.names("nginx") {
         return Finding::pass(
@@ -389,7 +410,7 @@ pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
     match first {
         None => {
             let mut fixes = vec![FixLine::from("watch longer (--duration), or if the server did send events:")];
-            fixes.extend(a.suspect.advice.into_fixes());
+            fixes.extend(a.suspect.fixes.iter().cloned());
             Finding::warn(
                 "first-event",
                 format!("{seen} in {}", ms(obs.watched)),
@@ -409,7 +430,7 @@ pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
 
 pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
     let who = &a.suspect.who;
-    let advice = a.suspect.advice;
+    let advice = || a.suspect.fixes.clone();
     if let Some(d) = a.delays {
         let seen = format!(
             "{} stamped event{}: delay p50 {}, p99 {}, max {}",
@@ -424,7 +445,7 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
                 "delivery",
                 seen,
                 format!("events arrived up to {} after the server sent them (limit {}): they are being buffered on the way, most likely by {who}", ms(d.max), ms(a.limit)),
-                advice,
+                advice(),
             );
         }
         if d.max > WARN_DELAY {
@@ -435,7 +456,7 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
                     "some events were late by more than {}; if it grows, suspect {who}",
                     ms(WARN_DELAY)
                 ),
-                advice,
+                advice(),
             );
         }
         return Finding::pass(
@@ -467,13 +488,13 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
                 "a silence followed by a burst is what buffering looks like: likely {who}; {basis}"
             );
             if corroborated {
-                Finding::fail("delivery", seen, why, advice)
+                Finding::fail("delivery", seen, why, advice())
             } else {
                 Finding::warn(
                     "delivery",
                     seen,
                     format!("{why}; a server that really sends in bursts looks the same"),
-                    advice,
+                    advice(),
                 )
             }
         }
@@ -511,22 +532,16 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         end.cause
     );
     if let Some(cut) = &a.idle_cut {
-        let names: Vec<&str> = cut.layers.iter().map(|l| l.name).collect();
-        let mut fixes = vec![FixLine::from(&layers::HEARTBEAT)];
-        for l in &cut.layers {
-            if let Some(idle) = &l.idle {
-                fixes.extend(idle.advice.into_fixes());
-            }
-        }
         return Finding::fail(
             "connection",
             seen,
             format!(
-                "a close about {} after the last byte is an idle timeout: likely {}",
+                "a close {} after the last byte, longer than any silence before it, is an idle timeout of about {}: likely {}",
                 ms(cut.after),
-                names.join(" or ")
+                ms(cut.after),
+                cut.who
             ),
-            fixes,
+            cut.fixes.clone(),
         );
     }
     if !end.clean {
@@ -568,13 +583,41 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
         ms(longest),
         ms(obs.watched)
     );
-    if longest >= Duration::from_secs(55) {
-        return Finding::fail("heartbeat", seen, "silences past 55-60 s outlast Heroku, nginx and AWS ALB idle timeouts: the connection will be cut", &layers::HEARTBEAT);
+    // The connection check's verdict stands here too: a cut after a silence is the
+    // strongest evidence there is that heartbeats are needed.
+    if let Some(cut) = &a.idle_cut {
+        return Finding::fail(
+            "heartbeat",
+            seen,
+            format!("the stream was cut {} after its last byte (see connection): a heartbeat more often than that keeps it open", ms(cut.after)),
+            cut.fixes.clone(),
+        );
     }
-    if longest >= Duration::from_secs(30) {
-        return Finding::warn("heartbeat", seen, "silences past 30 s outlast Heroku's first-byte window and come close to common idle timeouts (55 s, 60 s, 100 s)", &layers::HEARTBEAT);
+    // The layers the headers name set the bar; without any, the common defaults do.
+    let (limit, who) = a
+        .shortest_idle
+        .map(|(d, name)| (d, format!("{name}'s idle timeout ({})", ms(d))))
+        .unwrap_or((
+            Duration::from_secs(55),
+            "common idle timeouts (Heroku 55 s, nginx and AWS ALB 60 s, Cloudflare 100 s)".into(),
+        ));
+    if longest >= limit {
+        return Finding::fail(
+            "heartbeat",
+            seen,
+            format!("silences this long outlast {who}: the connection will be cut"),
+            &layers::HEARTBEAT,
+        );
     }
-    Finding::pass("heartbeat", format!("{seen}; idle cut-offs start at 30 s"))
+    if longest * 2 >= limit {
+        return Finding::warn(
+            "heartbeat",
+            seen,
+            format!("silences past half of {who} come close to a cut"),
+            &layers::HEARTBEAT,
+        );
+    }
+    Finding::pass("heartbeat", format!("{seen}; below half of {who}"))
 }
 
 pub fn event_ids(obs: &Observation) -> Finding {
@@ -831,7 +874,21 @@ mod tests {
         uncached.head.as_mut().unwrap().headers.remove(1);
         assert_eq!(cache_control(&uncached).status, Status::Warn);
         let heroku = with(base(), "via", "1.1 vegur");
-        assert!(check(heroku, proxy).fix().contains("heartbeat"));
+        assert_eq!(
+            check(heroku.clone(), proxy).status,
+            Status::Pass,
+            "short silences"
+        );
+        let mut quiet = heroku;
+        quiet.read(Duration::from_millis(100), 10);
+        quiet.read(Duration::from_secs(40), 10);
+        let f = check(quiet, proxy);
+        assert_eq!(
+            f.status,
+            Status::Warn,
+            "a 40 s silence behind a 55 s cut-off"
+        );
+        assert!(f.fix().contains("heartbeat"), "{f:?}");
         let fixed = with(with(base(), "server", "nginx"), "x-accel-buffering", "no");
         assert_eq!(check(fixed, proxy).status, Status::Pass);
         let nginx = with(base(), "server", "nginx/1.22.1");
@@ -870,5 +927,74 @@ mod tests {
         assert!(response(&held)
             .seen
             .contains("no response head within 10.00 s"));
+    }
+
+    #[test]
+    fn rack_etag_advice_follows_the_version_and_never_repeats_no_cache() {
+        let tag = "W/\"0123456789abcdef0123456789abcdef\"";
+        // base() already sends Cache-Control: no-cache, as Rails' Live does.
+        let obs = with(held(base(), 4, 1500, false), "etag", tag);
+        let f = check(obs.clone(), etag);
+        assert_eq!(f.status, Status::Fail);
+        let fix = f.fix();
+        assert!(
+            fix.contains("Last-Modified") && fix.contains("Rack 2.2"),
+            "{fix}"
+        );
+        assert!(
+            !fix.contains("Cache-Control: no-cache` on the stream"),
+            "{fix}"
+        );
+        assert!(f.why.contains("ignores since Rack 2.2"), "{f:?}");
+        // Without no-cache, the old versions' fix is offered too.
+        let mut bare = held(base(), 4, 1500, false);
+        bare.head.as_mut().unwrap().headers.remove(1);
+        let f = check(with(bare, "etag", tag), etag);
+        assert!(f.fix().contains("Rack 2.1 and older"), "{f:?}");
+    }
+
+    #[test]
+    fn an_idle_cut_at_any_duration_is_named_and_the_heartbeat_agrees() {
+        // Events for a second, then silence, then a clean close 3 s after the last byte.
+        let mut obs = ended(steady(base(), 5, 200, None, true), 810 + 3000, true);
+        obs.watched = Duration::from_millis(3810);
+        let (obs, a) = judge(obs);
+        let cut = a.idle_cut.as_ref().expect("an idle cut");
+        assert_eq!(cut.after, Duration::from_secs(3));
+        let f = connection(&obs, &a);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.why.contains("idle timeout of about 3.00 s"), "{f:?}");
+        assert!(f.why.contains("HAProxy `timeout server`"), "{f:?}");
+        assert!(f.fix().contains("every 1.50 s"), "{f:?}");
+        let h = heartbeat(&obs, &a);
+        assert_eq!(h.status, Status::Fail, "{h:?}");
+        assert_eq!(h.fixes, f.fixes, "one fix, given once in the report");
+
+        // The same cut at 50 s behind a named HAProxy names it and its setting.
+        let mut obs = ended(steady(base(), 5, 200, None, true), 810 + 50_000, false);
+        obs = with(obs, "via", "1.1 haproxy");
+        let f = check(obs, connection);
+        assert!(f.why.contains("HAProxy (named by the headers"), "{f:?}");
+        assert!(f.fix().contains("timeout server"), "{f:?}");
+
+        // A stream that ends right after its last event is no idle cut.
+        let obs = ended(steady(base(), 5, 200, None, true), 900, true);
+        let (obs, a) = judge(obs);
+        assert!(a.idle_cut.is_none());
+        assert_ne!(heartbeat(&obs, &a).status, Status::Fail);
+    }
+
+    #[test]
+    fn app_servers_that_buffer_are_named() {
+        let obs = with(held(base(), 4, 2000, false), "server", "thin");
+        let f = check(obs, delivery);
+        assert!(f.why.contains("Thin"), "{f:?}");
+        assert!(f.fix().contains("Puma"), "{f:?}");
+        let obs = with(
+            held(base(), 4, 2000, false),
+            "server",
+            "WEBrick/1.7.0 (Ruby/3.1.2/2022-04-12)",
+        );
+        assert!(check(obs, delivery).fix().contains("not WEBrick"));
     }
 }

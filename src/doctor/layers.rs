@@ -15,21 +15,23 @@ pub struct Layer {
     pub name: &'static str,
     /// Header signs that name it (any one is enough).
     pub signs: &'static [Sign],
-    /// Holds events on their way (a buffer, a whole-body hash, a compressor's block).
+    /// Holds events on their way (a buffer, a whole-body hash, packets merged).
     pub holds: Option<Advice>,
     /// Compresses the stream when the request allows it.
     pub compresses: Option<Advice>,
-    /// Closes connections that are silent this long.
+    /// Closes connections that are silent this long (its default).
     pub idle: Option<Idle>,
 }
 
-/// How a layer is recognised.
+/// How a layer is recognised, or how a fix shows it is already in place.
 #[derive(Debug, Clone, Copy)]
 pub enum Sign {
     /// The header is present.
     Has(&'static str),
     /// The header's value contains this text (ASCII, case-insensitive).
     Contains(&'static str, &'static str),
+    /// The header's value passes this test.
+    Test(&'static str, fn(&str) -> bool),
 }
 
 /// What a layer does to a stream, and how to stop it.
@@ -53,7 +55,21 @@ pub struct Fix {
     pub text: &'static str,
     /// The end-to-end test that saw it work on the real software, if one has.
     pub verified: Option<&'static str>,
+    /// A sign in the response that this fix is already in place (then it is not offered).
+    pub applied: Option<Sign>,
 }
+
+impl PartialEq for Sign {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Sign::Has(a), Sign::Has(b)) => a == b,
+            (Sign::Contains(a, x), Sign::Contains(b, y)) => a == b && x == y,
+            (Sign::Test(a, f), Sign::Test(b, g)) => a == b && std::ptr::fn_addr_eq(*f, *g),
+            _ => false,
+        }
+    }
+}
+impl Eq for Sign {}
 
 impl Fix {
     /// The fix as one line, with its versions.
@@ -64,17 +80,29 @@ impl Fix {
             format!("{}: {}", self.versions, self.text)
         }
     }
+
+    /// Whether the response shows this fix is already in place.
+    pub fn applied_in(&self, obs: &Observation) -> bool {
+        self.applied.is_some_and(|sign| sign.seen_in(obs))
+    }
+}
+
+impl Sign {
+    pub fn seen_in(self, obs: &Observation) -> bool {
+        match self {
+            Sign::Has(name) => obs.header(name).is_some(),
+            Sign::Contains(name, needle) => obs
+                .header(name)
+                .is_some_and(|v| v.to_ascii_lowercase().contains(needle)),
+            Sign::Test(name, test) => obs.header(name).is_some_and(test),
+        }
+    }
 }
 
 impl Layer {
     /// Whether the response headers name this layer.
     pub fn seen_in(&self, obs: &Observation) -> bool {
-        self.signs.iter().any(|sign| match *sign {
-            Sign::Has(name) => obs.header(name).is_some(),
-            Sign::Contains(name, needle) => obs
-                .header(name)
-                .is_some_and(|v| v.to_ascii_lowercase().contains(needle)),
-        })
+        self.signs.iter().any(|sign| sign.seen_in(obs))
     }
 }
 
@@ -83,6 +111,7 @@ const fn fix(versions: &'static str, text: &'static str) -> Fix {
         versions,
         text,
         verified: None,
+        applied: None,
     }
 }
 
@@ -91,7 +120,24 @@ const fn verified(versions: &'static str, text: &'static str, test: &'static str
         versions,
         text,
         verified: Some(test),
+        applied: None,
     }
+}
+
+const fn unless(sign: Sign, fix: Fix) -> Fix {
+    Fix {
+        applied: Some(sign),
+        ..fix
+    }
+}
+
+/// Rack::ETag's tag: `W/"` and the first 32 hex digits of a SHA-256 (rack 2.2 and 3.x,
+/// lib/rack/etag.rb `digest_body`).
+fn rack_etag(value: &str) -> bool {
+    value
+        .strip_prefix("W/\"")
+        .and_then(|v| v.strip_suffix('"'))
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The heartbeat that keeps any idle timeout from firing.
@@ -100,11 +146,11 @@ pub const HEARTBEAT: Fix = fix(
     "send a `:` comment line as a heartbeat while there are no events, more often than the shortest idle timeout on the path (every 15 s is safe)",
 );
 
-/// Layers doctor can name. Order matters only for display.
+/// Layers doctor can name. Each row says where its behaviour was read.
 pub static LAYERS: &[Layer] = &[
-    // nginx: ngx_http_proxy_module docs (proxy_buffering "on" by default, proxy_http_version
-    // "1.0" by default, proxy_read_timeout 60s, X-Accel-Buffering honoured unless
-    // proxy_ignore_headers lists it), https://nginx.org/en/docs/http/ngx_http_proxy_module.html
+    // nginx: ngx_http_proxy_module docs, https://nginx.org/en/docs/http/ngx_http_proxy_module.html
+    // (proxy_buffering on and proxy_http_version 1.0 by default; X-Accel-Buffering from the
+    // upstream honoured; proxy_read_timeout 60s) and ngx_http_gzip_module (gzip_types).
     Layer {
         name: "nginx",
         signs: &[
@@ -117,35 +163,192 @@ pub static LAYERS: &[Layer] = &[
             fixes: &[verified(
                 "",
                 "nginx: in the location that proxies the stream set `proxy_buffering off;`, `proxy_http_version 1.1;` and `proxy_set_header Connection \"\";` (or have the upstream send `X-Accel-Buffering: no`)",
-                "nginx::fixed_nginx_passes_with_delays_near_zero",
+                "nginx::fixed_nginx_passes_with_delays_near_zero, nginx::upstream_x_accel_buffering_no_passes_a_default_nginx",
             )],
         }),
         compresses: Some(Advice {
-            does: "nginx's gzip module compresses types listed in `gzip_types`",
-            fixes: &[fix("", "nginx: leave text/event-stream out of `gzip_types`")],
+            does: "nginx's gzip module compresses the types listed in `gzip_types`",
+            fixes: &[fix("", "nginx: leave text/event-stream out of `gzip_types` (or `gzip off;` in the stream's location)")],
         }),
         idle: Some(Idle {
             after: Duration::from_secs(60),
             advice: Advice {
-                does: "nginx closes a proxied connection when the upstream is silent for `proxy_read_timeout` (60 s by default)",
-                fixes: &[fix("", "nginx: raise `proxy_read_timeout` for the stream's location, or send heartbeats")],
+                does: "nginx closes a proxied stream whose upstream is silent for `proxy_read_timeout` (60 s by default)",
+                fixes: &[fix("", "nginx: raise `proxy_read_timeout` in the stream's location")],
             },
         }),
     },
-    // Rack::ETag, rack/rack lib/rack/etag.rb; see the rows' comments in step 2.
+    // Rack::ETag, rack/rack lib/rack/etag.rb. 2.2.x (v2.2.24): hashes every 200/201 body
+    // that does not respond to `to_path`, skipping only responses with an ETag or
+    // Last-Modified; the `Cache-Control: no-cache` skip was removed in 2.2.0 (rack PR
+    // #1416; issue #1619 is Rails' ActionController::Live breaking). 3.x (v3.2.7): hashes
+    // only bodies that respond to `to_ary`. 2.1 and older skipped `no-cache` responses.
     Layer {
         name: "Rack/Rails",
-        signs: &[Sign::Has("x-runtime"), Sign::Has("x-request-id")],
+        signs: &[
+            Sign::Has("x-runtime"),
+            Sign::Has("x-request-id"),
+            Sign::Test("etag", rack_etag),
+        ],
         holds: Some(Advice {
-            does: "Rack::ETag hashes the whole body before sending it",
-            fixes: &[fix(
-                "",
-                "Rack/Rails: remove Rack::ETag (`config.middleware.delete Rack::ETag`), or send `Cache-Control: no-cache` on the stream (Rack::ETag skips such responses)",
-            )],
+            does: "Rack::ETag reads the whole body to hash it before sending anything (Rack 2.2 does so whatever Cache-Control says; Rack 3 only for bodies that respond to `to_ary`)",
+            fixes: &[
+                fix("Rack 2.2", "set a `Last-Modified` header (e.g. `response.headers['Last-Modified'] = Time.now.httpdate`) or an ETag of your own on the stream response: Rack::ETag skips responses that have either; or remove Rack::ETag (`config.middleware.delete Rack::ETag`); `Cache-Control: no-cache` does not help since Rack 2.2.0"),
+                fix("Rack 3", "Rack::ETag hashes only bodies that respond to `to_ary`: stream with a body that only responds to `each` (or `call`), not an Array"),
+                unless(Sign::Contains("cache-control", "no-cache"), fix("Rack 2.1 and older", "send `Cache-Control: no-cache` on the stream (Rack::ETag skipped such responses before 2.2)")),
+            ],
         }),
         compresses: None,
         idle: None,
     },
+    // Rack's WEBrick handler (rack 2.2 lib/rack/handler/webrick.rb `service`) appends every
+    // body part to `res.body` before WEBrick writes the response.
+    Layer {
+        name: "WEBrick",
+        signs: &[Sign::Contains("server", "webrick")],
+        holds: Some(Advice {
+            does: "WEBrick (through Rack's handler) collects the whole body before sending it",
+            fixes: &[fix("", "serve the stream with Puma (or another server that writes each chunk as the body yields it), not WEBrick")],
+        }),
+        compresses: None,
+        idle: None,
+    },
+    // Thin 1.8 runs the Rack body's `each` on EventMachine's reactor thread; what it
+    // queues with send_data leaves only when the reactor runs again, after the body ends.
+    Layer {
+        name: "Thin",
+        signs: &[Sign::Contains("server", "thin")],
+        holds: Some(Advice {
+            does: "Thin iterates a Rack body on its reactor thread, so nothing is written until the body ends (unless the app uses Thin's async API)",
+            fixes: &[fix("", "serve the stream with Puma (or another threaded server that writes each chunk as the body yields it), not Thin")],
+        }),
+        compresses: None,
+        idle: None,
+    },
+    // Express `compression` 1.8 (expressjs/compression index.js): negotiates br first
+    // when the client offers it (PREFERRED_ENCODING ['br','gzip']), keeps output in the zlib
+    // stream until `res.flush()` or the end, skips responses the filter rejects and those
+    // with `Cache-Control: no-transform`; README "Server-Sent Events" says to call res.flush().
+    Layer {
+        name: "Express",
+        signs: &[Sign::Contains("x-powered-by", "express")],
+        holds: None,
+        compresses: Some(Advice {
+            does: "Express's `compression` middleware compresses the stream (1.8 prefers br) and keeps the compressed bytes until `res.flush()` or the end",
+            fixes: &[
+                fix("", "Express `compression`: call `res.flush()` after writing each event"),
+                fix("", "or leave the stream out: `compression({ filter: (req, res) => res.getHeader('Content-Type') !== 'text/event-stream' && compression.filter(req, res) })`, or send `Cache-Control: no-cache, no-transform` on it (compression skips no-transform responses)"),
+            ],
+        }),
+        idle: None,
+    },
+    // Apache httpd 2.4 docs: mod_proxy ProxyTimeout (default: the Timeout directive, 60 s)
+    // and ProxyPass `timeout=`; mod_deflate (`no-gzip`) and mod_brotli (`no-brotli`)
+    // compress only what AddOutputFilterByType / SetOutputFilter select.
+    Layer {
+        name: "Apache",
+        signs: &[Sign::Contains("server", "apache")],
+        holds: None,
+        compresses: Some(Advice {
+            does: "Apache's mod_deflate / mod_brotli compress the types their filters are set for",
+            fixes: &[fix("", "Apache: leave text/event-stream out of `AddOutputFilterByType DEFLATE` / `BROTLI_COMPRESS`, or set `no-gzip` and `no-brotli` for the stream's path (`SetEnvIf Request_URI ^/events no-gzip no-brotli`)")],
+        }),
+        idle: Some(Idle {
+            after: Duration::from_secs(60),
+            advice: Advice {
+                does: "Apache's mod_proxy closes a stream whose backend is silent for `ProxyTimeout` (by default the `Timeout` directive, 60 s)",
+                fixes: &[fix("", "Apache: raise `ProxyTimeout`, or `timeout=` on the stream's `ProxyPass` line")],
+            },
+        }),
+    },
+    // HAProxy 2.6 configuration manual: `timeout server` / `timeout client` are inactivity
+    // timeouts (Debian's haproxy.cfg sets 50 s); `timeout tunnel` only applies once the
+    // connection is a tunnel (WebSocket, CONNECT); without `option http-no-delay` HAProxy
+    // asks the kernel to merge small writes (MSG_MORE), which can hold a small event ~200 ms.
+    Layer {
+        name: "HAProxy",
+        signs: &[Sign::Contains("server", "haproxy"), Sign::Contains("via", "haproxy")],
+        holds: Some(Advice {
+            does: "HAProxy merges small writes into fewer packets unless `option http-no-delay` is set",
+            fixes: &[fix("", "HAProxy: `option http-no-delay` in the stream's backend")],
+        }),
+        compresses: None,
+        idle: Some(Idle {
+            after: Duration::from_secs(50),
+            advice: Advice {
+                does: "HAProxy closes a stream silent for `timeout server` (upstream side) or `timeout client` (client side); Debian's haproxy.cfg sets both to 50 s",
+                fixes: &[fix("", "HAProxy: raise `timeout server` and `timeout client` for the stream's backend and frontend (`timeout tunnel` does not apply to an event stream)")],
+            },
+        }),
+    },
+    // Caddy: reverse_proxy flushes text/event-stream responses at once
+    // (modules/caddyhttp/reverseproxy/streaming.go `flushInterval`); `encode` matches
+    // `text/*` by default (encode.go) and flushes its encoder on a flush only since v2.9.0
+    // (commit 976469ca0, "encode: flush already compressed data from the encoder").
+    Layer {
+        name: "Caddy",
+        signs: &[Sign::Contains("server", "caddy"), Sign::Contains("via", "caddy")],
+        holds: None,
+        compresses: Some(Advice {
+            does: "Caddy's `encode` compresses text/* (text/event-stream included); before v2.9 it does not flush its encoder between events",
+            fixes: &[
+                fix("Caddy 2.9 and later", "`encode` flushes with each event that reverse_proxy flushes: check that nothing else holds the stream"),
+                fix("Caddy before 2.9", "give `encode` a `match` block listing only the types to compress (leave text/event-stream out), or upgrade"),
+            ],
+        }),
+        idle: None,
+    },
+    // Varnish (varnish-cache.org docs, vcl-var `beresp.do_stream`, on by default since 4.0):
+    // a miss streams through; a cached object is replayed from the cache at once, which
+    // looks like a burst but is a replay of an old stream, not buffering.
+    Layer {
+        name: "Varnish",
+        signs: &[Sign::Has("x-varnish"), Sign::Contains("via", "varnish")],
+        holds: Some(Advice {
+            does: "Varnish may serve a stream from its cache (a replay arrives all at once) or fetch it without streaming when `beresp.do_stream` is off",
+            fixes: &[fix("", "Varnish: `return (pass);` (or `pipe`) for the stream's URL in `vcl_recv`, and keep `set beresp.do_stream = true;`")],
+        }),
+        compresses: None,
+        idle: None,
+    },
+    // Starlette middleware/gzip.py: before 0.46.0 GZipMiddleware compresses streaming
+    // responses without flushing between messages; 0.46.0 (commit a9a8dab0, "Don't
+    // compress on server sent events") skips text/event-stream.
+    Layer {
+        name: "Starlette/FastAPI",
+        signs: &[Sign::Contains("server", "uvicorn"), Sign::Contains("server", "hypercorn")],
+        holds: None,
+        compresses: Some(Advice {
+            does: "Starlette's GZipMiddleware (FastAPI's too) before 0.46 compresses a stream without flushing between events",
+            fixes: &[fix("Starlette before 0.46", "upgrade Starlette to 0.46 or later (GZipMiddleware then skips text/event-stream), or do not wrap the stream's route in GZipMiddleware")],
+        }),
+        idle: None,
+    },
+    // Flask-Compress (flask_compress.py): text/event-stream is not in the default
+    // COMPRESS_MIMETYPES; when added, streamed responses are compressed (COMPRESS_STREAMS,
+    // default True) with no flush between chunks. Django django/middleware/gzip.py:
+    // GZipMiddleware compresses streaming responses; versions without ticket #36293's
+    // change do not flush each chunk; it skips responses that already have a
+    // Content-Encoding.
+    Layer {
+        name: "Flask/Django (WSGI)",
+        signs: &[
+            Sign::Contains("server", "werkzeug"),
+            Sign::Contains("server", "gunicorn"),
+            Sign::Contains("server", "waitress"),
+        ],
+        holds: None,
+        compresses: Some(Advice {
+            does: "Flask-Compress and Django's GZipMiddleware compress streamed responses, and may hold events in the compressor",
+            fixes: &[
+                fix("Flask-Compress", "keep text/event-stream out of `COMPRESS_MIMETYPES` (it is not there by default), or set `COMPRESS_STREAMS = False`"),
+                fix("Django", "set `response['Content-Encoding'] = 'identity'` on the StreamingHttpResponse (GZipMiddleware skips encoded responses), or use a Django whose GZipMiddleware flushes each chunk (ticket #36293)"),
+            ],
+        }),
+        idle: None,
+    },
+    // Heroku Dev Center, "HTTP Routing": 30 s for the first byte, then a rolling 55 s
+    // window reset by each byte.
     Layer {
         name: "Heroku",
         signs: &[Sign::Contains("via", "vegur"), Sign::Contains("server", "heroku")],
@@ -154,27 +357,28 @@ pub static LAYERS: &[Layer] = &[
         idle: Some(Idle {
             after: Duration::from_secs(55),
             advice: Advice {
-                does: "Heroku's router wants the first byte within 30 s and closes connections idle for 55 s",
+                does: "Heroku's router wants the first byte within 30 s and closes connections silent for 55 s",
                 fixes: &[fix("", "Heroku: send a `:` heartbeat comment every 15-30 s")],
             },
         }),
     },
+    // Cloudflare docs ("Connection limits": proxied connections idle for 100 s get a 524
+    // or are closed; Enterprise can raise it).
     Layer {
         name: "Cloudflare",
         signs: &[Sign::Contains("server", "cloudflare"), Sign::Has("cf-ray")],
-        holds: Some(Advice {
-            does: "Cloudflare proxies the stream and may cache or rewrite it",
-            fixes: &[fix("", "Cloudflare: serve the stream with `Content-Type: text/event-stream` and no Content-Length, keep it out of caching rules, and disable features that rewrite the body for that path")],
-        }),
+        holds: None,
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(100),
             advice: Advice {
-                does: "Cloudflare closes connections idle for 100 s",
+                does: "Cloudflare closes proxied connections idle for 100 s",
                 fixes: &[fix("", "Cloudflare: send a `:` heartbeat comment at least every 60 s")],
             },
         }),
     },
+    // AWS ELB docs, "Application Load Balancers": connection idle timeout 60 s by default
+    // (idle_timeout.timeout_seconds, 1-4000).
     Layer {
         name: "AWS ALB",
         signs: &[Sign::Contains("server", "awselb"), Sign::Has("x-amzn-trace-id")],
@@ -184,7 +388,21 @@ pub static LAYERS: &[Layer] = &[
             after: Duration::from_secs(60),
             advice: Advice {
                 does: "an AWS ALB closes connections idle for 60 s by default",
-                fixes: &[fix("", "AWS ALB: raise idle_timeout.timeout_seconds or send a heartbeat every 30 s")],
+                fixes: &[fix("", "AWS ALB: raise `idle_timeout.timeout_seconds`, or send a heartbeat every 30 s")],
+            },
+        }),
+    },
+    // CloudFront docs: origin response timeout 30 s by default (between reads).
+    Layer {
+        name: "CloudFront",
+        signs: &[Sign::Has("x-amz-cf-id"), Sign::Contains("via", "cloudfront")],
+        holds: None,
+        compresses: None,
+        idle: Some(Idle {
+            after: Duration::from_secs(30),
+            advice: Advice {
+                does: "CloudFront gives up on an origin silent for its response timeout (30 s by default)",
+                fixes: &[fix("", "CloudFront: raise the origin's response timeout, or send a heartbeat every 15 s")],
             },
         }),
     },
@@ -205,7 +423,10 @@ pub static SOME_ETAG: Advice = Advice {
 /// Compression by a layer that is not named.
 pub static SOME_COMPRESSION: Advice = Advice {
     does: "compressors collect a block before writing unless they are flushed after every event",
-    fixes: &[fix("", "exclude text/event-stream from compression (nginx: leave it out of `gzip_types`; Express `compression`: a filter; Rack::Deflater: an `:if` option), or flush the compressor after every event")],
+    fixes: &[fix(
+        "",
+        "exclude text/event-stream from compression, or flush the compressor after every event",
+    )],
 };
 
 /// The layers the headers name, in table order.
@@ -246,7 +467,8 @@ mod tests {
             names(&[("CF-RAY", "8a-LHR"), ("server", "cloudflare")]),
             ["Cloudflare"]
         );
-        assert!(names(&[("server", "hypercorn")]).is_empty());
+        assert!(names(&[("server", "lighttpd/1.4")]).is_empty());
+        assert_eq!(names(&[("server", "uvicorn")]), ["Starlette/FastAPI"]);
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
         writeln!(
             out,
             "{}",
-            "(fix: seen working on the real software in sse's tests; try: from the layer's documentation or source, not yet tested here)".dimmed()
+            "(fix: seen working on the real software in a test of sse's; try: from the layer's documentation or source, or general advice, not yet seen working in such a test)".dimmed()
         )?;
     }
     writeln!(out, "{verdict}")
