@@ -136,6 +136,11 @@ fn apache_proxy_timeout_cuts_a_silent_stream_and_doctor_names_it() {
             .any(|d| fails.contains(d)),
         "{report}"
     );
+    let cut = report.json["idle_cut_ms"].as_u64();
+    assert!(
+        cut.is_some_and(|ms| (2500..=3600).contains(&ms)),
+        "{report}"
+    );
     // `Server: Apache` names the layer, so the fix names its setting.
     let fixes = report.fail_fixes();
     assert!(fixes.contains("ProxyTimeout"), "{report}");

@@ -52,6 +52,11 @@ fn haproxy_timeout_server_cuts_a_silent_stream_and_doctor_names_the_idle_timeout
             .any(|d| fails.contains(d)),
         "{report}"
     );
+    let cut = report.json["idle_cut_ms"].as_u64();
+    assert!(
+        cut.is_some_and(|ms| (2500..=3600).contains(&ms)),
+        "{report}"
+    );
     assert!(report.fail_fixes().contains("heartbeat"), "{report}");
     // The heartbeat check agrees with the connection check.
     assert_ne!(report.status("heartbeat"), "PASS", "{report}");
