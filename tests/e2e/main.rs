@@ -7,6 +7,7 @@ mod doctor;
 mod express;
 mod generated;
 mod haproxy;
+mod hostile;
 mod nginx;
 mod output;
 mod pipes;

@@ -8,37 +8,6 @@ use crate::support::*;
 
 const SCRIPT: &str = "@header X-Accel-Buffering: no\nretry: 100\n\nevent: panda\nid: 1\ndata: one\n\n@sleep 300ms\nid: 2\ndata: two\n\n: note\n\nid: 3\ndata: three\n";
 
-/// Splits a raw response into head and (de-chunked when chunked) body.
-fn split(response: &[u8]) -> (String, Vec<u8>) {
-    let end = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&response[..end]).into_owned();
-    let mut body = response[end + 4..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = dechunk(&body);
-    }
-    (head, body)
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..eol]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
-        raw = &raw[eol + 2 + size + 2..];
-    }
-    out
-}
-
 fn get(url: &str, extra: &str) -> Vec<u8> {
     let request = format!("GET /events HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
     raw_exchange(&host_port(url), request.as_bytes(), LIVE)

@@ -508,6 +508,37 @@ pub fn raw_exchange(addr: &str, request: &[u8], timeout: Duration) -> Vec<u8> {
     out
 }
 
+/// Splits a raw response into head and (de-chunked when chunked) body.
+pub fn split(response: &[u8]) -> (String, Vec<u8>) {
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&response[..end]).into_owned();
+    let mut body = response[end + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    (head, body)
+}
+
+pub fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&raw[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[eol + 2 + size + 2..];
+    }
+    out
+}
+
 /// `http://127.0.0.1:PORT/events` → `127.0.0.1:PORT`.
 pub fn host_port(url: &str) -> String {
     url.trim_start_matches("http://")
