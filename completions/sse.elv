@@ -51,6 +51,8 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --utc 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
             cand -v 'Show request and response headers, comments and retry changes on stderr'
             cand --verbose 'Show request and response headers, comments and retry changes on stderr'
+            cand -q 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
+            cand --quiet 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
             cand --no-reconnect 'Exit when the stream ends instead of reconnecting'
             cand --reconnect 'Reconnect even a stream opened with a method other than GET (re-sends the body)'
             cand -k 'Accept any TLS certificate (self-signed development servers)'

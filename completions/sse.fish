@@ -51,6 +51,7 @@ complete -c sse -n "__fish_sse_using_subcommand tail" -l json -d 'Print one JSON
 complete -c sse -n "__fish_sse_using_subcommand tail" -l raw -d 'Print the bytes of the stream as received, like `curl -N`'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l utc -d 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s v -l verbose -d 'Show request and response headers, comments and retry changes on stderr'
+complete -c sse -n "__fish_sse_using_subcommand tail" -s q -l quiet -d 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l no-reconnect -d 'Exit when the stream ends instead of reconnecting'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l reconnect -d 'Reconnect even a stream opened with a method other than GET (re-sends the body)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s k -l insecure -d 'Accept any TLS certificate (self-signed development servers)'

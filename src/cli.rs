@@ -101,6 +101,10 @@ pub struct TailArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// No connection lifecycle lines and no live status line on stderr; errors are still shown
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// Exit when the stream ends instead of reconnecting
     #[arg(long, conflicts_with = "reconnect")]
     pub no_reconnect: bool,

@@ -123,6 +123,7 @@ impl Head {
                 url: url.to_string(),
                 status: self.status,
                 reason: self.reason.clone(),
+                body: String::new(),
             });
         }
         if self.media_type() != "text/event-stream" {
@@ -130,10 +131,85 @@ impl Head {
             return Err(Error::ContentType {
                 url: url.to_string(),
                 found,
+                body: String::new(),
             });
         }
         Ok(())
     }
+}
+
+impl Response {
+    /// [`Head::check_event_stream`], with the start of the body of a response that is not
+    /// a stream (at most [`BODY_SHOWN`] bytes, control characters escaped) in the error:
+    /// that is where an API explains a 401 or a 429. Waits at most `wait` for it.
+    pub fn check_event_stream(&mut self, url: &str, wait: Duration) -> Result<(), Error> {
+        let Err(mut error) = self.head.check_event_stream(url) else {
+            return Ok(());
+        };
+        if let Error::Status { body, .. } | Error::ContentType { body, .. } = &mut error {
+            let raw = std::mem::replace(&mut self.body, Box::new(std::io::empty()));
+            let encoding = self.head.header("content-encoding").map(str::to_string);
+            if let Ok(decoded) = decode_body(encoding.as_deref(), raw) {
+                let (bytes, cut) = body_start(decoded, BODY_SHOWN, wait);
+                *body = show_body(&bytes, cut);
+            }
+        }
+        Err(error)
+    }
+}
+
+/// How much of an error response's body is shown.
+pub const BODY_SHOWN: usize = 2048;
+
+/// Up to `limit` bytes of `body`, read for at most `wait` (a server may hold an error
+/// body open); and whether there was more.
+fn body_start(mut body: Box<dyn Read + Send>, limit: usize, wait: Duration) -> (Vec<u8>, bool) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The reader is left behind if the body never ends; the process exits soon after.
+    let spawned = std::thread::Builder::new()
+        .name("error-body".into())
+        .spawn(move || {
+            let mut buf = vec![0; limit + 1];
+            loop {
+                match body.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if tx.send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    let mut got = Vec::new();
+    if spawned.is_err() {
+        return (got, false);
+    }
+    let deadline = std::time::Instant::now() + wait;
+    while got.len() <= limit {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(bytes) => got.extend_from_slice(&bytes),
+            Err(_) => break,
+        }
+    }
+    let cut = got.len() > limit;
+    got.truncate(limit);
+    (got, cut)
+}
+
+/// A body as text for a terminal: lossy UTF-8, CRLF as LF, controls escaped, trailing
+/// space trimmed, and a mark when it was cut.
+pub fn show_body(bytes: &[u8], cut: bool) -> String {
+    let text = String::from_utf8_lossy(bytes).replace("\r\n", "\n");
+    let mut shown =
+        crate::escape::controls(text.trim_end(), crate::escape::Lines::Keep).into_owned();
+    if cut {
+        shown.push_str(&format!(" [... first {BODY_SHOWN} bytes]"));
+    }
+    shown
 }
 
 /// Whether text can travel as a header value (an event id may hold control characters
@@ -164,11 +240,19 @@ pub fn media_type(content_type: &str) -> String {
 /// Why a request failed, in a few words, for a one-line error.
 pub fn describe(err: &ureq::Error) -> String {
     match err {
-        ureq::Error::Io(e) => crate::error::io_message(e),
+        // rustls reports through the socket's io::Error.
+        ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(tls) => describe_tls(tls),
+            None => crate::error::io_message(e),
+        },
         ureq::Error::HostNotFound => "host not found (DNS lookup failed)".into(),
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::Tls(msg) => format!("TLS: {msg}"),
-        ureq::Error::Rustls(e) => format!("TLS: {e}"),
+        ureq::Error::Rustls(e) => describe_tls(e),
+        // httparse's words for an answer that is not HTTP/1.x, such as an HTTP/2 frame.
+        ureq::Error::Protocol(e) if e.to_string().contains("http parse fail") => {
+            format!("{HTTP2_ONLY} ({e})")
+        }
         ureq::Error::TooManyRedirects => "too many redirects".into(),
         ureq::Error::RedirectFailed => "a redirect could not be followed".into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),
@@ -176,6 +260,37 @@ pub fn describe(err: &ureq::Error) -> String {
         ureq::Error::InvalidProxyUrl => "invalid proxy URL in the environment".into(),
         ureq::Error::BadUri(msg) => format!("bad URL: {msg}"),
         other => lowercase_first(&other.to_string()),
+    }
+}
+
+const HTTP2_ONLY: &str =
+    "the server did not answer in HTTP/1.1: it may speak only HTTP/2, which sse does not";
+
+/// TLS failures a person can act on, in their words.
+fn describe_tls(e: &rustls::Error) -> String {
+    use rustls::{CertificateError as Cert, Error as Tls};
+    match e {
+        Tls::InvalidCertificate(Cert::UnknownIssuer | Cert::BadSignature | Cert::Other(_)) => {
+            "the server's certificate is self-signed or from an unknown certificate authority \
+             (for a development server, -k accepts it)"
+                .into()
+        }
+        Tls::InvalidCertificate(Cert::NotValidForName | Cert::NotValidForNameContext { .. }) => {
+            "the server's certificate is for another host name (-k accepts it anyway)".into()
+        }
+        Tls::InvalidCertificate(
+            Cert::Expired
+            | Cert::ExpiredContext { .. }
+            | Cert::NotValidYet
+            | Cert::NotValidYetContext { .. },
+        ) => "the server's certificate has expired or is not valid yet \
+              (is the clock right? -k accepts it anyway)"
+            .into(),
+        Tls::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "the server answered plain HTTP: try http://".into()
+        }
+        Tls::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => HTTP2_ONLY.into(),
+        other => format!("TLS: {other}"),
     }
 }
 
@@ -205,6 +320,7 @@ pub fn open(req: &Request) -> Result<Response, Error> {
         .proxy(proxy)
         .tls_config(tls)
         .user_agent(USER_AGENT)
+        .timeout_resolve(req.timeout)
         .timeout_connect(req.timeout)
         .timeout_recv_response(req.timeout)
         .timeout_per_read(req.timeout)
@@ -222,6 +338,11 @@ pub fn open(req: &Request) -> Result<Response, Error> {
     }
     let result = match &req.body {
         Some(body) => builder.body(body.clone()).map(|r| agent.run(r)),
+        // A method that carries content is sent with `Content-Length: 0`, as curl does:
+        // servers may refuse a POST without one (411 Length Required).
+        None if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") => {
+            builder.body(Vec::new()).map(|r| agent.run(r))
+        }
         None => builder.body(()).map(|r| agent.run(r)),
     };
     let response = result
@@ -231,7 +352,14 @@ pub fn open(req: &Request) -> Result<Response, Error> {
                 lowercase_first(&e.to_string())
             ))
         })?
-        .map_err(|e| connect_error(describe(&e)))?;
+        .map_err(|e| {
+            let mut cause = describe(&e);
+            if cause.ends_with("try http://") {
+                // Name the URL to try.
+                cause.push_str(req.url.split_once("://").map_or("", |(_, rest)| rest));
+            }
+            connect_error(cause)
+        })?;
 
     let status = response.status();
     let version = match response.version() {
@@ -516,6 +644,24 @@ mod tests {
     fn ids_that_headers_cannot_carry() {
         assert!(header_safe("42") && header_safe("caf\u{e9} 1") && header_safe("a\tb"));
         assert!(!header_safe("a\u{1}b") && !header_safe("x\u{7f}"));
+    }
+
+    #[test]
+    fn error_bodies_are_shown_safely() {
+        assert_eq!(
+            show_body(b"{\"error\":\"no\"}\r\nline 2\x1b[31m\x07\n\n", false),
+            "{\"error\":\"no\"}\nline 2\\x1b[31m\\x07"
+        );
+        assert!(show_body(b"x", true).ends_with("[... first 2048 bytes]"));
+        let long = vec![b'a'; 5000];
+        let (start, cut) = body_start(
+            Box::new(std::io::Cursor::new(long)),
+            2048,
+            Duration::from_secs(10),
+        );
+        assert_eq!((start.len(), cut), (2048, true));
+        let (start, cut) = body_start(Box::new(&b"short"[..]), 2048, Duration::from_secs(10));
+        assert_eq!((start, cut), (b"short".to_vec(), false));
     }
 
     #[test]

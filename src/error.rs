@@ -14,13 +14,19 @@ pub enum Error {
     /// The first connection could not be made.
     Connect { url: String, cause: String },
     /// The server answered with a status that ends the stream (204, or not 200).
+    /// `body`: the start of the response body, escaped for a terminal ("" when none).
     Status {
         url: String,
         status: u16,
         reason: String,
+        body: String,
     },
     /// The server answered 200 with something other than `text/event-stream`.
-    ContentType { url: String, found: String },
+    ContentType {
+        url: String,
+        found: String,
+        body: String,
+    },
     /// The stream broke a rule that makes going on pointless (an event over the size limit).
     Stream { url: String, msg: String },
     /// A script for `sse serve` is malformed.
@@ -71,6 +77,7 @@ impl fmt::Display for Error {
                 url,
                 status,
                 reason,
+                body,
             } => {
                 write!(f, "{url}: server answered {status}")?;
                 if !reason.is_empty() {
@@ -79,14 +86,19 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     ", not 200; an event stream is not reconnected after that"
-                )
+                )?;
+                write_body(f, body)
             }
-            Error::ContentType { url, found } if found.is_empty() => write!(
-                f,
-                "{url}: response has no Content-Type; an event stream needs text/event-stream"
-            ),
-            Error::ContentType { url, found } => {
-                write!(f, "{url}: response is {found:?}, not text/event-stream")
+            Error::ContentType { url, found, body } if found.is_empty() => {
+                write!(
+                    f,
+                    "{url}: response has no Content-Type; an event stream needs text/event-stream"
+                )?;
+                write_body(f, body)
+            }
+            Error::ContentType { url, found, body } => {
+                write!(f, "{url}: response is {found:?}, not text/event-stream")?;
+                write_body(f, body)
             }
             Error::Stream { url, msg } => write!(f, "{url}: {msg}"),
             Error::Script { path, line, msg } => write!(f, "{}:{line}: {msg}", path.display()),
@@ -96,6 +108,15 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The start of a response body under its one-line error, indented: where an API
+/// explains a 401 or a 429.
+fn write_body(f: &mut fmt::Formatter<'_>, body: &str) -> fmt::Result {
+    for line in body.lines() {
+        write!(f, "\n  {line}")?;
+    }
+    Ok(())
+}
 
 /// `io::Error`'s Display with the "(os error N)" suffix dropped and a lowercase start.
 pub fn io_message(e: &io::Error) -> String {
@@ -136,11 +157,21 @@ mod tests {
             url: "http://h/e".into(),
             status: 500,
             reason: "Internal Server Error".into(),
+            body: String::new(),
         };
         assert_eq!(
             e.to_string(),
             "http://h/e: server answered 500 Internal Server Error, not 200; an event stream is not reconnected after that"
         );
+        let e = Error::Status {
+            url: "http://h/e".into(),
+            status: 401,
+            reason: "Unauthorized".into(),
+            body: "{\"error\": \"bad key\"}\nsecond".into(),
+        };
+        assert!(e
+            .to_string()
+            .ends_with("after that\n  {\"error\": \"bad key\"}\n  second"));
         let e = Error::Script {
             path: "demo.txt".into(),
             line: 7,

@@ -12,6 +12,7 @@ use colored::Colorize;
 use crate::cli::{ColorChoice, TailArgs};
 use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
+use crate::escape;
 use crate::output::{Arrival, Buffer, Clock, Look, Mode, Printer};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser};
 use crate::readahead::{ReadAhead, READ_SIZE};
@@ -22,6 +23,8 @@ use crate::value::Source;
 
 /// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long the body of an error response may take to show (without `--timeout`).
+const ERROR_BODY_WAIT: Duration = Duration::from_secs(5);
 /// Output waiting for the flush point is written early past this size.
 const OUTPUT_HIGH_WATER: usize = 1024 * 1024;
 
@@ -36,6 +39,8 @@ pub struct Config {
     pub filter: Vec<String>,
     pub count: Option<u64>,
     pub verbose: bool,
+    /// No lifecycle lines (errors are still shown).
+    pub quiet: bool,
     pub max_event_size: usize,
     pub record: Option<PathBuf>,
     /// Reconnect when a stream ends (a GET, or `--reconnect`; not `--no-reconnect`).
@@ -46,7 +51,8 @@ pub struct Config {
     pub timeout: Option<Duration>,
     /// Colour on stdout and stderr.
     pub color: bool,
-    /// Draw the live status line on stderr.
+    /// Draw the live status line on stderr: only when stdout and stderr are both
+    /// terminals, so it never lands in another program's output.
     pub status_line: bool,
     /// stdout is a terminal: the status line steps aside while events are written.
     pub stdout_tty: bool,
@@ -137,6 +143,7 @@ impl Config {
             filter: args.events,
             count: args.count,
             verbose: args.verbose,
+            quiet: args.quiet,
             max_event_size: args.max_event_size,
             record: args.record,
             reconnect,
@@ -145,7 +152,7 @@ impl Config {
                 .map_or(client::DEFAULT_RETRY, Duration::from_millis),
             timeout: args.timeout,
             color,
-            status_line: env.stderr_tty && !stdin,
+            status_line: env.stderr_tty && env.stdout_tty && !stdin && !args.quiet,
             stdout_tty: env.stdout_tty,
             stderr_tty: env.stderr_tty,
             look: Look {
@@ -194,6 +201,7 @@ pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
         last_event_at: None,
         reads: 0,
         retry: config.retry,
+        heard: Instant::now(),
     };
     let result = match &config.input {
         Input::Stdin => tail.read_stdin(),
@@ -238,6 +246,9 @@ struct Tail<'c, W: Write> {
     /// Reads so far, across connections (see `Arrival::read`).
     reads: u64,
     retry: Duration,
+    /// When the server last sent anything (or the run started): `--timeout` measures
+    /// silence from here, across reconnections.
+    heard: Instant,
 }
 
 impl<W: Write> Tail<'_, W> {
@@ -266,13 +277,25 @@ impl<W: Write> Tail<'_, W> {
         loop {
             connection += 1;
             let stream = match self.connect(&mut req, &last_id) {
-                Ok(stream) => stream,
+                Ok(Some(stream)) => stream,
+                Ok(None) => {
+                    self.lifecycle(&format!(
+                        "{} {url}: the server answered 204 No Content: the stream is over",
+                        "*".dimmed()
+                    ));
+                    return Ok(ExitCode::SUCCESS);
+                }
                 Err(e) if !established || !self.config.reconnect || !is_transient(&e) => {
                     return Err(e)
                 }
                 Err(e) => {
+                    self.give_up_if_silent(&url, &format!("; the last attempt: {e}"))?;
                     failures += 1;
-                    self.console.line(&format!("{} {e}", "*".dimmed()));
+                    self.console.line(&format!(
+                        "{} {}",
+                        "*".dimmed(),
+                        escape::line(&e.to_string())
+                    ));
                     self.wait_before_reconnect(failures, &last_id);
                     continue;
                 }
@@ -293,37 +316,55 @@ impl<W: Write> Tail<'_, W> {
                 End::Stopped => return Ok(ExitCode::SUCCESS),
                 End::Eof => "the server closed the stream".to_string(),
                 End::Lost(e) if is_timeout(&e) => {
-                    let silent = self
-                        .config
-                        .timeout
-                        .map(|t| format!(" for {}", humantime::format_duration(t)))
-                        .unwrap_or_default();
-                    if !self.config.reconnect {
-                        return Err(Error::Stream {
-                            url,
-                            msg: format!("no data{silent} (--timeout)"),
-                        });
-                    }
-                    format!("no data{silent}")
+                    return Err(self.silence(&url, ""));
                 }
                 End::Lost(e) => format!("connection lost: {}", io_message(&e)),
             };
             if let Some(recorder) = self.recorder.as_mut() {
                 recorder.closed(&why)?;
             }
-            self.console.line(&format!("{} {why}", "*".dimmed()));
+            self.lifecycle(&format!("{} {why}", "*".dimmed()));
             if !self.config.reconnect {
                 return Ok(ExitCode::SUCCESS);
             }
+            self.give_up_if_silent(&url, "")?;
             self.wait_before_reconnect(0, &last_id);
         }
     }
 
-    /// Opens one connection and checks that it is an event stream.
-    fn connect(&mut self, req: &mut Request, last_id: &str) -> Result<Stream, Error> {
+    /// With `--timeout`: the server has been silent too long, reconnecting or not.
+    fn give_up_if_silent(&self, url: &str, detail: &str) -> Result<(), Error> {
+        match self.config.timeout {
+            Some(limit) if self.heard.elapsed() >= limit => Err(self.silence(url, detail)),
+            _ => Ok(()),
+        }
+    }
+
+    fn silence(&self, url: &str, detail: &str) -> Error {
+        let silent = self
+            .config
+            .timeout
+            .map(|t| format!(" for {}", humantime::format_duration(t)))
+            .unwrap_or_default();
+        Error::Stream {
+            url: url.to_string(),
+            msg: format!("no data{silent} (--timeout){detail}"),
+        }
+    }
+
+    /// A connection lifecycle line on stderr, unless `--quiet`.
+    fn lifecycle(&self, text: &str) {
+        if !self.config.quiet {
+            self.console.line(text);
+        }
+    }
+
+    /// Opens one connection and checks that it is an event stream; `None` when the
+    /// server answered 204, the standard's "stop reconnecting".
+    fn connect(&mut self, req: &mut Request, last_id: &str) -> Result<Option<Stream>, Error> {
         req.last_event_id = Some(last_id.to_string()).filter(|id| client::header_safe(id));
         if req.last_event_id.is_none() && !last_id.is_empty() {
-            self.console.line(&format!(
+            self.lifecycle(&format!(
                 "{} the last event ID {last_id:?} has characters an HTTP header cannot carry; sending none",
                 "*".dimmed()
             ));
@@ -331,12 +372,15 @@ impl<W: Write> Tail<'_, W> {
         if self.config.verbose {
             self.show_request(req);
         }
-        let response = client::open(req)?;
+        let mut response = client::open(req)?;
         if self.config.verbose {
             self.show_response(&response);
         }
-        response.check_event_stream(&req.url)?;
-        self.console.line(&format!(
+        if response.status == 204 {
+            return Ok(None);
+        }
+        response.check_event_stream(&req.url, req.timeout.unwrap_or(ERROR_BODY_WAIT))?;
+        self.lifecycle(&format!(
             "{} connected to {} ({} {}{})",
             "*".dimmed(),
             response.url,
@@ -367,11 +411,11 @@ impl<W: Write> Tail<'_, W> {
                 ),
             });
         };
-        Ok(Stream {
+        Ok(Some(Stream {
             body,
             url,
             opened: Instant::now(),
-        })
+        }))
     }
 
     /// Waits the reconnection time, doubled for each failed attempt in a row.
@@ -383,7 +427,7 @@ impl<W: Write> Tail<'_, W> {
         } else {
             format!(" with Last-Event-ID {last_id}")
         };
-        self.console.line(&format!(
+        self.lifecycle(&format!(
             "{} reconnecting in {} ms{with_id}",
             "*".dimmed(),
             wait.as_millis()
@@ -431,6 +475,7 @@ impl<W: Write> Tail<'_, W> {
                 Err(e) => return Ok(End::Lost(e)),
             };
             self.reads += 1;
+            self.heard = read.at;
             let at = ReadAt {
                 now: read.at,
                 opened,

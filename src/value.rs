@@ -122,12 +122,31 @@ pub fn parse_url(s: &str) -> Result<String, String> {
         Some(h) if !h.is_empty() => {}
         _ => return Err(format!("invalid URL {url:?}: no host")),
     }
+    check_port(uri.authority().map_or("", |a| a.as_str()))
+        .map_err(|why| format!("invalid URL {url:?}: {why}"))?;
     if uri.path().is_empty() || (uri.path() == "/" && !url.ends_with('/') && uri.query().is_none())
     {
         // `localhost:8080` means its root, as in curl.
         return Ok(format!("{url}/"));
     }
     Ok(url)
+}
+
+/// The port in `[user@]host[:port]`, if any, must be a number from 1 to 65535 (an
+/// empty one means the scheme's default, as in the URL standard).
+fn check_port(authority: &str) -> Result<(), String> {
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let port = match host_port.rfind(']') {
+        Some(end) => host_port[end + 1..].strip_prefix(':'),
+        None => host_port.rsplit_once(':').map(|(_, p)| p),
+    };
+    match port {
+        None | Some("") => Ok(()),
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+            _ => Err(format!("port {p:?} is not a number from 1 to 65535")),
+        },
+    }
 }
 
 pub fn parse_header(s: &str) -> Result<Header, String> {
@@ -246,6 +265,19 @@ mod tests {
             .unwrap_err()
             .contains("unsupported scheme"));
         assert!(parse_url("").is_err());
+        for bad in [
+            ":abc/events",
+            "localhost:99999/x",
+            "h:0/x",
+            "h:-1/x",
+            "http://[::1]:x/",
+        ] {
+            let err = parse_url(bad).unwrap_err();
+            assert!(err.contains("not a number from 1 to 65535"), "{bad}: {err}");
+        }
+        assert_eq!(ok("http://[::1]:8080/e"), "http://[::1]:8080/e");
+        assert_eq!(ok("http://u:p@h:80/x"), "http://u:p@h:80/x");
+        assert_eq!(ok("http://h:/x"), "http://h:/x");
         assert!(parse_url("http:///x").is_err());
         assert_eq!(parse_source("-"), Ok(Source::Stdin));
     }

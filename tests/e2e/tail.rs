@@ -146,19 +146,136 @@ fn fails_without_reconnecting(head: &[u8], want_in_error: &str) {
     );
     let out = run_exit(&["tail", &server.url, "--retry", "10"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr.lines().last().unwrap_or("");
-    assert!(
-        last.starts_with("sse: ") && last.contains(want_in_error),
-        "{stderr}"
-    );
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("sse: "))
+        .unwrap_or("");
+    assert!(error.contains(want_in_error), "{stderr}");
     assert!(out.stdout.is_empty());
     assert_eq!(server.requests().len(), 1);
     server.join();
 }
 
 #[test]
-fn status_204_ends_without_reconnecting() {
-    fails_without_reconnecting(b"HTTP/1.1 204 No Content\r\n\r\n", "204 No Content");
+fn status_204_is_a_normal_end() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(b"HTTP/1.1 204 No Content\r\n\r\n"), Step::Close]],
+    );
+    let out = run_exit(&["tail", &server.url, "--retry", "10"], 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("204 No Content"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    // -q: not even that line.
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(b"HTTP/1.1 204 No Content\r\n\r\n"), Step::Close]],
+    );
+    let out = run_exit(&["tail", &server.url, "-q"], 0);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.join();
+}
+
+#[test]
+fn an_error_status_shows_the_start_of_its_body_escaped() {
+    let mut body = b"{\"error\": {\"message\": \"Incorrect API key \x1b[31mprovided\x07\"}}\r\nsecond line\r\n".to_vec();
+    body.extend(std::iter::repeat_n(b'x', 5000));
+    let head = format!(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(head.as_bytes()), send(&body), Step::Close]],
+    );
+    let out = run_exit(&["tail", &server.url], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("sse: ") && lines[0].contains("401 Unauthorized"),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[1],
+        "  {\"error\": {\"message\": \"Incorrect API key \\x1b[31mprovided\\x07\"}}"
+    );
+    assert_eq!(lines[2], "  second line");
+    assert!(lines[3].ends_with("[... first 2048 bytes]"), "{stderr}");
+    assert!(stderr.len() < 2048 + 400, "bounded: {} bytes", stderr.len());
+    assert!(!stderr.contains('\x1b') && !stderr.contains('\x07'));
+    server.join();
+}
+
+#[test]
+fn a_post_without_data_is_sent_with_content_length_0() {
+    let path = script("post_without_data", "data: hello\n\n");
+    let (_server, url) = serve(&[path.to_str().unwrap()]);
+    let out = run_ok(&["tail", &url, "-X", "POST", "--json", "-n", "1"]);
+    assert_eq!(data_of(&json_lines(&out)), ["hello"]);
+}
+
+#[test]
+fn quiet_shows_no_lifecycle_lines_but_errors() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(SSE_HEAD), send(b"data: a\n\n"), Step::Close]],
+    );
+    let out = run_ok(&["tail", &server.url, "-q", "--no-reconnect", "--json"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(data_of(&json_lines(&out)), ["a"]);
+    server.join();
+    let out = run_exit(&["tail", "-q", "--json", ":1/e"], 1);
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("sse: cannot connect"));
+}
+
+#[test]
+fn timeout_gives_up_on_a_silent_stream_even_when_reconnecting() {
+    let (hold, wait) = gate();
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(SSE_HEAD),
+            send(b"data: a\n\n"),
+            wait,
+            Step::Close,
+        ]],
+    );
+    let out = run_exit(&["tail", &server.url, "--timeout", "300ms", "--json"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no data for 300ms (--timeout)"), "{stderr}");
+    assert_eq!(data_of(&json_lines(&out)), ["a"]);
+    drop(hold);
+    server.join();
+}
+
+#[test]
+fn timeout_bounds_reconnecting_to_a_server_that_is_gone() {
+    // One connection, then nothing listens: reconnection fails until --timeout.
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(SSE_HEAD),
+            send(b"retry: 10\ndata: a\n\n"),
+            Step::Close,
+        ]],
+    );
+    let out = run_exit(&["tail", &server.url, "--timeout", "300ms", "--json"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error = stderr.lines().last().unwrap_or("");
+    assert!(
+        error.contains("no data for 300ms (--timeout); the last attempt: cannot connect"),
+        "{stderr}"
+    );
+    server.join();
 }
 
 #[test]
@@ -378,6 +495,9 @@ fn usage_errors_exit_2() {
     for args in [
         &["tail"][..],
         &["tail", "ftp://x"],
+        &["tail", ":abc/events"],
+        &["tail", "localhost:99999/x"],
+        &["tail", "x", "-q", "-v"],
         &["tail", "x", "--json", "--raw"],
         &["tail", "x", "-H", "nocolon"],
         &["nope"],
@@ -477,4 +597,96 @@ fn count_stops_parsing_at_the_event_boundary() {
     );
     assert_exit(&out, 0);
     assert_eq!(out.stdout, b"\xEF\xBB\xBFdata: a\r\n\r\n");
+}
+
+/// An HTTP/2 server's answer to an HTTP/1.1 request: its SETTINGS frame, then GOAWAY
+/// with PROTOCOL_ERROR.
+const H2_FRAMES: &[u8] = b"\0\0\0\x04\0\0\0\0\0\0\0\x08\x07\0\0\0\0\0\0\0\0\0\0\0\0\x01";
+
+/// An HTTPS server for `localhost` with a self-signed certificate made here (rcgen);
+/// answers `connections` connections with `answer` (a client that refuses the
+/// certificate still counts as one).
+fn tls_server(answer: &'static [u8], connections: usize) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::Read;
+    use std::sync::Arc;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        for _ in 0..connections {
+            let (tcp, _) = listener.accept().unwrap();
+            let conn = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match tls.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            if head.ends_with(b"\r\n\r\n") {
+                let _ = tls.write_all(answer);
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            }
+        }
+    });
+    (port, handle)
+}
+
+#[test]
+fn tls_errors_say_what_to_do() {
+    // A self-signed certificate: the error names -k, and -k then works.
+    let (port, server) = tls_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: secure\n\n",
+        2,
+    );
+    let url = format!("https://localhost:{port}/e");
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("self-signed") && stderr.contains("-k accepts it"),
+        "{stderr}"
+    );
+    let out = run_ok(&["tail", &url, "-k", "--no-reconnect", "--json"]);
+    assert_eq!(data_of(&json_lines(&out)), ["secure"]);
+    server.join().unwrap();
+
+    // https:// to a port that speaks plain HTTP (it answers at once: a TLS hello
+    // has no end of head to wait for).
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = plain.local_addr().unwrap().port();
+    let answer = std::thread::spawn(move || {
+        let (mut tcp, _) = plain.accept().unwrap();
+        let _ = tcp.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let url = format!("https://127.0.0.1:{port}/e");
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the server answered plain HTTP: try http://127.0.0.1:{port}/e"
+        )),
+        "{stderr}"
+    );
+    answer.join().unwrap();
+
+    // A server that speaks only HTTP/2.
+    let (port, server) = tls_server(H2_FRAMES, 1);
+    let url = format!("https://localhost:{port}/e");
+    let out = run_exit(&["tail", &url, "-k", "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("it may speak only HTTP/2"), "{stderr}");
+    server.join().unwrap();
 }
