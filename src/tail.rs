@@ -323,7 +323,7 @@ impl<W: Write> Tail<'_, W> {
             if let Some(recorder) = self.recorder.as_mut() {
                 recorder.closed(&why)?;
             }
-            self.lifecycle(&format!("{} {why}", "*".dimmed()));
+            self.lifecycle(&format!("{} {}", "*".dimmed(), escape::line(&why)));
             if !self.config.reconnect {
                 return Ok(ExitCode::SUCCESS);
             }
@@ -365,8 +365,9 @@ impl<W: Write> Tail<'_, W> {
         req.last_event_id = Some(last_id.to_string()).filter(|id| client::header_safe(id));
         if req.last_event_id.is_none() && !last_id.is_empty() {
             self.lifecycle(&format!(
-                "{} the last event ID {last_id:?} has characters an HTTP header cannot carry; sending none",
-                "*".dimmed()
+                "{} the last event ID \"{}\" has characters an HTTP header cannot carry; sending none",
+                "*".dimmed(),
+                escape::line(last_id)
             ));
         }
         if self.config.verbose {
@@ -383,7 +384,7 @@ impl<W: Write> Tail<'_, W> {
         self.lifecycle(&format!(
             "{} connected to {} ({} {}{})",
             "*".dimmed(),
-            response.url,
+            escape::line(&response.url),
             response.version,
             response.status,
             if response.reason.is_empty() {
@@ -425,7 +426,7 @@ impl<W: Write> Tail<'_, W> {
         let with_id = if last_id.is_empty() {
             String::new()
         } else {
-            format!(" with Last-Event-ID {last_id}")
+            format!(" with Last-Event-ID {}", escape::line(last_id))
         };
         self.lifecycle(&format!(
             "{} reconnecting in {} ms{with_id}",
@@ -435,12 +436,18 @@ impl<W: Write> Tail<'_, W> {
         thread::sleep(wait);
     }
 
+    /// `-v`: the request as sent (header values escaped: the Last-Event-ID came from
+    /// the server).
     fn show_request(&self, req: &Request) {
-        let mut lines = vec![format!("> {} {} HTTP/1.1", req.method, req.url)];
+        let mut lines = vec![format!(
+            "> {} {} HTTP/1.1",
+            req.method,
+            escape::line(&req.url)
+        )];
         lines.extend(
             req.header_lines()
                 .into_iter()
-                .map(|(n, v)| format!("> {n}: {v}")),
+                .map(|(n, v)| format!("> {}: {}", escape::line(&n), escape::line(&v))),
         );
         if let Some(body) = &req.body {
             lines.push(format!("> ({} byte body)", body.len()));
@@ -448,9 +455,14 @@ impl<W: Write> Tail<'_, W> {
         self.console.line(&lines.join("\n").dimmed().to_string());
     }
 
+    /// `-v`: the response head, escaped.
     fn show_response(&self, res: &Response) {
         let mut lines = vec![format!("< {} {} {}", res.version, res.status, res.reason)];
-        lines.extend(res.headers.iter().map(|(n, v)| format!("< {n}: {v}")));
+        lines.extend(
+            res.headers
+                .iter()
+                .map(|(n, v)| format!("< {}: {}", escape::line(n), escape::line(v))),
+        );
         self.console.line(&lines.join("\n").dimmed().to_string());
     }
 
@@ -554,7 +566,8 @@ impl<W: Write> Tail<'_, W> {
             }
             Item::Comment(text) => {
                 if self.config.verbose {
-                    self.console.line(&format!(":{text}").dimmed().to_string());
+                    let comment = format!(":{}", escape::line(text));
+                    self.console.line(&comment.dimmed().to_string());
                 }
                 if let Some(r) = self.recorder.as_mut() {
                     r.comment(text, at.now).map_err(PumpError::Record)?;

@@ -690,3 +690,41 @@ fn tls_errors_say_what_to_do() {
     assert!(stderr.contains("it may speak only HTTP/2"), "{stderr}");
     server.join().unwrap();
 }
+
+#[test]
+fn no_control_character_from_the_server_reaches_stderr() {
+    let server = RawServer::new(
+        "/e",
+        vec![
+            vec![
+                send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Evil: a\xc2\x9b31mb\r\n\r\n"),
+                send(b": \x1b]0;owned\x07\nid: i\x1b[2Jd\ndata: x\n\n"),
+                Step::Close,
+            ],
+            vec![send(b"HTTP/1.1 204 No Content\r\n\r\n"), Step::Close],
+        ],
+    );
+    let out = run_ok(&[
+        "tail",
+        &server.url,
+        "-v",
+        "--retry",
+        "10",
+        "--color",
+        "never",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains(['\x1b', '\x07', '\u{9b}']),
+        "raw control characters on stderr:\n{stderr:?}"
+    );
+    assert!(stderr.contains("< x-evil: a\\u{9b}31mb"), "{stderr}");
+    assert!(stderr.contains(": \\x1b]0;owned\\x07"), "{stderr}");
+    assert!(
+        stderr.contains("the last event ID \"i\\x1b[2Jd\" has characters"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("with Last-Event-ID i\\x1b[2Jd"), "{stderr}");
+    server.join();
+}
