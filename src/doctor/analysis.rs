@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::checks::{ms, FixLine};
-use super::layers::{self, Advice, Fix, Layer};
+use super::layers::{self, Advice, Layer};
 use super::observation::{Burst, Observation};
 
 /// Above this, a stamped event counts as late (a FAIL) unless `--max-delay` says otherwise.
@@ -27,10 +27,8 @@ pub struct Suspect {
     /// Who, in words ("nginx (nginx buffers proxied responses ...)").
     pub who: String,
     pub advice: &'static Advice,
-    /// The advice's fixes, less those the response shows are already in place.
+    /// The advice's fixes.
     pub fixes: Vec<FixLine>,
-    /// Fixes the response shows are already in place (they did not help).
-    pub applied: Vec<&'static Fix>,
 }
 
 /// A close long after the last byte: an idle timeout of about `after`.
@@ -126,20 +124,16 @@ impl Analysis {
     }
 }
 
-/// The fixes of `advice` this response has not applied yet, and those it has.
-pub fn offer(obs: &Observation, advice: &'static Advice) -> (Vec<FixLine>, Vec<&'static Fix>) {
-    let (applied, open): (Vec<&'static Fix>, Vec<&'static Fix>) =
-        advice.fixes.iter().partition(|f| f.applied_in(obs));
-    (open.into_iter().map(FixLine::from).collect(), applied)
+/// The fixes of `advice`, as findings carry them.
+pub fn offer(advice: &'static Advice) -> Vec<FixLine> {
+    advice.fixes.iter().map(FixLine::from).collect()
 }
 
-fn suspected(obs: &Observation, who: String, advice: &'static Advice) -> Suspect {
-    let (fixes, applied) = offer(obs, advice);
+fn suspected(who: String, advice: &'static Advice) -> Suspect {
     Suspect {
         who,
         advice,
-        fixes,
-        applied,
+        fixes: offer(advice),
     }
 }
 
@@ -149,12 +143,10 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
         let rack = named.iter().find(|l| l.name == "Rack/Rails");
         return match rack.and_then(|l| l.holds.as_ref()) {
             Some(advice) => suspected(
-                obs,
                 "Rack::ETag (the ETag has its form, W/ and 32 hex digits)".into(),
                 advice,
             ),
             None => suspected(
-                obs,
                 "an ETag middleware such as Rack::ETag (the response has an ETag)".into(),
                 &layers::SOME_ETAG,
             ),
@@ -166,12 +158,10 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
             .find_map(|l| l.compresses.as_ref().map(|a| (l, a)));
         return match by {
             Some((l, advice)) => suspected(
-                obs,
                 format!("{}'s compression (Content-Encoding: {enc})", l.name),
                 advice,
             ),
             None => suspected(
-                obs,
                 format!("compression (Content-Encoding: {enc})"),
                 &layers::SOME_COMPRESSION,
             ),
@@ -182,7 +172,7 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
         if layer.name == "nginx" && accel_off {
             continue;
         }
-        return suspected(obs, format!("{} ({})", layer.name, advice.does), advice);
+        return suspected(format!("{} ({})", layer.name, advice.does), advice);
     }
     let who = if let Some(via) = obs.header("via") {
         format!("the proxy named by `Via: {via}`")
@@ -191,7 +181,7 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
     } else {
         "a proxy or middleware between the server and this client".into()
     };
-    suspected(obs, who, &layers::SOME_BUFFER)
+    suspected(who, &layers::SOME_BUFFER)
 }
 
 /// The tolerance when matching a cut to a layer's idle timeout.
@@ -210,36 +200,50 @@ fn idle_cut(obs: &Observation, named: &[&'static Layer]) -> Option<IdleCut> {
         return None;
     }
     let matches = |l: &&'static Layer| l.idle.as_ref().is_some_and(|i| near(after, i.after));
-    let mut layers: Vec<&'static Layer> = named.iter().copied().filter(matches).collect();
-    let who = if !layers.is_empty() {
-        let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
-        format!(
-            "{} (named by the headers; its default is about that)",
-            names.join(" or ")
+    let cutters: Vec<&'static Layer> = named.iter().copied().filter(|l| l.idle.is_some()).collect();
+    let matching: Vec<&'static Layer> = cutters.iter().copied().filter(matches).collect();
+    let list = |ls: &[&'static Layer]| ls.iter().map(|l| l.name).collect::<Vec<_>>().join(" or ");
+    let (who, layers) = if !matching.is_empty() {
+        (
+            format!(
+                "{} (named by the headers; its default is about that)",
+                list(&matching)
+            ),
+            matching,
+        )
+    } else if !cutters.is_empty() {
+        (
+            format!(
+                "{} (named by the headers), with its timeout set to about that",
+                list(&cutters)
+            ),
+            cutters,
         )
     } else {
-        layers = layers::LAYERS.iter().filter(matches).collect();
-        let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
-        if names.is_empty() {
-            "a proxy's idle or read timeout set to about that (nginx `proxy_read_timeout`, Apache `ProxyTimeout`, HAProxy `timeout server` / `timeout client`, a load balancer's idle timeout)".into()
+        let defaults: Vec<&'static Layer> = layers::LAYERS.iter().filter(matches).collect();
+        if defaults.is_empty() {
+            ("a proxy's idle or read timeout set to about that (nginx `proxy_read_timeout`, Apache `ProxyTimeout`, HAProxy `timeout server`, a load balancer's idle timeout)".into(), defaults)
         } else {
-            format!(
-                "a layer with that idle timeout, as {} has by default",
-                names.join(" or ")
+            (
+                format!(
+                    "a layer with that idle timeout, as {} has by default",
+                    list(&defaults)
+                ),
+                defaults,
             )
         }
     };
     let every = (after / 2).max(Duration::from_millis(500));
-    let mut fixes = vec![FixLine::from(
-        format!(
+    let mut fixes = vec![FixLine {
+        text: format!(
             "send a `:` comment line as a heartbeat at least every {} while there are no events (half the cut-off)",
             ms(every)
-        )
-        .as_str(),
-    )];
+        ),
+        verified_by: Some(layers::HEARTBEAT_VERIFIED),
+    }];
     for l in &layers {
         if let Some(idle) = &l.idle {
-            fixes.extend(offer(obs, &idle.advice).0);
+            fixes.extend(offer(&idle.advice));
         }
     }
     Some(IdleCut { after, who, fixes })

@@ -23,7 +23,7 @@ pub struct Layer {
     pub idle: Option<Idle>,
 }
 
-/// How a layer is recognised, or how a fix shows it is already in place.
+/// How a layer is recognised.
 #[derive(Debug, Clone, Copy)]
 pub enum Sign {
     /// The header is present.
@@ -55,21 +55,7 @@ pub struct Fix {
     pub text: &'static str,
     /// The end-to-end test that saw it work on the real software, if one has.
     pub verified: Option<&'static str>,
-    /// A sign in the response that this fix is already in place (then it is not offered).
-    pub applied: Option<Sign>,
 }
-
-impl PartialEq for Sign {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Sign::Has(a), Sign::Has(b)) => a == b,
-            (Sign::Contains(a, x), Sign::Contains(b, y)) => a == b && x == y,
-            (Sign::Test(a, f), Sign::Test(b, g)) => a == b && std::ptr::fn_addr_eq(*f, *g),
-            _ => false,
-        }
-    }
-}
-impl Eq for Sign {}
 
 impl Fix {
     /// The fix as one line, with its versions.
@@ -79,11 +65,6 @@ impl Fix {
         } else {
             format!("{}: {}", self.versions, self.text)
         }
-    }
-
-    /// Whether the response shows this fix is already in place.
-    pub fn applied_in(&self, obs: &Observation) -> bool {
-        self.applied.is_some_and(|sign| sign.seen_in(obs))
     }
 }
 
@@ -111,7 +92,6 @@ const fn fix(versions: &'static str, text: &'static str) -> Fix {
         versions,
         text,
         verified: None,
-        applied: None,
     }
 }
 
@@ -120,14 +100,6 @@ const fn verified(versions: &'static str, text: &'static str, test: &'static str
         versions,
         text,
         verified: Some(test),
-        applied: None,
-    }
-}
-
-const fn unless(sign: Sign, fix: Fix) -> Fix {
-    Fix {
-        applied: Some(sign),
-        ..fix
     }
 }
 
@@ -140,10 +112,14 @@ fn rack_etag(value: &str) -> bool {
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Tests that saw a heartbeat more frequent than a proxy's idle timeout keep a stream open.
+pub const HEARTBEAT_VERIFIED: &str = "haproxy::haproxy_heartbeats_more_often_than_timeout_server_keep_the_stream_open, apache::apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open";
+
 /// The heartbeat that keeps any idle timeout from firing.
-pub const HEARTBEAT: Fix = fix(
+pub const HEARTBEAT: Fix = verified(
     "",
     "send a `:` comment line as a heartbeat while there are no events, more often than the shortest idle timeout on the path (every 15 s is safe)",
+    HEARTBEAT_VERIFIED,
 );
 
 /// Layers doctor can name. Each row says where its behaviour was read.
@@ -191,11 +167,11 @@ pub static LAYERS: &[Layer] = &[
             Sign::Test("etag", rack_etag),
         ],
         holds: Some(Advice {
-            does: "Rack::ETag reads the whole body to hash it before sending anything (Rack 2.2 does so whatever Cache-Control says; Rack 3 only for bodies that respond to `to_ary`)",
+            does: "Rack::ETag reads the whole body to hash it before sending anything (Rack 2.2 does so whatever Cache-Control says, since 2.2.0; Rack 3 only for bodies that respond to `to_ary`)",
             fixes: &[
-                fix("Rack 2.2", "set a `Last-Modified` header (e.g. `response.headers['Last-Modified'] = Time.now.httpdate`) or an ETag of your own on the stream response: Rack::ETag skips responses that have either; or remove Rack::ETag (`config.middleware.delete Rack::ETag`); `Cache-Control: no-cache` does not help since Rack 2.2.0"),
+                verified("Rack 2.x", "set a `Last-Modified` header (e.g. `response.headers['Last-Modified'] = Time.now.httpdate`) or an ETag of your own on the stream response: Rack::ETag skips responses that have either", "rack::rack_etag_leaves_a_stream_with_last_modified_alone"),
+                verified("", "or remove Rack::ETag (Rails: `config.middleware.delete Rack::ETag`)", "rack::rack_stream_without_the_etag_middleware_passes"),
                 fix("Rack 3", "Rack::ETag hashes only bodies that respond to `to_ary`: stream with a body that only responds to `each` (or `call`), not an Array"),
-                unless(Sign::Contains("cache-control", "no-cache"), fix("Rack 2.1 and older", "send `Cache-Control: no-cache` on the stream (Rack::ETag skipped such responses before 2.2)")),
             ],
         }),
         compresses: None,
@@ -236,8 +212,9 @@ pub static LAYERS: &[Layer] = &[
         compresses: Some(Advice {
             does: "Express's `compression` middleware compresses the stream (1.8 prefers br) and keeps the compressed bytes until `res.flush()` or the end",
             fixes: &[
-                fix("", "Express `compression`: call `res.flush()` after writing each event"),
-                fix("", "or leave the stream out: `compression({ filter: (req, res) => res.getHeader('Content-Type') !== 'text/event-stream' && compression.filter(req, res) })`, or send `Cache-Control: no-cache, no-transform` on it (compression skips no-transform responses)"),
+                verified("", "Express `compression`: call `res.flush()` after writing each event", "express::express_compression_with_res_flush_after_each_event_passes"),
+                verified("", "or leave the stream out with a filter: `compression({ filter: (req, res) => res.getHeader('Content-Type') !== 'text/event-stream' && compression.filter(req, res) })`", "express::express_compression_with_a_filter_leaving_out_event_streams_passes"),
+                verified("compression 1.8", "or send `Cache-Control: no-cache, no-transform` on the stream (compression skips no-transform responses)", "express::express_compression_skips_a_stream_sent_with_no_transform"),
             ],
         }),
         idle: None,
@@ -270,14 +247,14 @@ pub static LAYERS: &[Layer] = &[
         signs: &[Sign::Contains("server", "haproxy"), Sign::Contains("via", "haproxy")],
         holds: Some(Advice {
             does: "HAProxy merges small writes into fewer packets unless `option http-no-delay` is set",
-            fixes: &[fix("", "HAProxy: `option http-no-delay` in the stream's backend")],
+            fixes: &[verified("", "HAProxy: `option http-no-delay` in the stream's backend (or defaults)", "haproxy::haproxy_holds_each_event_about_200_ms_unless_option_http_no_delay")],
         }),
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(50),
             advice: Advice {
-                does: "HAProxy closes a stream silent for `timeout server` (upstream side) or `timeout client` (client side); Debian's haproxy.cfg sets both to 50 s",
-                fixes: &[fix("", "HAProxy: raise `timeout server` and `timeout client` for the stream's backend and frontend (`timeout tunnel` does not apply to an event stream)")],
+                does: "HAProxy closes a stream silent for `timeout server` (upstream side) or `timeout client` (client side); Debian's haproxy.cfg sets both to 50 s; its tunnel timeout does not apply to an event stream",
+                fixes: &[fix("", "HAProxy: raise `timeout server` (and `timeout client`) for the stream's backend and frontend")],
             },
         }),
     },
