@@ -97,7 +97,6 @@ fn rack_server(
 /// its end: the whole stream arrives at once, with no Content-Length. The fix is a
 /// server that streams: the same app on Puma passes (`rack_stream_without_the_etag_middleware_passes`).
 #[test]
-#[ignore = "waiting for doctor change: a Thin layer row"]
 fn thin_holds_the_whole_body_and_doctor_names_it() {
     let Some(thin) = rack_server("thin", "apt-get install -y thin", |port| {
         [
@@ -124,7 +123,6 @@ fn thin_holds_the_whole_body_and_doctor_names_it() {
 /// WEBrick through Rack 2.2's handler (rack/handler/webrick.rb) appends every part of
 /// the body to a string and sends it with a Content-Length when it ends.
 #[test]
-#[ignore = "waiting for doctor change: a WEBrick layer row"]
 fn webrick_holds_the_whole_body_and_doctor_names_it() {
     let Some(webrick) = rack_server(
         "rackup",

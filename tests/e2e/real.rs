@@ -196,3 +196,45 @@ fn strings(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// Whether `text` names a duration in seconds ("3 s", "2.80 s", "3s") within `low..=high`.
+pub fn names_seconds_within(text: &str, low: f64, high: f64) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < bytes.len() && (bytes[end].is_ascii_digit() || bytes[end] == b'.') {
+            end += 1;
+        }
+        let unit = text[end..].trim_start_matches(' ');
+        let is_seconds =
+            unit.starts_with('s') && !unit[1..].starts_with(|c: char| c.is_ascii_alphanumeric());
+        if is_seconds
+            && text[i..end]
+                .parse::<f64>()
+                .is_ok_and(|s| (low..=high).contains(&s))
+        {
+            return true;
+        }
+        i = end;
+    }
+    false
+}
+
+#[test]
+fn durations_are_found_in_text() {
+    assert!(names_seconds_within(
+        "an idle timeout of about 2.80 s: likely",
+        2.5,
+        3.6
+    ));
+    assert!(names_seconds_within("cut at 3s.", 2.5, 3.6));
+    assert!(names_seconds_within("after 3 s", 2.5, 3.6));
+    assert!(!names_seconds_within("after 30 s", 2.5, 3.6));
+    assert!(!names_seconds_within("3 seconds, 3 ms, 13 s", 2.5, 3.6));
+}
