@@ -265,7 +265,7 @@ _sse() {
             return 0
             ;;
         sse__subcmd__tail)
-            opts="-e -H -n -v -q -X -d -k -h -V --event --json --raw --utc --header --last-event-id --retry --count --timeout --verbose --quiet --no-reconnect --reconnect --method --data --insecure --max-event-size --record --color --help --version"
+            opts="-e -H -n -v -q -X -d -k -h -V --event --json --raw --utc --jq --text --stats --header --last-event-id --retry --count --timeout --verbose --quiet --no-reconnect --reconnect --method --data --insecure --max-event-size --record --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,6 +276,14 @@ _sse() {
                     return 0
                     ;;
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jq)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --text)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

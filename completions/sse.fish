@@ -35,6 +35,8 @@ complete -c sse -n "__fish_sse_needs_command" -f -a "doctor" -d 'Watch a stream 
 complete -c sse -n "__fish_sse_needs_command" -f -a "demo" -d 'Serve the built-in script on a free loopback port and tail it'
 complete -c sse -n "__fish_sse_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s e -l event -d 'Show only events of this type (repeatable)' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l jq -d 'Run a jq filter on each event\'s data (parsed as JSON; a string when it is not), with $event (the type) and $id bound; print each result on a line, strings raw and other values as compact JSON. An error names the filter and the first event it failed on; later failures are only counted' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l text -d 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta) and Anthropic (content_block_delta .delta.text) streams' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s H -l header -d 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l last-event-id -d 'Send this Last-Event-ID on the first request, to resume a stream' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l retry -d 'Reconnection time in milliseconds until the server sends `retry:` [default: 3000]' -r
@@ -47,9 +49,10 @@ complete -c sse -n "__fish_sse_using_subcommand tail" -l record -d 'Also write w
 complete -c sse -n "__fish_sse_using_subcommand tail" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c sse -n "__fish_sse_using_subcommand tail" -l json -d 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l json -d 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection. `data: [DONE]` (the end of an LLM stream) ends the stream and is not printed'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l raw -d 'Print the bytes of the stream as received, like `curl -N`'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l utc -d 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l stats -d 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (always on when stderr is a terminal)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s v -l verbose -d 'Show request and response headers, comments and retry changes on stderr'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s q -l quiet -d 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l no-reconnect -d 'Exit when the stream ends instead of reconnecting'

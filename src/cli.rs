@@ -65,7 +65,8 @@ pub struct TailArgs {
     )]
     pub events: Vec<String>,
 
-    /// Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection
+    /// Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection.
+    /// `data: [DONE]` (the end of an LLM stream) ends the stream and is not printed
     #[arg(long, conflicts_with = "raw")]
     pub json: bool,
 
@@ -76,6 +77,32 @@ pub struct TailArgs {
     /// Show arrival times in UTC rather than local time (TZ); --json always uses UTC
     #[arg(long)]
     pub utc: bool,
+
+    /// Run a jq filter on each event's data (parsed as JSON; a string when it is not),
+    /// with $event (the type) and $id bound; print each result on a line, strings raw and
+    /// other values as compact JSON. An error names the filter and the first event it
+    /// failed on; later failures are only counted
+    #[arg(long, value_name = "FILTER", conflicts_with_all = ["raw", "json"])]
+    pub jq: Option<String>,
+
+    /// Assemble text live, as a chat shows a reply: the string results of FILTER joined
+    /// without newlines. Without FILTER, the text of OpenAI chat completions
+    /// (.choices[0].delta.content), OpenAI Responses (response.output_text.delta) and
+    /// Anthropic (content_block_delta .delta.text) streams
+    #[arg(
+        long,
+        value_name = "FILTER",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "",
+        conflicts_with_all = ["raw", "json", "jq"]
+    )]
+    pub text: Option<String>,
+
+    /// Print a summary on stderr at the end: time to first byte and first event, events,
+    /// events per second, gaps p50/p99/max (always on when stderr is a terminal)
+    #[arg(long)]
+    pub stats: bool,
 
     /// Add a request header, `Name: value` (repeatable); `Name:` removes a default one
     #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]

@@ -13,10 +13,12 @@ use crate::cli::{ColorChoice, TailArgs};
 use crate::client::{self, Request, Response};
 use crate::error::{io_message, Error};
 use crate::escape;
-use crate::output::{Arrival, Buffer, Clock, Look, Mode, Printer};
+use crate::jq::Jq;
+use crate::output::{Arrival, Buffer, Clock, Look, Mode, Printer, DONE};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser};
 use crate::readahead::{ReadAhead, READ_SIZE};
 use crate::record::Recorder;
+use crate::stats::Stats;
 use crate::status::Console;
 use crate::term;
 use crate::value::Source;
@@ -60,6 +62,10 @@ pub struct Config {
     pub stderr_tty: bool,
     /// How printed events look: colour, terminal width, clock.
     pub look: Look,
+    /// The filter of `--jq` or `--text`.
+    pub jq: Option<Jq>,
+    /// Print the summary (`--stats`, or stderr is a terminal) at the end and on Ctrl-C.
+    pub summary: bool,
 }
 
 /// Where the stream comes from.
@@ -105,9 +111,24 @@ impl Config {
             Mode::Json
         } else if args.raw {
             Mode::Raw
+        } else if args.jq.is_some() {
+            Mode::Jq
+        } else if args.text.is_some() {
+            Mode::Text
         } else {
             Mode::Pretty
         };
+        let jq = match (&args.jq, &args.text) {
+            (Some(code), _) => Some(("--jq", code.as_str())),
+            (None, Some(code)) if code.is_empty() => Some(("--text", crate::jq::LLM_TEXT)),
+            (None, Some(code)) => Some(("--text", code.as_str())),
+            (None, None) => None,
+        };
+        let jq = jq
+            .map(|(flag, code)| {
+                Jq::compile(code).map_err(|e| Error::Usage(format!("{flag} '{code}': {e}")))
+            })
+            .transpose()?;
         let (input, reconnect) = match args.source {
             Source::Stdin => (Input::Stdin, false),
             Source::Url(url) => {
@@ -155,8 +176,11 @@ impl Config {
             status_line: env.stderr_tty && env.stdout_tty && !stdin && !args.quiet,
             stdout_tty: env.stdout_tty,
             stderr_tty: env.stderr_tty,
+            jq,
+            summary: args.stats || env.stderr_tty,
             look: Look {
                 color,
+                terminal: env.stdout_tty,
                 width: env.width,
                 clock: if args.utc {
                     Clock::utc()
@@ -178,10 +202,15 @@ pub fn run<W: Write>(args: TailArgs, color: ColorChoice, out: W) -> Result<ExitC
 /// `sse tail` with its settings decided.
 pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
     let console = Console::new(config.status_line, config.stdout_tty);
-    if config.stderr_tty {
+    let stats = config.summary.then(|| Stats::new(Instant::now()));
+    if config.stderr_tty || stats.is_some() {
         let c = console.clone();
-        // Ctrl-C: take the status line away, then end as the shell expects.
+        let stats = stats.clone();
+        // Ctrl-C: the summary, the status line taken away, then end as the shell expects.
         let _ = ctrlc::set_handler(move || {
+            if let Some(stats) = &stats {
+                c.line(&summary_line(stats));
+            }
             c.finish();
             std::process::exit(130);
         });
@@ -192,7 +221,11 @@ pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
     };
     let mut tail = Tail {
         config,
-        printer: Printer::with_look(config.mode, config.look.clone()),
+        printer: match &config.jq {
+            Some(jq) => Printer::with_look(config.mode, config.look.clone()).with_jq(jq.clone()),
+            None => Printer::with_look(config.mode, config.look.clone()),
+        },
+        stats: stats.clone(),
         shown: 0,
         out: Buffer::with_capacity(2 * READ_SIZE),
         stdout: out,
@@ -207,6 +240,11 @@ pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
         Input::Stdin => tail.read_stdin(),
         Input::Url(request) => tail.follow(request.clone()),
     };
+    if let Some(stats) = &stats {
+        if result.is_ok() || stats.summary(Instant::now()).first_byte.is_some() {
+            console.line(&summary_line(stats));
+        }
+    }
     console.finish();
     if let Some(recorder) = tail.recorder.as_mut() {
         recorder.finish()?;
@@ -214,9 +252,13 @@ pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
     result
 }
 
+fn summary_line(stats: &Stats) -> String {
+    format!("{} {}", "*".dimmed(), stats.summary(Instant::now()).line())
+}
+
 /// How one stream (one connection, or stdin) ended.
 enum End {
-    /// The printer asked to stop: `-n` events were shown.
+    /// The printer asked to stop: `-n` events were shown, or the stream sent `[DONE]`.
     Stopped,
     /// The body ended normally.
     Eof,
@@ -243,6 +285,8 @@ struct Tail<'c, W: Write> {
     console: Console,
     recorder: Option<Recorder>,
     last_event_at: Option<Instant>,
+    /// What the summary reports (`--stats`).
+    stats: Option<Stats>,
     /// Reads so far, across connections (see `Arrival::read`).
     reads: u64,
     retry: Duration,
@@ -254,13 +298,15 @@ struct Tail<'c, W: Write> {
 impl<W: Write> Tail<'_, W> {
     fn read_stdin(&mut self) -> Result<ExitCode, Error> {
         let mut parser = Parser::new(self.config.max_event_size);
-        match self.pump(
+        let end = self.pump(
             Box::new(io::stdin()),
             &mut parser,
             1,
             Instant::now(),
             "stdin",
-        )? {
+        )?;
+        self.stream_ended()?;
+        match end {
             End::Lost(e) => Err(Error::io("reading stdin", e)),
             End::Stopped | End::Eof => Ok(ExitCode::SUCCESS),
         }
@@ -310,6 +356,7 @@ impl<W: Write> Tail<'_, W> {
                 stream.opened,
                 &stream.url,
             )?;
+            self.stream_ended()?;
             last_id = parser.last_event_id().to_string();
             self.console.disconnected();
             let why = match end {
@@ -373,7 +420,13 @@ impl<W: Write> Tail<'_, W> {
         if self.config.verbose {
             self.show_request(req);
         }
+        if let Some(stats) = &self.stats {
+            stats.requesting(Instant::now());
+        }
         let mut response = client::open(req)?;
+        if let Some(stats) = &self.stats {
+            stats.first_byte(Instant::now());
+        }
         if self.config.verbose {
             self.show_response(&response);
         }
@@ -488,6 +541,9 @@ impl<W: Write> Tail<'_, W> {
             };
             self.reads += 1;
             self.heard = read.at;
+            if let Some(stats) = &self.stats {
+                stats.first_byte(read.at);
+            }
             let at = ReadAt {
                 now: read.at,
                 opened,
@@ -515,6 +571,9 @@ impl<W: Write> Tail<'_, W> {
                 fed
             });
             console.arrived(read.bytes.len(), events, read.at);
+            if let Some(notice) = self.printer.take_notice() {
+                console.line(&format!("sse: {notice}"));
+            }
             let fed = fed.map_err(|e| match e {
                 PumpError::Output(e) => Error::Output(e),
                 PumpError::Parse(e) => Error::Stream {
@@ -543,6 +602,17 @@ impl<W: Write> Tail<'_, W> {
                 self.last_event_at = Some(at.now);
                 if let Some(r) = self.recorder.as_mut() {
                     r.event(&ev, at.now).map_err(PumpError::Record)?;
+                }
+                if ev.data == DONE {
+                    // The stream says it is finished: a normal end, not an event.
+                    let arrival = Arrival { gap, ..at.arrival };
+                    self.printer
+                        .done(&mut self.out, &arrival)
+                        .map_err(PumpError::Output)?;
+                    return Ok(Flow::Stop);
+                }
+                if let Some(stats) = &self.stats {
+                    stats.event(at.now);
                 }
                 if !(self.config.filter.is_empty()
                     || self.config.filter.iter().any(|t| t == ev.event_type))
@@ -584,6 +654,17 @@ impl<W: Write> Tail<'_, W> {
             }
         }
         Ok(Flow::Continue)
+    }
+
+    /// A stream ended: the printer finishes what it has open (`--text`'s line), and
+    /// says how many more events the filter failed on.
+    fn stream_ended(&mut self) -> Result<(), Error> {
+        self.printer.end(&mut self.out).map_err(Error::Output)?;
+        self.write_out(&[]).map_err(Error::Output)?;
+        if let Some(notice) = self.printer.take_notice() {
+            self.console.line(&format!("sse: {notice}"));
+        }
+        Ok(())
     }
 
     /// Writes what one read produced: raw bytes (raw mode) and the printed events.

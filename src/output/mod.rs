@@ -13,6 +13,8 @@ mod pretty;
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
+use crate::escape::{self, Lines};
+use crate::jq::{Jq, Output};
 use crate::parser::EventRef;
 
 pub use buffer::Buffer;
@@ -39,13 +41,23 @@ pub enum Mode {
     Pretty,
     Json,
     Raw,
+    /// `--jq FILTER`: each result on a line.
+    Jq,
+    /// `--text [FILTER]`: string results joined as they come.
+    Text,
 }
+
+/// The data by which OpenAI-style streams say they are finished: a normal end, shown
+/// as an end marker, never as an event.
+pub const DONE: &str = "[DONE]";
 
 /// How output looks: decided once at startup (`term::look`), never per event.
 #[derive(Debug, Clone)]
 pub struct Look {
     /// Colour on (the decision `term::init_color` made).
     pub color: bool,
+    /// stdout is a terminal: `--jq` and `--text` escape control characters too.
+    pub terminal: bool,
     /// stdout's width when it is a terminal.
     pub width: Option<usize>,
     /// Pretty mode's clock (local time, or UTC).
@@ -57,6 +69,7 @@ impl Look {
     pub fn plain() -> Look {
         Look {
             color: false,
+            terminal: false,
             width: None,
             clock: Clock::utc(),
         }
@@ -72,6 +85,16 @@ pub struct Printer {
     /// Pretty mode's time of day, rendered once per read.
     clock_read: Option<u64>,
     clock_text: String,
+    /// The filter of `--jq` and `--text`.
+    jq: Option<Jq>,
+    /// Events given to the printer, counting from 1 (named in filter errors).
+    seen: u64,
+    /// `--text` wrote text not yet ended by a newline.
+    mid_line: bool,
+    /// Events the filter failed on; the first is reported, the rest counted.
+    filter_errors: u64,
+    /// A message for stderr, taken by the caller.
+    notice: Option<String>,
 }
 
 impl Printer {
@@ -91,7 +114,131 @@ impl Printer {
             json_end: json::LineEnd::default(),
             clock_read: None,
             clock_text: String::new(),
+            jq: None,
+            seen: 0,
+            mid_line: false,
+            filter_errors: 0,
+            notice: None,
         }
+    }
+
+    /// The filter `--jq` and `--text` run.
+    pub fn with_jq(mut self, jq: Jq) -> Self {
+        self.jq = Some(jq);
+        self
+    }
+
+    /// A message for stderr (the first filter error; at the end, how many more failed).
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.notice.take()
+    }
+
+    /// The stream sent `data: [DONE]`: pretty mode shows an end marker, `--text` ends
+    /// its line; the other modes print nothing for it.
+    pub fn done(&mut self, out: &mut Buffer, arrival: &Arrival) -> io::Result<()> {
+        match self.mode {
+            Mode::Pretty => {
+                self.render_clock(arrival);
+                pretty::write_done(out, arrival, &self.clock_text)
+            }
+            _ => self.end(out),
+        }
+    }
+
+    /// A stream ended (or the tail stops): `--text` ends its line; the count of further
+    /// filter errors becomes a notice.
+    pub fn end(&mut self, out: &mut Buffer) -> io::Result<()> {
+        if self.mid_line {
+            out.push(b"\n");
+            self.mid_line = false;
+        }
+        if self.filter_errors > 1 && self.notice.is_none() {
+            let more = self.filter_errors - 1;
+            self.notice = Some(format!(
+                "{} {}: {more} more event{} failed the filter",
+                self.filter_flag(),
+                self.filter_code(),
+                if more == 1 { "" } else { "s" }
+            ));
+            self.filter_errors = 1;
+        }
+        Ok(())
+    }
+
+    fn render_clock(&mut self, arrival: &Arrival) {
+        if self.clock_read != Some(arrival.read) {
+            self.clock_read = Some(arrival.read);
+            self.look.clock.render(arrival.wall, &mut self.clock_text);
+        }
+    }
+
+    fn filter_flag(&self) -> &'static str {
+        if self.mode == Mode::Text {
+            "--text"
+        } else {
+            "--jq"
+        }
+    }
+
+    fn filter_code(&self) -> String {
+        let code = self.jq.as_ref().map_or("", |jq| jq.code());
+        if code == crate::jq::LLM_TEXT {
+            "(the built-in LLM text filter)".to_string()
+        } else {
+            format!("'{}'", escape::line(code))
+        }
+    }
+
+    /// Runs the filter on one event and writes its results: one line each (`--jq`), or
+    /// strings joined as they come (`--text`).
+    fn filtered(&mut self, out: &mut Buffer, ev: &EventRef<'_>) -> io::Result<()> {
+        let Some(jq) = &self.jq else {
+            return Ok(());
+        };
+        let text = self.mode == Mode::Text;
+        let terminal = self.look.terminal;
+        let mut mid_line = self.mid_line;
+        let result = jq.run(ev, |o| -> io::Result<()> {
+            let s = match &o {
+                Output::Text(s) | Output::Json(s) => s.as_str(),
+                Output::Null if text => return Ok(()),
+                Output::Null => "null",
+            };
+            let s = if terminal {
+                escape::controls(s, Lines::Keep)
+            } else {
+                s.into()
+            };
+            out.push(s.as_bytes());
+            if text {
+                if !s.is_empty() {
+                    mid_line = !s.ends_with('\n');
+                }
+            } else {
+                out.push(b"\n");
+            }
+            Ok(())
+        })?;
+        self.mid_line = mid_line;
+        if let Err(msg) = result {
+            self.filter_errors += 1;
+            if self.filter_errors == 1 {
+                let id = if ev.id.is_empty() {
+                    String::new()
+                } else {
+                    format!(", id {}", escape::line(ev.id))
+                };
+                self.notice = Some(format!(
+                    "{} {}: event {} (type {}{id}): {} (further errors are counted, not shown)",
+                    self.filter_flag(),
+                    self.filter_code(),
+                    self.seen,
+                    escape::line(ev.event_type),
+                    escape::line(&msg)
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Writes one event (nothing in raw mode: there the bytes are the output).
@@ -103,10 +250,7 @@ impl Printer {
     ) -> io::Result<()> {
         match self.mode {
             Mode::Pretty => {
-                if self.clock_read != Some(arrival.read) {
-                    self.clock_read = Some(arrival.read);
-                    self.look.clock.render(arrival.wall, &mut self.clock_text);
-                }
+                self.render_clock(arrival);
                 pretty::write_event(out, ev, arrival, &self.clock_text, &self.style)
             }
             Mode::Json if self.look.color => {
@@ -116,6 +260,10 @@ impl Printer {
             Mode::Json => {
                 json::write_event(out, &mut self.json_end, ev, arrival);
                 Ok(())
+            }
+            Mode::Jq | Mode::Text => {
+                self.seen += 1;
+                self.filtered(out, ev)
             }
             Mode::Raw => Ok(()),
         }

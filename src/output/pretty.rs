@@ -98,6 +98,17 @@ pub fn write_event(
     Ok(())
 }
 
+/// The end marker for `data: [DONE]`: the stream said it is finished.
+pub fn write_done(out: &mut impl Write, arrival: &Arrival, clock: &str) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {:>8}  {}",
+        clock.dimmed(),
+        format_gap(arrival.gap),
+        "[DONE] end of stream".dimmed()
+    )
+}
+
 /// The data's JSON layout, when it is a JSON array or object within the budget.
 fn json_view(data: &str) -> Option<View<'_>> {
     let t = data.trim_start();

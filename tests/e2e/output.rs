@@ -214,3 +214,252 @@ fn pretty_times_are_local_unless_utc_is_asked_for() {
     assert!(v["time"].as_str().unwrap().ends_with('Z'), "{json}");
     assert!(time.duration_since(now).as_secs().abs() < 60, "{json}");
 }
+
+/// An OpenAI chat completions stream: a role chunk, three content deltas, a finish
+/// chunk, then `[DONE]`.
+const OPENAI: &str = r#"data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}
+
+data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hello"}}]}
+
+@sleep 20ms
+data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":", wor"}}]}
+
+data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"ld!"}}]}
+
+data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
+
+data: [DONE]
+
+data: {"after":"done"}
+
+"#;
+
+/// An Anthropic messages stream, as the API sends it (named events, a ping).
+const ANTHROPIC: &str = r#"event: message_start
+data: {"type":"message_start","message":{"id":"msg_1","role":"assistant","content":[]}}
+
+event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+event: ping
+data: {"type": "ping"}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Bonjour"}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" tout le monde"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":0}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+@close
+"#;
+
+/// The OpenAI Responses API: typed events with a `delta` string.
+const RESPONSES: &str = r#"event: response.created
+data: {"type":"response.created","response":{"id":"resp_1"}}
+
+event: response.output_text.delta
+data: {"type":"response.output_text.delta","item_id":"m1","output_index":0,"delta":"Hi"}
+
+event: response.output_text.delta
+data: {"type":"response.output_text.delta","item_id":"m1","output_index":0,"delta":" there"}
+
+event: response.completed
+data: {"type":"response.completed","response":{"id":"resp_1"}}
+
+@close
+"#;
+
+fn tail_script(name: &str, script_text: &str, args: &[&str]) -> std::process::Output {
+    let path = script(name, script_text);
+    let (_server, url) = serve(&[path.to_str().unwrap()]);
+    sse()
+        .args(["tail", &url, "--color", "never"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn text_assembles_openai_deltas_and_done_ends_the_stream() {
+    // No --no-reconnect: only [DONE] can end this GET stream with exit 0.
+    let out = tail_script("openai_text", OPENAI, &["--text"]);
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, world!\n");
+}
+
+#[test]
+fn text_assembles_anthropic_and_responses_streams() {
+    let out = tail_script("anthropic_text", ANTHROPIC, &["--text", "--no-reconnect"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Bonjour tout le monde\n"
+    );
+
+    let out = tail_script("responses_text", RESPONSES, &["--text", "--no-reconnect"]);
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hi there\n");
+
+    // A filter of one's own.
+    let out = tail_script(
+        "anthropic_own_text",
+        ANTHROPIC,
+        &[
+            "--text=select($event == \"content_block_delta\") | .index",
+            "--no-reconnect",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "00\n");
+}
+
+#[test]
+fn done_is_an_end_marker_not_an_event() {
+    let pretty = tail_script("openai_pretty", OPENAI, &[]);
+    assert_exit(&pretty, 0);
+    let text = String::from_utf8_lossy(&pretty.stdout);
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with("[DONE] end of stream"), "{text}");
+    assert!(
+        !text.contains("after"),
+        "nothing after [DONE] is read: {text}"
+    );
+
+    let json = tail_script("openai_json", OPENAI, &["--json"]);
+    assert_exit(&json, 0);
+    let lines = json_lines(&json);
+    assert_eq!(lines.len(), 5, "[DONE] is not printed as an event");
+    assert!(lines.iter().all(|l| l["data"] != "[DONE]"));
+}
+
+#[test]
+fn jq_runs_on_each_event_with_event_and_id_bound() {
+    let script_text = "event: a\nid: 1\ndata: {\"n\":1,\"s\":\"x\"}\n\nevent: b\nid: 2\ndata: {\"n\":2}\n\nevent: a\ndata: plain text\n\n@close\n";
+    let out = tail_script(
+        "jq_vars",
+        script_text,
+        &[
+            "--jq",
+            "select($event == \"a\") | [$id, .n?, .s?, (strings)]",
+            "--no-reconnect",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "[\"1\",1,\"x\"]\n[\"2\",\"plain text\"]\n"
+    );
+    // Strings raw, one result per line.
+    let out = tail_script(
+        "jq_raw",
+        script_text,
+        &["--jq", "$event, .s? // empty", "--no-reconnect"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a\nx\nb\na\n");
+}
+
+#[test]
+fn jq_errors_name_the_filter() {
+    // Not a filter: a usage error, before connecting.
+    let out = sse()
+        .args(["tail", "127.0.0.1:9/never", "--jq", ".a | "])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--jq '.a | '") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    // A filter that fails at run time: said once, naming the event; later failures counted.
+    let out = tail_script(
+        "jq_runtime",
+        "data: {\"a\":1}\n\nid: 7\ndata: 5\n\ndata: 6\n\ndata: 8\n\ndata: {\"a\":2}\n\n@close\n",
+        &["--jq", ".a", "--no-reconnect"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n2\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let reports: Vec<&str> = err.lines().filter(|l| l.contains("--jq '.a'")).collect();
+    assert_eq!(reports.len(), 2, "{err}");
+    assert!(reports[0].contains("event 2 (type message, id 7)"), "{err}");
+    assert!(reports[1].contains("2 more events failed"), "{err}");
+}
+
+/// `850 µs`, `12.3 ms`, `1.25 s`, `2m03s` as seconds.
+fn seconds(text: &str) -> f64 {
+    let text = text.trim();
+    if let Some(ms) = text.strip_suffix(" ms") {
+        ms.parse::<f64>().unwrap() / 1000.0
+    } else if let Some(us) = text.strip_suffix(" µs") {
+        us.parse::<f64>().unwrap() / 1e6
+    } else if let Some(s) = text.strip_suffix(" s") {
+        s.parse().unwrap()
+    } else {
+        let (m, s) = text.trim_end_matches('s').split_once('m').unwrap();
+        m.parse::<f64>().unwrap() * 60.0 + s.parse::<f64>().unwrap()
+    }
+}
+
+/// The duration after `label` in the summary line, up to the next `,`, `;` or `(`.
+fn stat(line: &str, label: &str) -> f64 {
+    let at = line
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} in {line}"))
+        + label.len();
+    let rest = &line[at..];
+    let end = rest.find([',', ';', '(']).unwrap_or(rest.len());
+    seconds(rest[..end].trim_end_matches(" after the request"))
+}
+
+#[test]
+fn stats_report_the_stream_s_timing() {
+    let out = tail_script(
+        "stats",
+        "@sleep 300ms\ndata: 1\n\n@sleep 200ms\ndata: 2\n\n@sleep 200ms\ndata: 3\n\n@close\n",
+        &["--stats", "--json", "--no-reconnect"],
+    );
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains(" events in "))
+        .unwrap_or_else(|| panic!("no summary in {err}"));
+    assert!(line.starts_with("* 3 events in "), "{line}");
+    // Lower bounds only: a loaded machine may be slower, never faster.
+    assert!(stat(line, " events in ") >= 0.7, "{line}");
+    assert!(stat(line, "first event ") >= 0.3, "{line}");
+    assert!(
+        stat(line, "first byte ") <= stat(line, "first event "),
+        "{line}"
+    );
+    // Quantiles are histogram buckets: within a few percent of the true gap.
+    assert!(stat(line, "p50 ") >= 0.19, "{line}");
+    assert!(stat(line, "max ") >= 0.2, "{line}");
+    let rate: f64 = line
+        .split('(')
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rate > 0.0 && rate < 5.0, "{line}");
+
+    // Not asked for and stderr not a terminal: no summary.
+    let out = tail_script("no_stats", "data: 1\n\n@close\n", &["--no-reconnect"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(" in "),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,318 @@
+//! `--jq FILTER` and `--text [FILTER]`: the jq language on each event's data, through
+//! jaq (jaq-core, jaq-std, jaq-json), compiled once at startup.
+//!
+//! The input is the event's data parsed as JSON, or the data as a string when it is
+//! not JSON; `$event` (the type) and `$id` (the last event ID) are bound.
+
+use std::fmt;
+use std::rc::Rc;
+
+use jaq_core::load::{lex, parse, Arena, File, Loader};
+use jaq_core::{data, Compiler, Ctx, Vars};
+use jaq_json::Val;
+
+use crate::parser::EventRef;
+
+type Data = data::JustLut<Val>;
+type Filter = jaq_core::Filter<Data>;
+
+/// What `--text` assembles when no filter is given: the text deltas of the common LLM
+/// stream shapes. OpenAI chat completions (`choices[0].delta.content`), the OpenAI
+/// Responses API (`response.output_text.delta` events carry `.delta`), Anthropic
+/// messages (`content_block_delta` events carry `.delta.text`). Anything else gives
+/// nothing, never an error.
+pub const LLM_TEXT: &str = r#"if type == "object" then
+  (.choices[0]?.delta?.content? // empty | strings),
+  (select(.type? == "response.output_text.delta") | .delta? | strings),
+  (select(.type? == "content_block_delta") | .delta?.text? | strings)
+else empty end"#;
+
+/// A compiled filter.
+pub struct Jq {
+    /// As the user wrote it, for messages.
+    code: String,
+    filter: Rc<Filter>,
+}
+
+impl fmt::Debug for Jq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jq").field("code", &self.code).finish()
+    }
+}
+
+impl Clone for Jq {
+    fn clone(&self) -> Self {
+        Jq {
+            code: self.code.clone(),
+            filter: Rc::clone(&self.filter),
+        }
+    }
+}
+
+/// One result of a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A string result, its text as is.
+    Text(String),
+    /// Any other value, as compact JSON.
+    Json(String),
+    /// `null` (which `--text` leaves out).
+    Null,
+}
+
+impl Jq {
+    /// Compiles `code`; the error says what is wrong and where, in one line.
+    pub fn compile(code: &str) -> Result<Jq, String> {
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs());
+        let funs = jaq_core::funs::<Data>()
+            .chain(jaq_std::funs::<Data>())
+            .chain(jaq_json::funs::<Data>());
+        let arena = Arena::default();
+        let loader = Loader::new(defs);
+        let modules = loader
+            .load(&arena, File { code, path: () })
+            .map_err(|errs| {
+                let mut msgs = Vec::new();
+                for (_, e) in errs {
+                    match e {
+                        jaq_core::load::Error::Io(io) => {
+                            msgs.extend(io.into_iter().map(|(path, msg)| format!("{path}: {msg}")))
+                        }
+                        jaq_core::load::Error::Lex(lex) => {
+                            msgs.extend(lex.iter().map(|(want, at)| {
+                                format!("expected {} {}", lex_expect(want), position(code, at))
+                            }))
+                        }
+                        jaq_core::load::Error::Parse(parse) => {
+                            msgs.extend(parse.iter().map(|(want, at)| {
+                                format!("expected {} {}", parse_expect(want), position(code, at))
+                            }))
+                        }
+                    }
+                }
+                msgs.join("; ")
+            })?;
+        let filter = Compiler::default()
+            .with_funs(funs)
+            .with_global_vars(["$event", "$id"])
+            .compile(modules)
+            .map_err(|errs| {
+                let msgs: Vec<String> = errs
+                    .into_iter()
+                    .flat_map(|(_, e)| e)
+                    .map(|(name, undefined)| format!("undefined {} {name}", undefined.as_str()))
+                    .collect();
+                msgs.join("; ")
+            })?;
+        Ok(Jq {
+            code: code.to_string(),
+            filter: Rc::new(filter),
+        })
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// Runs the filter on one event, handing each result to `emit`; the first error the
+    /// filter raises ends the run, as a message (results before it were emitted).
+    pub fn run<E>(
+        &self,
+        ev: &EventRef<'_>,
+        mut emit: impl FnMut(Output) -> Result<(), E>,
+    ) -> Result<Result<(), String>, E> {
+        let input = jaq_json::read::parse_single(ev.data.as_bytes())
+            .unwrap_or_else(|_| Val::utf8_str(ev.data.as_bytes().to_vec()));
+        let vars = Vars::new([
+            Val::utf8_str(ev.event_type.as_bytes().to_vec()),
+            Val::utf8_str(ev.id.as_bytes().to_vec()),
+        ]);
+        let ctx = Ctx::<Data>::new(&self.filter.lut, vars);
+        for result in self.filter.id.run((ctx, input)) {
+            match result {
+                Ok(value) => emit(output(value))?,
+                Err(exn) => {
+                    let msg = match exn.get_err() {
+                        Ok(err) => err.to_string(),
+                        Err(_) => "the filter called halt".to_string(),
+                    };
+                    return Ok(Err(msg));
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+fn output(value: Val) -> Output {
+    match value {
+        Val::Null => Output::Null,
+        Val::TStr(bytes) | Val::BStr(bytes) => {
+            Output::Text(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        other => Output::Json(other.to_string()),
+    }
+}
+
+fn lex_expect(want: &lex::Expect<&str>) -> &'static str {
+    match want {
+        // `as_str` panics on a delimiter it does not know: name them here.
+        lex::Expect::Delim("(") => "closing parenthesis",
+        lex::Expect::Delim("[") => "closing bracket",
+        lex::Expect::Delim("{") => "closing brace",
+        lex::Expect::Delim(_) => "closing delimiter",
+        other => other.as_str(),
+    }
+}
+
+fn parse_expect<'a>(want: &parse::Expect<&'a str>) -> &'a str {
+    want.as_str()
+}
+
+/// `at offset N` (counting bytes from 0) when `part` lies inside `code`, else `near "…"`.
+fn position(code: &str, part: &str) -> String {
+    let start = (part.as_ptr() as usize).checked_sub(code.as_ptr() as usize);
+    match start {
+        Some(n) if n <= code.len() => {
+            if n == code.len() {
+                "at the end".to_string()
+            } else {
+                format!("at offset {n}")
+            }
+        }
+        _ => format!("near {part:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev<'a>(event_type: &'a str, data: &'a str, id: &'a str) -> EventRef<'a> {
+        EventRef {
+            event_type,
+            data,
+            id,
+            id_set: false,
+            retry: None,
+            end: 0,
+        }
+    }
+
+    fn run(code: &str, e: &EventRef<'_>) -> Result<Vec<Output>, String> {
+        let jq = Jq::compile(code).unwrap();
+        let mut out = Vec::new();
+        jq.run(e, |o| {
+            out.push(o);
+            Ok::<_, ()>(())
+        })
+        .unwrap()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn results_are_strings_or_compact_json() {
+        let e = ev("m", r#"{"a":[1,2],"s":"x\ny","n":null}"#, "7");
+        assert_eq!(
+            run(".a, .s, .n, .a[0], {b: .a}", &e).unwrap(),
+            vec![
+                Output::Json("[1,2]".into()),
+                Output::Text("x\ny".into()),
+                Output::Null,
+                Output::Json("1".into()),
+                Output::Json(r#"{"b":[1,2]}"#.into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn event_and_id_are_bound_and_text_data_is_a_string() {
+        let e = ev("update", "not json", "42");
+        assert_eq!(
+            run("[$event, $id, .]", &e).unwrap(),
+            vec![Output::Json(r#"["update","42","not json"]"#.into())]
+        );
+        assert_eq!(
+            run("select($event == \"update\") | length", &e).unwrap(),
+            vec![Output::Json("8".into())]
+        );
+    }
+
+    #[test]
+    fn the_std_library_is_there() {
+        let e = ev("m", r#"{"items":[{"n":"b"},{"n":"a"}]}"#, "");
+        assert_eq!(
+            run("[.items[].n] | sort | join(\",\")", &e).unwrap(),
+            vec![Output::Text("a,b".into())]
+        );
+        assert_eq!(
+            run(r#".items | map(select(.n | test("^a")))"#, &e).unwrap(),
+            vec![Output::Json(r#"[{"n":"a"}]"#.into())]
+        );
+    }
+
+    #[test]
+    fn compile_errors_are_one_line() {
+        for bad in [
+            ".a |",
+            "if . then 1",
+            "[1, 2",
+            "nosuchfn(1)",
+            "\"open",
+            "$nope",
+            ".a)",
+        ] {
+            let err = Jq::compile(bad).unwrap_err();
+            assert!(!err.is_empty() && !err.contains('\n'), "{bad:?}: {err:?}");
+        }
+        assert_eq!(
+            Jq::compile("nosuchfn(1)").unwrap_err(),
+            "undefined filter nosuchfn"
+        );
+    }
+
+    #[test]
+    fn runtime_errors_are_messages() {
+        let e = ev("m", "5", "");
+        let err = run(".a", &e).unwrap_err();
+        assert!(err.contains("index"), "{err}");
+        assert!(run("halt", &e).is_err());
+    }
+
+    #[test]
+    fn llm_text_recognises_the_common_shapes_and_nothing_else() {
+        let text = |data: &str| -> Vec<Output> { run(LLM_TEXT, &ev("m", data, "")).unwrap() };
+        let t = |s: &str| vec![Output::Text(s.into())];
+        assert_eq!(
+            text(
+                r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel"}}]}"#
+            ),
+            t("Hel")
+        );
+        assert_eq!(
+            text(r#"{"type":"response.output_text.delta","item_id":"m1","delta":"lo"}"#),
+            t("lo")
+        );
+        assert_eq!(
+            text(
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" you"}}"#
+            ),
+            t(" you")
+        );
+        for other in [
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null}}]}"#,
+            r#"{"choices":[]}"#,
+            r#"{"choices":"x"}"#,
+            r#"{"type":"message_start","message":{"id":"m"}}"#,
+            r#"{"type":"content_block_delta","delta":{"type":"input_json_delta","partial_json":"{"}}"#,
+            r#"{"type":"response.completed"}"#,
+            r#"[1,2]"#,
+            "plain text",
+            "42",
+        ] {
+            assert_eq!(text(other), vec![], "{other}");
+        }
+    }
+}
