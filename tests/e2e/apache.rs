@@ -120,7 +120,6 @@ fn apache_mod_brotli_on_event_streams_still_flushes_each_event() {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: the idle cut-off fix naming Apache `ProxyTimeout` when Server: Apache"]
 fn apache_proxy_timeout_cuts_a_silent_stream_and_doctor_names_it() {
     let (_upstream, url) = serve(&[script("apache-silent", SILENT).to_str().unwrap()]);
     let Some(proxy) = apache("silent", &host_port(&url), "ProxyTimeout 3") else {

@@ -34,7 +34,6 @@ fn puma() -> Option<Listening> {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: Rack::ETag fix for 2.2 (Last-Modified, not no-cache)"]
 fn rack_etag_holds_the_stream_and_doctor_names_it_with_a_fix_that_works_on_2_2() {
     let Some(puma) = puma() else { return };
     let report = doctor(&puma.url("/etag"), "8s");
@@ -48,7 +47,6 @@ fn rack_etag_holds_the_stream_and_doctor_names_it_with_a_fix_that_works_on_2_2()
 }
 
 #[test]
-#[ignore = "waiting for doctor change: Rack::ETag fix for 2.2 (Last-Modified, not no-cache)"]
 fn rack_etag_with_cache_control_no_cache_still_holds_the_stream_on_2_2() {
     let Some(puma) = puma() else { return };
     let report = doctor(&puma.url("/no-cache"), "8s");
