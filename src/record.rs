@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::Error;
 use crate::event::Event;
-use crate::parser::EventRef;
+use crate::parser::{EventRef, Item};
 
 /// Response headers a replay should not repeat: framing, the connection, things
 /// `sse serve` sets itself, and encodings the replay does not apply.
@@ -48,6 +48,8 @@ pub struct Recorder {
     out: BufWriter<File>,
     connections: u32,
     last: Instant,
+    /// A `retry:` line was written since the last block ended.
+    retry_open: bool,
 }
 
 impl Recorder {
@@ -59,6 +61,7 @@ impl Recorder {
             out: BufWriter::new(file),
             connections: 0,
             last: Instant::now(),
+            retry_open: false,
         };
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
         let header = format!(
@@ -101,14 +104,42 @@ impl Recorder {
         Ok(())
     }
 
-    pub fn event(&mut self, ev: &EventRef<'_>, at: Instant) -> io::Result<()> {
+    /// Records one parser item as it arrived, so that the replay's parser sees the same
+    /// events, ids and reconnection times: events, comments, `retry:` lines (written
+    /// where they came, not again in their event), and blocks that only set the id.
+    /// Nothing written starts a line with `@` or `#`: every line begins with a field
+    /// name or a colon, so the script reader takes all of it as stream text.
+    pub fn item(&mut self, item: &Item<'_>, at: Instant) -> io::Result<()> {
         self.sleep_since_last(at)?;
-        self.out.write_all(Event::from(ev).to_wire().as_bytes())
+        match item {
+            Item::Event(ev) => self.event(ev),
+            Item::Comment(text) => writeln!(self.out, ":{text}"),
+            Item::Retry(ms) => {
+                self.retry_open = true;
+                writeln!(self.out, "retry: {ms}")
+            }
+            Item::Id(id) => {
+                self.retry_open = false;
+                match *id {
+                    "" => self.out.write_all(b"id\n\n"),
+                    id => write!(self.out, "id: {id}\n\n"),
+                }
+            }
+        }
     }
 
-    pub fn comment(&mut self, text: &str, at: Instant) -> io::Result<()> {
-        self.sleep_since_last(at)?;
-        writeln!(self.out, ":{text}")
+    fn event(&mut self, ev: &EventRef<'_>) -> io::Result<()> {
+        if std::mem::take(&mut self.retry_open) && ev.retry.is_none() {
+            // The retry line came in an earlier block without data: end that block here,
+            // so this event does not take it as its own.
+            self.out.write_all(b"\n")?;
+        }
+        let event = Event {
+            // Written when it arrived (`Item::Retry`).
+            retry: None,
+            ..Event::from(ev)
+        };
+        self.out.write_all(event.to_wire().as_bytes())
     }
 
     /// The connection ended: the replay ends it at the same point.
@@ -135,6 +166,130 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parser::Parser;
+    use crate::serve::script;
+    use crate::testing::{script_body, Rng};
+
+    /// Every item of a stream, kept: events whole (type, data, id, whether the block set
+    /// the id, its retry), comments, retries and id-only blocks.
+    fn items(bytes: &[u8]) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        Parser::default()
+            .feed_each(bytes, |item| out.push(format!("{item:?}")))
+            .ok()?;
+        Some(out)
+    }
+
+    /// Records `bytes` as `sse tail --record` does and returns the recording's text.
+    fn record(bytes: &[u8], name: &str) -> String {
+        let path =
+            std::env::temp_dir().join(format!("sse-record-{}-{name}.txt", std::process::id()));
+        let mut recorder = Recorder::create(&path).unwrap();
+        recorder.connected(&[]).unwrap();
+        let now = Instant::now();
+        let mut written = Ok(());
+        let _ = Parser::default().feed_each(bytes, |item| {
+            if written.is_ok() {
+                written = recorder.item(&item, now);
+            }
+        });
+        written.unwrap();
+        recorder.finish().unwrap();
+        drop(recorder);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        text
+    }
+
+    /// record -> script parse -> what `sse serve` sends -> stream parse: the very same
+    /// items (so the same event, data and id sequence, and the same retries).
+    fn assert_round_trip(bytes: &[u8], name: &str) {
+        let Some(original) = items(bytes) else {
+            return; // a stream the parser refuses is not recorded
+        };
+        let text = record(bytes, name);
+        let script = script::parse(&text, Path::new("recording"))
+            .unwrap_or_else(|e| panic!("not a valid script: {e}\n{text}"));
+        // Item offsets (`end`) differ between the two streams: compare without them.
+        let strip = |items: Vec<String>| -> Vec<String> {
+            items
+                .into_iter()
+                .map(|i| match i.find(", end: ") {
+                    Some(at) => i[..at].to_string(),
+                    None => i,
+                })
+                .collect()
+        };
+        let replayed = items(&script_body(&script)).expect("the replay parses");
+        assert_eq!(
+            strip(replayed),
+            strip(original),
+            "recorded from {bytes:?} as:\n{text}"
+        );
+    }
+
+    #[test]
+    fn hostile_streams_replay_the_same_items() {
+        let cases: [&[u8]; 10] = [
+            // Blocks that only set the id or the reconnection time.
+            b"id: 1\n\ndata: a\n\nretry: 50\n\nid\n\ndata: b\n\n",
+            b"data: a\nid: 7\nretry: 9\n\nid: 8\n: c\n\ndata: b\n\nid: 9\n\n",
+            // CR-only and mixed line ends, a BOM.
+            b"\xEF\xBB\xBFevent: t\rdata: a\r\rid: 2\r\ndata: b\r\n\r\n",
+            // Invalid UTF-8 and NUL in data, type, comment; NUL in an id (ignored).
+            b"event: \xFF\ndata: a\xE2\x82\0b\n:\xFF\0\nid: x\0y\n\n",
+            // Lines a script would take as its own, as values and as stream lines.
+            b"data: @close\ndata: #x\nevent: @sleep 1s\n\n@close\n#x\n:@sleep 9s\n\ndata: y\n\n",
+            // Spaces the parser strips once.
+            b"data:  two\nid:  3\n\ndata:\n\n",
+            // An unfinished last block with a retry and a comment in it.
+            b"data: a\n\nretry: 5\n: c\ndata: lost",
+            // A BOM that is not at the start, and control characters.
+            b"data: a\n\n\xEF\xBB\xBFdata: b\n\ndata: \x1b[2J\x07\n\n",
+            b"",
+            b"\n\n\n",
+        ];
+        for (n, case) in cases.iter().enumerate() {
+            assert_round_trip(case, &format!("case{n}"));
+        }
+    }
+
+    #[test]
+    fn random_streams_replay_the_same_items() {
+        const PIECES: [&[u8]; 22] = [
+            b"data",
+            b"data: x",
+            b"data:  y",
+            b"event: t",
+            b"id: 5",
+            b"id",
+            b"id: a\0b",
+            b"retry: 12",
+            b"retry: z",
+            b": c",
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b"\n\n",
+            b"\xEF\xBB\xBF",
+            b"\xF0\x9F",
+            b"\xFF",
+            b"\0",
+            b"@close",
+            b"#",
+            b"data: @sleep 1s",
+            b" ",
+        ];
+        let mut rng = Rng::new(0x5EED_0107);
+        for n in 0..400 {
+            let mut bytes = Vec::new();
+            for _ in 0..rng.below(30) {
+                let piece = *rng.pick(&PIECES);
+                bytes.extend_from_slice(piece);
+            }
+            assert_round_trip(&bytes, &format!("random{n}"));
+        }
+    }
 
     #[test]
     fn header_names_get_their_usual_case() {

@@ -596,13 +596,13 @@ impl<W: Write> Tail<'_, W> {
 
     /// One item of the stream: recorded, filtered, printed. `Stop` once `-n` is reached.
     fn item(&mut self, item: Item<'_>, at: &ReadAt) -> Result<Flow, PumpError> {
+        if let Some(r) = self.recorder.as_mut() {
+            r.item(&item, at.now).map_err(PumpError::Record)?;
+        }
         match item {
             Item::Event(ev) => {
                 let gap = at.now - self.last_event_at.unwrap_or(at.opened);
                 self.last_event_at = Some(at.now);
-                if let Some(r) = self.recorder.as_mut() {
-                    r.event(&ev, at.now).map_err(PumpError::Record)?;
-                }
                 if ev.data == DONE {
                     // The stream says it is finished: a normal end, not an event.
                     let arrival = Arrival { gap, ..at.arrival };
@@ -639,9 +639,6 @@ impl<W: Write> Tail<'_, W> {
                     let comment = format!(":{}", escape::line(text));
                     self.console.line(&comment.dimmed().to_string());
                 }
-                if let Some(r) = self.recorder.as_mut() {
-                    r.comment(text, at.now).map_err(PumpError::Record)?;
-                }
             }
             Item::Retry(ms) => {
                 self.retry = Duration::from_millis(ms);
@@ -649,6 +646,15 @@ impl<W: Write> Tail<'_, W> {
                     self.console.line(&format!(
                         "{} reconnection time set to {ms} ms",
                         "*".dimmed()
+                    ));
+                }
+            }
+            Item::Id(id) => {
+                if self.config.verbose {
+                    self.console.line(&format!(
+                        "{} last event ID set to \"{}\" (a block without data)",
+                        "*".dimmed(),
+                        escape::line(id)
                     ));
                 }
             }

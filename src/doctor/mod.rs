@@ -273,6 +273,7 @@ impl Reader {
                         }
                     }
                     Item::Retry(ms) => obs.retry = Some(ms),
+                    Item::Id(_) => {}
                     Item::Event(ev) => {
                         obs.event(Seen {
                             at,

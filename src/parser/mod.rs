@@ -38,6 +38,9 @@ pub enum Item<'a> {
     Comment(&'a str),
     /// A valid `retry:` field: the new reconnection time in milliseconds.
     Retry(u64),
+    /// A block with no data (so no event) that set the last event ID to this: what a
+    /// reconnection would send changed without an event to show it.
+    Id(&'a str),
 }
 
 /// A dispatched event, as a browser's `MessageEvent` would see it.
@@ -498,7 +501,14 @@ impl Parser {
             Some(range) => chunk.text(range, &mut self.scratch),
             None if self.data.is_empty() => {
                 self.event_type.clear();
-                return Ok(Flow::Continue);
+                if !id_set {
+                    return Ok(Flow::Continue);
+                }
+                let id = match &self.last_id_in_chunk {
+                    Some(range) => chunk.text.get(range.clone()).unwrap_or_default(),
+                    None => &self.last_event_id,
+                };
+                return emit(Item::Id(id));
             }
             None => {
                 self.data.pop(); // the LF after the last data line
@@ -625,6 +635,7 @@ mod tests {
         },
         Comment(String),
         Retry(u64),
+        Id(String),
     }
 
     fn own(item: Item<'_>) -> Owned {
@@ -636,6 +647,7 @@ mod tests {
             },
             Item::Comment(c) => Owned::Comment(c.into()),
             Item::Retry(ms) => Owned::Retry(ms),
+            Item::Id(id) => Owned::Id(id.into()),
         }
     }
 

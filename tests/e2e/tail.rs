@@ -729,3 +729,34 @@ fn no_control_character_from_the_server_reaches_stderr() {
     assert!(stderr.contains("with Last-Event-ID i\\x1b[2Jd"), "{stderr}");
     server.join();
 }
+
+#[test]
+fn a_recording_replays_the_same_events_and_ids_for_a_hostile_stream() {
+    // Id-only and retry-only blocks, CR-only line ends, a BOM, invalid UTF-8, NUL, and
+    // lines a script would read as its own.
+    let stream: &[u8] = b"\xEF\xBB\xBFid: 1\n\nretry: 20\n\ndata: a\rdata: @close\r\rid: 2\r\n\r\nevent: #t\ndata: \xFF\0x\n@sleep 9s\n#c\n\ndata: last\n\nid: 3\n\n";
+    let recording =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile-recording.txt");
+    let direct = tail_stdin(&["--json", "--record", recording.to_str().unwrap()], stream);
+    assert_exit(&direct, 0);
+    let want = json_lines(&direct);
+    assert_eq!(want.len(), 3, "{want:?}");
+    let (_server, url) = serve(&[recording.to_str().unwrap()]);
+    let replay = run_ok(&["tail", &url, "--json", "--no-reconnect"]);
+    let got = json_lines(&replay);
+    let key = |v: &Vec<serde_json::Value>| {
+        v.iter()
+            .map(|e| (e["event"].clone(), e["data"].clone(), e["id"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        key(&got),
+        key(&want),
+        "recording:\n{}",
+        std::fs::read_to_string(&recording).unwrap()
+    );
+    assert_eq!(
+        want[0]["id"], "1",
+        "the id-only block's id carries to the first event"
+    );
+}
