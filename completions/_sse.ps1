@@ -55,7 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection. `data: [DONE]` (the end of an LLM stream) ends the stream and is not printed')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the bytes of the stream as received, like `curl -N`')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC')
-            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (always on when stderr is a terminal)')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (also without --stats when stderr is a terminal, unless --quiet)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers, comments and retry changes on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers, comments and retry changes on stderr')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No connection lifecycle lines and no live status line on stderr; errors are still shown')

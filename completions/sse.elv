@@ -51,7 +51,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --json 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection. `data: [DONE]` (the end of an LLM stream) ends the stream and is not printed'
             cand --raw 'Print the bytes of the stream as received, like `curl -N`'
             cand --utc 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
-            cand --stats 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (always on when stderr is a terminal)'
+            cand --stats 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (also without --stats when stderr is a terminal, unless --quiet)'
             cand -v 'Show request and response headers, comments and retry changes on stderr'
             cand --verbose 'Show request and response headers, comments and retry changes on stderr'
             cand -q 'No connection lifecycle lines and no live status line on stderr; errors are still shown'

@@ -52,7 +52,7 @@ never\t''"
 complete -c sse -n "__fish_sse_using_subcommand tail" -l json -d 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection. `data: [DONE]` (the end of an LLM stream) ends the stream and is not printed'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l raw -d 'Print the bytes of the stream as received, like `curl -N`'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l utc -d 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
-complete -c sse -n "__fish_sse_using_subcommand tail" -l stats -d 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (always on when stderr is a terminal)'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l stats -d 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (also without --stats when stderr is a terminal, unless --quiet)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s v -l verbose -d 'Show request and response headers, comments and retry changes on stderr'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s q -l quiet -d 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l no-reconnect -d 'Exit when the stream ends instead of reconnecting'
@@ -64,7 +64,13 @@ complete -c sse -n "__fish_sse_using_subcommand serve" -l bind -d 'Address to li
 complete -c sse -n "__fish_sse_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 picks a free one (printed on stdout)' -r
 complete -c sse -n "__fish_sse_using_subcommand serve" -l path -d 'URL path of the stream' -r
 complete -c sse -n "__fish_sse_using_subcommand serve" -l interval -d 'Pause between events that have no @sleep of their own (e.g. 1s, 250ms)' -r
-complete -c sse -n "__fish_sse_using_subcommand serve" -l fault -d 'Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10, content-type=TYPE, status=CODE' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -l fault -d 'Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10, content-type=TYPE, status=CODE' -r -f -a "buffer\t''
+etag\t''
+gzip\t''
+http10\t''
+close-after=\t''
+content-type=\t''
+status=\t''"
 complete -c sse -n "__fish_sse_using_subcommand serve" -l cors -d 'Allow pages from this origin (or `*`) to open the stream (CORS)' -r
 complete -c sse -n "__fish_sse_using_subcommand serve" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
 always\t''

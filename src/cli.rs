@@ -1,11 +1,13 @@
 //! The command line: one clap definition, from which completions and man pages are made.
 //! Only clap lives here; the value types and their parsers are in `value`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::manual;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::value::{
     parse_duration, parse_header, parse_method, parse_path, parse_size, parse_source, parse_url,
@@ -19,9 +21,7 @@ use crate::value::{
 /// why a stream arrives late or dies behind a proxy.
 #[derive(Debug, Parser)]
 #[command(name = "sse", version, about, long_about, propagate_version = true)]
-#[command(
-    after_help = "Examples:\n  sse tail localhost:8080/events\n  sse tail :8080/events --json | jq .data\n  sse serve script.txt --port 0\n  sse doctor https://example.com/stream\n  sse demo"
-)]
+#[command(after_help = manual::examples_help("sse"))]
 pub struct Cli {
     /// When to use colour: auto (a terminal without NO_COLOR), always, never
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
@@ -34,12 +34,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Connect to an event stream and print its events as they arrive
+    #[command(after_help = manual::examples_help("tail"))]
     Tail(TailArgs),
     /// Serve a scripted event stream (the built-in demo when no script is given)
+    #[command(after_help = manual::examples_help("serve"))]
     Serve(ServeArgs),
     /// Watch a stream and report buffering and proxy problems, with fixes
+    #[command(after_help = manual::examples_help("doctor"))]
     Doctor(DoctorArgs),
     /// Serve the built-in script on a free loopback port and tail it
+    #[command(after_help = manual::examples_help("demo"))]
     Demo(DemoArgs),
 }
 
@@ -100,7 +104,8 @@ pub struct TailArgs {
     pub text: Option<String>,
 
     /// Print a summary on stderr at the end: time to first byte and first event, events,
-    /// events per second, gaps p50/p99/max (always on when stderr is a terminal)
+    /// events per second, gaps p50/p99/max (also without --stats when stderr is a
+    /// terminal, unless --quiet)
     #[arg(long)]
     pub stats: bool,
 
@@ -157,14 +162,14 @@ pub struct TailArgs {
     pub max_event_size: usize,
 
     /// Also write what arrives to FILE as a script `sse serve` replays with the same gaps
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The script to serve (`-` for stdin); the built-in demo script when none is given
-    #[arg(value_name = "SCRIPT")]
+    #[arg(value_name = "SCRIPT", value_hint = ValueHint::FilePath)]
     pub script: Option<PathBuf>,
 
     /// Address to listen on
@@ -193,7 +198,7 @@ pub struct ServeArgs {
 
     /// Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10,
     /// content-type=TYPE, status=CODE
-    #[arg(long, value_name = "NAME[=ARG]", value_parser = crate::value::parse_fault)]
+    #[arg(long, value_name = "NAME[=ARG]", value_parser = FaultParser, hide_possible_values = true)]
     pub fault: Vec<Fault>,
 
     /// Allow pages from this origin (or `*`) to open the stream (CORS)
@@ -243,6 +248,54 @@ pub struct DemoArgs {
     pub json: bool,
 }
 
+/// What shell completion offers for `--fault`: each fault, those that take an argument
+/// with their `=`. Parsing is `value::parse_fault`'s, so `close-after=3` is accepted
+/// though only `close-after=` is listed.
+const FAULT_NAMES: &[&str] = &[
+    "buffer",
+    "etag",
+    "gzip",
+    "http10",
+    "close-after=",
+    "content-type=",
+    "status=",
+];
+
+/// `--fault NAME[=ARG]`: parsed by `value::parse_fault`, completed from [`FAULT_NAMES`].
+#[derive(Debug, Clone, Copy)]
+struct FaultParser;
+
+impl TypedValueParser for FaultParser {
+    type Value = Fault;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Fault, clap::Error> {
+        let text = value.to_str().ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidUtf8,
+                "--fault must be UTF-8\n",
+            )
+            .with_cmd(cmd)
+        })?;
+        crate::value::parse_fault(text).map_err(|msg| {
+            let name = arg.map_or("--fault".to_string(), |a| a.to_string());
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value '{text}' for '{name}': {msg}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(FAULT_NAMES.iter().map(|n| PossibleValue::new(*n))))
+    }
+}
+
 /// The clap command, for completions, man pages and tests.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
@@ -258,6 +311,56 @@ mod tests {
     #[test]
     fn verify_cli() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn completions_offer_script_files_and_fault_names() {
+        use clap_complete::Shell;
+        let script = |shell| {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut command(), "sse", &mut buf);
+            String::from_utf8(buf).unwrap()
+        };
+        let faults = FAULT_NAMES.join(" ");
+        let bash = script(Shell::Bash);
+        assert!(
+            bash.contains(&format!("compgen -W \"{faults}\"")),
+            "bash --fault"
+        );
+        // bash: SCRIPT falls back to file names (`-o default`) when no option matches.
+        assert!(bash.contains("-o default sse"));
+        let zsh = script(Shell::Zsh);
+        assert!(zsh.contains(&format!("({faults})")), "zsh --fault");
+        assert!(
+            zsh.lines()
+                .any(|l| l.starts_with("'::script -- ") && l.ends_with(":_files' \\")),
+            "zsh SCRIPT"
+        );
+        let fish = script(Shell::Fish);
+        assert!(
+            fish.contains("-l fault") && fish.contains("\"buffer\\t''"),
+            "fish --fault"
+        );
+    }
+
+    #[test]
+    fn fault_completions_are_faults() {
+        for name in FAULT_NAMES {
+            let sample = match *name {
+                "content-type=" => "content-type=text/plain".to_string(),
+                "status=" => "status=500".to_string(),
+                n if n.ends_with('=') => format!("{n}3"),
+                n => n.to_string(),
+            };
+            assert!(
+                crate::value::parse_fault(&sample).is_ok(),
+                "{sample} is completed but refused"
+            );
+            assert!(Cli::try_parse_from(["sse", "serve", "--fault", &sample]).is_ok());
+        }
+        let err = Cli::try_parse_from(["sse", "serve", "--fault", "nope"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("unknown fault"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod escape;
 pub mod event;
 pub mod jq;
+pub mod manual;
 pub mod output;
 pub mod parser;
 pub mod readahead;

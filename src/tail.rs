@@ -177,7 +177,7 @@ impl Config {
             stdout_tty: env.stdout_tty,
             stderr_tty: env.stderr_tty,
             jq,
-            summary: args.stats || env.stderr_tty,
+            summary: args.stats || (env.stderr_tty && !args.quiet),
             look: Look {
                 color,
                 terminal: env.stdout_tty,

@@ -27,7 +27,7 @@ fn completions_and_man_pages_are_fresh() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("man");
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).unwrap();
-    clap_mangen::generate_to(sse::cli::command(), &tmp).unwrap();
+    man_pages(sse::cli::command(), &tmp);
     let mut fresh_names = Vec::new();
     for entry in fs::read_dir(&tmp).unwrap() {
         let entry = entry.unwrap();
@@ -50,6 +50,66 @@ fn completions_and_man_pages_are_fresh() {
         stale.is_empty(),
         "regenerated {stale:?}; review and commit them"
     );
+}
+
+/// clap_mangen's pages (as `clap_mangen::generate_to` makes them) with the sections
+/// of `sse::manual` (EXAMPLES, EXIT STATUS, ENVIRONMENT, SCRIPT FORMAT) in place of
+/// its EXTRA section (the `--help` examples).
+fn man_pages(cmd: clap::Command, dir: &Path) {
+    fn page(cmd: &clap::Command, dir: &Path) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            page(sub, dir);
+        }
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut out = Vec::new();
+        man.render_title(&mut out).unwrap();
+        man.render_name_section(&mut out).unwrap();
+        man.render_synopsis_section(&mut out).unwrap();
+        man.render_description_section(&mut out).unwrap();
+        if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+            man.render_options_section(&mut out).unwrap();
+        }
+        if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+            man.render_subcommands_section(&mut out).unwrap();
+        }
+        for (heading, blocks) in sse::manual::man_sections(cmd.get_name()) {
+            out.extend(format!(".SH \"{heading}\"\n").bytes());
+            for block in blocks {
+                let roff = match block {
+                    sse::manual::Block::Text(t) => format!(".PP\n{}\n", roff_text(&t)),
+                    sse::manual::Block::Item(term, t) => {
+                        format!(".TP\n\\fB{}\\fR\n{}\n", roff_text(term), roff_text(t))
+                    }
+                    sse::manual::Block::Code(code) => {
+                        format!(".PP\n.RS 4\n.nf\n{}\n.fi\n.RE\n", roff_text(&code))
+                    }
+                };
+                out.extend(roff.bytes());
+            }
+        }
+        if cmd.get_version().is_some() {
+            man.render_version_section(&mut out).unwrap();
+        }
+        fs::write(dir.join(man.get_filename()), out).unwrap();
+    }
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
+    page(&cmd, dir);
+}
+
+/// Text for roff: backslashes and hyphens escaped, no line read as a request.
+fn roff_text(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let line = line.replace('\\', "\\e").replace('-', "\\-");
+            if line.starts_with(['.', '\'']) {
+                format!("\\&{line}")
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn ensure(path: &Path, fresh: &[u8], stale: &mut Vec<PathBuf>) {
