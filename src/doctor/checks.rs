@@ -463,6 +463,17 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
             format!("{seen}: events arrive as they are sent"),
         );
     }
+    if obs.events_unknown() {
+        return Finding::warn(
+            "delivery",
+            format!(
+                "{} bytes arrived in {} reads, but could not be decoded into events",
+                obs.wire.bytes, obs.wire.count
+            ),
+            obs.decode_error.clone().unwrap_or_default(),
+            "",
+        );
+    }
     if obs.events.count == 0 {
         return Finding::pass("delivery", "no events to judge (see first-event)");
     }
@@ -522,10 +533,14 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
     let n = obs.events.count;
     let last_byte = obs.wire.last.or(obs.head_at).unwrap_or_default();
     let idle = end.at.saturating_sub(last_byte);
+    let events = if obs.events_unknown() {
+        "events that could not be decoded".to_string()
+    } else {
+        format!("{n} event{}", if n == 1 { "" } else { "s" })
+    };
     let seen = format!(
-        "{} after {n} event{} at {}, {} after the last byte ({})",
+        "{} after {events} at {}, {} after the last byte ({})",
         if end.clean { "ended" } else { "cut" },
-        if n == 1 { "" } else { "s" },
         ms(end.at),
         ms(idle),
         end.cause
@@ -549,6 +564,14 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
             seen,
             "the connection was cut mid-stream (no clean end of the body): a proxy timeout, a crash, or a load balancer dropped it",
             "find which layer closes it (server and proxy logs at that moment); behind nginx check `proxy_read_timeout` and `proxy_http_version 1.1;`",
+        );
+    }
+    if obs.events_unknown() {
+        return Finding::warn(
+            "connection",
+            seen,
+            "without its events, an early close cannot be told from a stream that simply ended",
+            "",
         );
     }
     if n <= 2 {
@@ -621,6 +644,9 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
 
 pub fn event_ids(obs: &Observation) -> Finding {
     let n = obs.events.count;
+    if obs.events_unknown() {
+        return Finding::pass("event-ids", "not judged: the body could not be decoded");
+    }
     if n == 0 {
         return Finding::pass("event-ids", "no events to check");
     }
@@ -1002,5 +1028,21 @@ mod tests {
             "WEBrick/1.7.0 (Ruby/3.1.2/2022-04-12)",
         );
         assert!(check(obs, delivery).fix().contains("not WEBrick"));
+    }
+
+    #[test]
+    fn bytes_that_could_not_be_decoded_are_not_counted_as_no_events() {
+        let mut obs = with(base(), "content-encoding", "compress");
+        obs.decode_error =
+            Some("the body is compress-encoded, which doctor does not decode".into());
+        obs.read(Duration::from_millis(5), 40);
+        let obs = ended(obs, 50, true);
+        let (obs, a) = judge(obs);
+        assert!(obs.events_unknown());
+        let findings = run_all(&obs, &a);
+        for f in &findings {
+            assert_ne!(f.status, Status::Fail, "{f:?}");
+            assert!(!f.why.contains("HTTP/1.0 hop"), "{f:?}");
+        }
     }
 }

@@ -188,11 +188,18 @@ struct Tap<R> {
     inner: R,
     shared: Arc<Mutex<Observation>>,
     started: Instant,
+    /// Set when a read of the wire failed: then an error from the decoder above is the
+    /// connection's, not the encoding's.
+    failed: Arc<AtomicBool>,
 }
 
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.failed.store(true, Ordering::SeqCst);
+            }
+        })?;
         if n > 0 {
             lock(&self.shared).read(self.started.elapsed(), n);
         }
@@ -233,10 +240,12 @@ impl Reader {
         if status != 200 {
             return Stop::Ended;
         }
+        let wire_failed = Arc::new(AtomicBool::new(false));
         let raw = Tap {
             inner: body,
             shared: Arc::clone(&self.shared),
             started: self.started,
+            failed: Arc::clone(&wire_failed),
         };
         // An encoding doctor cannot decode is still read, for its timing on the wire.
         let mut body =
@@ -252,6 +261,15 @@ impl Reader {
                 Ok(0) => return self.end(Ok(())),
                 Ok(n) => (n, self.started.elapsed()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if !wire_failed.load(Ordering::SeqCst) && !encoding.trim().is_empty() => {
+                    // The wire was fine: the compressed body itself is broken.
+                    lock(&self.shared).decode_error = Some(format!(
+                        "the {}-encoded body could not be decoded: {}",
+                        keep_text(encoding.trim()),
+                        io_message(&e)
+                    ));
+                    return Stop::Ended;
+                }
                 Err(e) => return self.end(Err(io_message(&e))),
             };
             let wall_ms = SystemTime::now()

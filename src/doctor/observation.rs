@@ -262,6 +262,12 @@ impl Observation {
         self.events.last.back().or(self.events.first.last())
     }
 
+    /// Bytes arrived but none could be decoded into events (an encoding doctor does not
+    /// read, or a decoder that failed): the event count is unknown, not zero.
+    pub fn events_unknown(&self) -> bool {
+        self.decode_error.is_some() && self.events.count == 0 && self.wire.bytes > 0
+    }
+
     /// The longest silence from the request to the end of the watch (or of the stream).
     pub fn longest_silence(&self) -> Duration {
         let end = self.end.as_ref().map_or(self.watched, |e| e.at);

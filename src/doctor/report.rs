@@ -36,7 +36,11 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
         "watched {} ({}): {}, {}, {} bytes, {}",
         ms(obs.watched),
         obs.stopped.text(),
-        plural(obs.events.count, "event"),
+        if obs.events_unknown() {
+            "events unknown (the body was not decoded)".to_string()
+        } else {
+            plural(obs.events.count, "event")
+        },
         plural(obs.comments, "comment"),
         obs.wire.bytes,
         if obs.stamps > 0 {
@@ -117,7 +121,8 @@ struct JsonReport<'a> {
     http_version: &'a str,
     watched_ms: u64,
     stopped: &'static str,
-    events: u64,
+    /// null when bytes arrived but could not be decoded into events.
+    events: Option<u64>,
     comments: u64,
     stamps: u64,
     /// Bytes off the wire (before decompression).
@@ -178,7 +183,7 @@ pub fn write_json(
         http_version: head.map_or("", |h| h.version),
         watched_ms: millis(obs.watched),
         stopped: obs.stopped.text(),
-        events: obs.events.count,
+        events: (!obs.events_unknown()).then_some(obs.events.count),
         comments: obs.comments,
         stamps: obs.stamps,
         bytes: obs.wire.bytes,

@@ -157,3 +157,77 @@ fn memory_stays_bounded_on_a_fast_stream_of_tiny_events() {
     assert!(peak < 100 * 1024, "peak {peak} KiB for {events} events");
     println!("doctor peak {peak} KiB after {events} events");
 }
+
+/// A raw server answering one request with a `Content-Encoding: encoding` stream of
+/// `body`, then closing.
+fn encoded(encoding: &str, body: &[u8]) -> RawServer {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nContent-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
+    );
+    RawServer::new(
+        "/events",
+        vec![vec![send(head.as_bytes()), send(body), Step::Close]],
+    )
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn brotli_and_zstd_streams_are_decoded() {
+    // Two events, brotli-compressed by Node 20's zlib with a flush between them.
+    let br =
+        hex("0b088069643a20310a646174613a206f6e650a0a80000869643a20320a646174613a2074776f0a0a03");
+    // The same two events as two zstd frames (`printf ... | zstd -c`, twice).
+    let zstd: Vec<u8> = [b"id: 1\ndata: one\n\n".as_slice(), b"id: 2\ndata: two\n\n"]
+        .iter()
+        .flat_map(|part| {
+            let mut child = std::process::Command::new("zstd")
+                .arg("-c")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn();
+            match child.as_mut() {
+                Ok(c) => {
+                    use std::io::Write as _;
+                    c.stdin.take().unwrap().write_all(part).unwrap();
+                }
+                Err(_) => return Vec::new(),
+            }
+            child.unwrap().wait_with_output().unwrap().stdout
+        })
+        .collect();
+    for (encoding, body) in [("br", br), ("zstd", zstd)] {
+        if body.is_empty() {
+            missing("zstd not found on PATH", "apt-get install -y zstd");
+            continue;
+        }
+        let server = encoded(encoding, &body);
+        let out = sse()
+            .args(["doctor", &server.url, "--duration", "3s", "--json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["events"], 2, "{encoding}: {report:#}");
+        assert_eq!(status(&report, "event-ids"), "PASS", "{report:#}");
+        server.join();
+    }
+}
+
+#[test]
+fn an_encoding_doctor_cannot_read_is_not_counted_as_zero_events() {
+    let server = encoded("compress", b"\x1f\x9d\x90some compressed bytes");
+    let out = sse()
+        .args(["doctor", &server.url, "--duration", "3s", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["events"], serde_json::Value::Null, "{report:#}");
+    assert!(report["bytes"].as_u64().unwrap() > 0, "{report:#}");
+    assert_ne!(status(&report, "connection"), "FAIL", "{report:#}");
+    server.join();
+}
