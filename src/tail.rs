@@ -241,7 +241,7 @@ pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
         Input::Url(request) => tail.follow(request.clone()),
     };
     if let Some(stats) = &stats {
-        if result.is_ok() || stats.summary(Instant::now()).first_byte.is_some() {
+        if result.is_ok() || stats.summary(Instant::now()).events > 0 {
             console.line(&summary_line(stats));
         }
     }
