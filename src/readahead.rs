@@ -7,6 +7,7 @@
 //! when the output is slower than the input.
 
 use std::io::{self, Read};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 use std::time::{Instant, SystemTime};
@@ -34,8 +35,25 @@ pub struct Arrived<'a> {
     pub wall: SystemTime,
 }
 
+/// Wakes the parser side of a [`ReadAhead`] (see [`ReadAhead::waker`]).
+#[derive(Clone)]
+pub struct Waker(SyncSender<io::Result<Chunk>>);
+
+impl Waker {
+    /// A waiting `next_read` returns `ErrorKind::Interrupted`; one that is not waiting
+    /// gets it after the reads already queued (or not at all, when the queue is full:
+    /// then the parser side is busy and checks its own flag soon).
+    pub fn wake(&self) {
+        let _ = self
+            .0
+            .try_send(Err(io::Error::from(io::ErrorKind::Interrupted)));
+    }
+}
+
 pub struct ReadAhead {
     full: Receiver<io::Result<Chunk>>,
+    /// For [`Waker`]s: another sender into `full`.
+    wake: SyncSender<io::Result<Chunk>>,
     empty: SyncSender<Vec<u8>>,
     /// The buffer handed out last, returned to the reader on the next call.
     current: Option<Vec<u8>>,
@@ -45,6 +63,7 @@ impl ReadAhead {
     /// Starts reading `input` in reads of up to `size` bytes.
     pub fn new(mut input: Box<dyn Read + Send>, size: usize) -> io::Result<Self> {
         let (full_tx, full) = mpsc::sync_channel::<io::Result<Chunk>>(BUFFERS);
+        let full_tx_waker = full_tx.clone();
         let (empty, empty_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
         for _ in 0..BUFFERS {
             // Allocated (and zeroed) once: a buffer keeps its full size for every read.
@@ -56,9 +75,13 @@ impl ReadAhead {
                 // Ends when the stream does, or when the parser side is gone.
                 while let Ok(mut buf) = empty_rx.recv() {
                     let result = loop {
-                        match input.read(&mut buf) {
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                            other => break other,
+                        // A panic in the reader becomes an error for the parser side:
+                        // with a Waker alive, the channel would not tell it otherwise.
+                        let read = panic::catch_unwind(AssertUnwindSafe(|| input.read(&mut buf)));
+                        match read {
+                            Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Ok(other) => break other,
+                            Err(_) => break Err(io::Error::other("the reading thread stopped")),
                         }
                     };
                     let (at, wall) = (Instant::now(), SystemTime::now());
@@ -71,9 +94,16 @@ impl ReadAhead {
             })?;
         Ok(ReadAhead {
             full,
+            wake: full_tx_waker,
             empty,
             current: None,
         })
+    }
+
+    /// A handle that makes a waiting [`ReadAhead::next_read`] return an `Interrupted`
+    /// error (Ctrl-C), from any thread.
+    pub fn waker(&self) -> Waker {
+        Waker(self.wake.clone())
     }
 
     /// The next read: `Ok(None)` at the end of the stream.
@@ -149,6 +179,31 @@ mod tests {
         assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"b");
         let e = next_bytes(&mut reads).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn a_waker_interrupts_a_waiting_read_and_a_panic_is_an_error() {
+        let (tx, rx) = channel();
+        let mut reads = ReadAhead::new(Box::new(Scripted(rx)), 64).unwrap();
+        let waker = reads.waker();
+        let wake = std::thread::spawn(move || waker.wake());
+        // Nothing was sent: only the waker can end this wait.
+        let e = next_bytes(&mut reads).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::Interrupted);
+        wake.join().unwrap();
+        tx.send(Ok(b"a".to_vec())).unwrap();
+        assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"a");
+
+        struct Panics;
+        impl Read for Panics {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                panic!("a broken reader")
+            }
+        }
+        let mut reads = ReadAhead::new(Box::new(Panics), 16).unwrap();
+        let _waker = reads.waker();
+        let e = next_bytes(&mut reads).unwrap_err();
+        assert!(e.to_string().contains("reading thread stopped"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,8 @@ use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::thread;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use colored::Colorize;
@@ -16,7 +17,7 @@ use crate::escape;
 use crate::jq::Jq;
 use crate::output::{Arrival, Buffer, Clock, Look, Mode, Printer, DONE};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser};
-use crate::readahead::{ReadAhead, READ_SIZE};
+use crate::readahead::{ReadAhead, Waker, READ_SIZE};
 use crate::record::Recorder;
 use crate::stats::Stats;
 use crate::status::Console;
@@ -203,11 +204,17 @@ pub fn run<W: Write>(args: TailArgs, color: ColorChoice, out: W) -> Result<ExitC
 pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
     let console = Console::new(config.status_line, config.stdout_tty);
     let stats = config.summary.then(|| Stats::new(Instant::now()));
-    if config.stderr_tty || stats.is_some() {
-        let c = console.clone();
-        let stats = stats.clone();
-        // Ctrl-C: the summary, the status line taken away, then end as the shell expects.
+    let interrupt = Interrupt::default();
+    if config.stderr_tty || stats.is_some() || config.record.is_some() {
+        let (c, stats, interrupt) = (console.clone(), stats.clone(), interrupt.clone());
+        // Ctrl-C: the run stops where it is and ends as usual (the recording finished,
+        // the summary printed, the status line taken away), then exits 130 as the shell
+        // expects. Should it be stuck where nothing wakes it (connecting), or on a
+        // second Ctrl-C, the handler ends the process itself.
         let _ = ctrlc::set_handler(move || {
+            if interrupt.trigger() && interrupt.stopping_within(STOP_GRACE) {
+                return;
+            }
             if let Some(stats) = &stats {
                 c.line(&summary_line(stats));
             }
@@ -235,6 +242,7 @@ pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
         reads: 0,
         retry: config.retry,
         heard: Instant::now(),
+        interrupt,
     };
     let result = match &config.input {
         Input::Stdin => tail.read_stdin(),
@@ -264,6 +272,89 @@ enum End {
     Eof,
     /// Reading failed: reset, timeout, a broken chunked body.
     Lost(io::Error),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// The exit status after Ctrl-C, as a shell reports a process SIGINT ended.
+fn interrupted() -> ExitCode {
+    ExitCode::from(130)
+}
+
+/// How long Ctrl-C waits for the run to notice it before ending the process.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Ctrl-C, caught: a flag the loops check, and a way to wake what they wait on (a
+/// read, or the pause before reconnecting).
+#[derive(Clone, Default)]
+struct Interrupt(Arc<InterruptState>);
+
+#[derive(Default)]
+struct InterruptState {
+    hit: AtomicBool,
+    /// The run has seen the flag and is finishing.
+    stopping: Mutex<bool>,
+    stopped: Condvar,
+    /// The read the run waits on, if any.
+    read: Mutex<Option<Waker>>,
+    /// Guards the pause before a reconnection.
+    pause: Mutex<()>,
+    resume: Condvar,
+}
+
+impl Interrupt {
+    /// Sets the flag and wakes the run; false when it was set already (a second Ctrl-C).
+    fn trigger(&self) -> bool {
+        if self.0.hit.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        if let Some(waker) = lock(&self.0.read).as_ref() {
+            waker.wake();
+        }
+        let _pause = lock(&self.0.pause);
+        self.0.resume.notify_all();
+        true
+    }
+
+    /// Whether Ctrl-C was pressed; the first call that sees it marks the run as stopping.
+    fn hit(&self) -> bool {
+        if !self.0.hit.load(Ordering::SeqCst) {
+            return false;
+        }
+        *lock(&self.0.stopping) = true;
+        self.0.stopped.notify_all();
+        true
+    }
+
+    /// Waits (in the handler) until the run says it is stopping, at most `grace`.
+    fn stopping_within(&self, grace: Duration) -> bool {
+        let stopping = lock(&self.0.stopping);
+        let (stopping, _) = self
+            .0
+            .stopped
+            .wait_timeout_while(stopping, grace, |s| !*s)
+            .unwrap_or_else(|p| p.into_inner());
+        *stopping
+    }
+
+    /// The reads of one stream can be woken from now on (`None`: that stream is over).
+    fn watch(&self, waker: Option<Waker>) {
+        *lock(&self.0.read) = waker;
+    }
+
+    /// Sleeps `wait`, or less when Ctrl-C comes; true when it did.
+    fn pause(&self, wait: Duration) -> bool {
+        let guard = lock(&self.0.pause);
+        let _ = self
+            .0
+            .resume
+            .wait_timeout_while(guard, wait, |_| !self.0.hit.load(Ordering::SeqCst));
+        self.hit()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A connection whose response is an event stream, ready to be read.
@@ -293,6 +384,7 @@ struct Tail<'c, W: Write> {
     /// When the server last sent anything (or the run started): `--timeout` measures
     /// silence from here, across reconnections.
     heard: Instant,
+    interrupt: Interrupt,
 }
 
 impl<W: Write> Tail<'_, W> {
@@ -309,6 +401,7 @@ impl<W: Write> Tail<'_, W> {
         match end {
             End::Lost(e) => Err(Error::io("reading stdin", e)),
             End::Stopped | End::Eof => Ok(ExitCode::SUCCESS),
+            End::Interrupted => self.interrupted(),
         }
     }
 
@@ -322,7 +415,11 @@ impl<W: Write> Tail<'_, W> {
         let mut failures = 0u32;
         loop {
             connection += 1;
-            let stream = match self.connect(&mut req, &last_id) {
+            let connected = self.connect(&mut req, &last_id);
+            if self.interrupt.hit() {
+                return self.interrupted();
+            }
+            let stream = match connected {
                 Ok(Some(stream)) => stream,
                 Ok(None) => {
                     self.lifecycle(&format!(
@@ -342,7 +439,9 @@ impl<W: Write> Tail<'_, W> {
                         "*".dimmed(),
                         escape::line(&e.to_string())
                     ));
-                    self.wait_before_reconnect(failures, &last_id);
+                    if self.wait_before_reconnect(failures, &last_id) {
+                        return self.interrupted();
+                    }
                     continue;
                 }
             };
@@ -361,6 +460,7 @@ impl<W: Write> Tail<'_, W> {
             self.console.disconnected();
             let why = match end {
                 End::Stopped => return Ok(ExitCode::SUCCESS),
+                End::Interrupted => return self.interrupted(),
                 End::Eof => "the server closed the stream".to_string(),
                 End::Lost(e) if is_timeout(&e) => {
                     return Err(self.silence(&url, ""));
@@ -375,8 +475,18 @@ impl<W: Write> Tail<'_, W> {
                 return Ok(ExitCode::SUCCESS);
             }
             self.give_up_if_silent(&url, "")?;
-            self.wait_before_reconnect(0, &last_id);
+            if self.wait_before_reconnect(0, &last_id) {
+                return self.interrupted();
+            }
         }
+    }
+
+    /// Ctrl-C: the recording ends as a connection that closed there.
+    fn interrupted(&mut self) -> Result<ExitCode, Error> {
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.closed("interrupted (Ctrl-C)")?;
+        }
+        Ok(interrupted())
     }
 
     /// With `--timeout`: the server has been silent too long, reconnecting or not.
@@ -472,8 +582,9 @@ impl<W: Write> Tail<'_, W> {
         }))
     }
 
-    /// Waits the reconnection time, doubled for each failed attempt in a row.
-    fn wait_before_reconnect(&self, failures: u32, last_id: &str) {
+    /// Waits the reconnection time, doubled for each failed attempt in a row; true
+    /// when Ctrl-C cut the wait short.
+    fn wait_before_reconnect(&self, failures: u32, last_id: &str) -> bool {
         let cap = MAX_BACKOFF.max(self.retry);
         let wait = self.retry.saturating_mul(1u32 << failures.min(16)).min(cap);
         let with_id = if last_id.is_empty() {
@@ -486,7 +597,7 @@ impl<W: Write> Tail<'_, W> {
             "*".dimmed(),
             wait.as_millis()
         ));
-        thread::sleep(wait);
+        self.interrupt.pause(wait)
     }
 
     /// `-v`: the request as sent (header values escaped: the Last-Event-ID came from
@@ -532,11 +643,29 @@ impl<W: Write> Tail<'_, W> {
     ) -> Result<End, Error> {
         let mut reads =
             ReadAhead::new(input, READ_SIZE).map_err(|e| Error::io("starting a thread", e))?;
+        self.interrupt.watch(Some(reads.waker()));
+        let end = self.pump_reads(&mut reads, parser, connection, opened, url);
+        self.interrupt.watch(None);
+        end
+    }
+
+    fn pump_reads(
+        &mut self,
+        reads: &mut ReadAhead,
+        parser: &mut Parser,
+        connection: u32,
+        opened: Instant,
+        url: &str,
+    ) -> Result<End, Error> {
         let console = self.console.clone();
         loop {
+            if self.interrupt.hit() {
+                return Ok(End::Interrupted);
+            }
             let read = match reads.next_read() {
                 Ok(None) => return Ok(End::Eof),
                 Ok(Some(read)) => read,
+                Err(_) if self.interrupt.hit() => return Ok(End::Interrupted),
                 Err(e) => return Ok(End::Lost(e)),
             };
             self.reads += 1;

@@ -760,3 +760,74 @@ fn a_recording_replays_the_same_events_and_ids_for_a_hostile_stream() {
         "the id-only block's id carries to the first event"
     );
 }
+
+/// Sends SIGINT to a child, as Ctrl-C in a terminal does.
+fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn ctrl_c_finishes_the_recording_and_exits_130() {
+    let (hold, wait) = gate();
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(SSE_HEAD),
+            send(b"id: 1\ndata: kept\n\n"),
+            wait,
+            Step::Close,
+        ]],
+    );
+    let recording = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("interrupted.txt");
+    let mut cmd = sse();
+    cmd.args([
+        "tail",
+        &server.url,
+        "--json",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    let mut tail = Spawned::new(cmd);
+    // The event was read, so the recorder has it: now Ctrl-C while tail waits.
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "kept");
+    interrupt(&tail.child);
+    tail.assert_exit(130);
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert!(
+        text.contains("id: 1\ndata: kept\n\n")
+            && text.ends_with("# interrupted (Ctrl-C)\n@close\n"),
+        "{text}"
+    );
+    drop(hold);
+    server.join();
+
+    // The same while waiting to reconnect.
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(SSE_HEAD),
+            send(b"retry: 60000\ndata: a\n\n"),
+            Step::Close,
+        ]],
+    );
+    let mut cmd = sse();
+    cmd.args([
+        "tail",
+        &server.url,
+        "--json",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    let mut tail = Spawned::new(cmd);
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "a");
+    tail.stderr_line_with("reconnecting in", LIVE);
+    interrupt(&tail.child);
+    tail.assert_exit(130);
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert!(text.ends_with("# interrupted (Ctrl-C)\n@close\n"), "{text}");
+    server.join();
+}
