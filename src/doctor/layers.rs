@@ -213,7 +213,7 @@ pub static LAYERS: &[Layer] = &[
             does: "Express's `compression` middleware compresses the stream (1.8 prefers br) and keeps the compressed bytes until `res.flush()` or the end",
             fixes: &[
                 verified("", "Express `compression`: call `res.flush()` after writing each event", "express::express_compression_with_res_flush_after_each_event_passes"),
-                verified("", "or leave the stream out with a filter: `compression({ filter: (req, res) => res.getHeader('Content-Type') !== 'text/event-stream' && compression.filter(req, res) })`", "express::express_compression_with_a_filter_leaving_out_event_streams_passes"),
+                verified("", "or leave the stream out with a filter: `compression({ filter: (req, res) => !String(res.getHeader('Content-Type')).startsWith('text/event-stream') && compression.filter(req, res) })` (Express adds `; charset=utf-8` to the type, so compare its start)", "express::express_compression_with_a_filter_leaving_out_event_streams_passes"),
                 verified("compression 1.8", "or send `Cache-Control: no-cache, no-transform` on the stream (compression skips no-transform responses)", "express::express_compression_skips_a_stream_sent_with_no_transform"),
             ],
         }),
