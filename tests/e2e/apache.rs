@@ -39,6 +39,11 @@ fn modules() -> Option<PathBuf> {
 /// Apache in one foreground process (`-X`) on a free port, proxying /events to
 /// `upstream` (host:port), with `extra` lines at the end of its config.
 fn apache(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
+    apache_with(name, upstream, "", extra)
+}
+
+/// The same, with `params` (`key=value ...`) on the ProxyPass line.
+fn apache_with(name: &str, upstream: &str, params: &str, extra: &str) -> Option<Listening> {
     let binary = require_program(&["apache2", "httpd"], INSTALL)?;
     let Some(modules) = modules() else {
         missing("Apache's mod_proxy_http.so not found", INSTALL);
@@ -46,7 +51,13 @@ fn apache(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
     };
     let dir = temp_dir(&format!("apache-{name}"));
     Some(start_on_free_port("apache", |port| {
-        let conf = config(&dir, &modules, port, upstream, extra);
+        let conf = config(
+            &dir,
+            &modules,
+            port,
+            &format!("{upstream}/events {params}"),
+            extra,
+        );
         let path = dir.join("httpd.conf");
         std::fs::write(&path, conf).unwrap();
         let mut cmd = Command::new(&binary);
@@ -55,12 +66,13 @@ fn apache(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
     }))
 }
 
-fn config(dir: &Path, modules: &Path, port: u16, upstream: &str, extra: &str) -> String {
+/// `target` is the ProxyPass line's `host:port/path [params]`.
+fn config(dir: &Path, modules: &Path, port: u16, target: &str, extra: &str) -> String {
     let d = dir.display();
     let m = modules.display();
     let extra = extra.replace("$MODULES", &m.to_string());
     format!(
-        "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName 127.0.0.1\nPidFile {d}/httpd.pid\nErrorLog {d}/error.log\nLogLevel warn\nLoadModule mpm_event_module {m}/mod_mpm_event.so\nLoadModule authz_core_module {m}/mod_authz_core.so\nLoadModule proxy_module {m}/mod_proxy.so\nLoadModule proxy_http_module {m}/mod_proxy_http.so\nProxyPass /events http://{upstream}/events\n{extra}\n"
+        "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName 127.0.0.1\nPidFile {d}/httpd.pid\nErrorLog {d}/error.log\nLogLevel warn\nLoadModule mpm_event_module {m}/mod_mpm_event.so\nLoadModule authz_core_module {m}/mod_authz_core.so\nLoadModule proxy_module {m}/mod_proxy.so\nLoadModule proxy_http_module {m}/mod_proxy_http.so\nProxyPass /events http://{target}\n{extra}\n"
     )
 }
 
@@ -157,6 +169,29 @@ fn apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open() {
         return;
     };
     // Past the first 5 s silence: without heartbeats the cut comes at 3 s.
+    let report = doctor(&proxy.url("/events"), "6s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 2, "{report}");
+}
+
+#[test]
+fn apache_proxy_timeout_above_the_silences_keeps_the_stream_open() {
+    let (_upstream, url) = serve(&[script("apache-raised", SILENT).to_str().unwrap()]);
+    let Some(proxy) = apache("raised", &host_port(&url), "ProxyTimeout 8") else {
+        return;
+    };
+    // Past the first 5 s silence: with `ProxyTimeout 3` the cut comes at 3 s.
+    let report = doctor(&proxy.url("/events"), "6s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 2, "{report}");
+}
+
+#[test]
+fn apache_proxypass_timeout_overrides_a_short_proxy_timeout() {
+    let (_upstream, url) = serve(&[script("apache-worker", SILENT).to_str().unwrap()]);
+    let Some(proxy) = apache_with("worker", &host_port(&url), "timeout=8", "ProxyTimeout 3") else {
+        return;
+    };
     let report = doctor(&proxy.url("/events"), "6s");
     report.assert_no_fail();
     assert_eq!(report.events(), 2, "{report}");

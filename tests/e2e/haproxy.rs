@@ -121,3 +121,15 @@ fn haproxy_holds_each_event_about_200_ms_unless_option_http_no_delay() {
     report.assert_no_fail();
     assert_eq!(report.status("delivery"), "PASS", "{report}");
 }
+
+#[test]
+fn haproxy_timeout_server_above_the_silences_keeps_the_stream_open() {
+    let (_upstream, url) = serve(&[script("haproxy-raised", SILENT).to_str().unwrap()]);
+    // `timeout client` stays 3 s: a client with nothing to send is not cut by it.
+    let Some(proxy) = haproxy("raised", &host_port(&url), "8s", "") else {
+        return;
+    };
+    let report = doctor(&proxy.url("/events"), "6s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 2, "{report}");
+}
