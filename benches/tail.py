@@ -26,7 +26,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SSE = os.path.join(ROOT, "target", "release", "sse")
+# SSE_BIN=path/to/sse measures another build (an older commit's, for a before/after).
+SSE = os.environ.get("SSE_BIN") or os.path.join(ROOT, "target", "release", "sse")
 RUNS = 9
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"
 CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"

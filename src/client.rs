@@ -142,10 +142,19 @@ impl Response {
     /// [`Head::check_event_stream`], with the start of the body of a response that is not
     /// a stream (at most [`BODY_SHOWN`] bytes, control characters escaped) in the error:
     /// that is where an API explains a 401 or a 429. Waits at most `wait` for it.
-    pub fn check_event_stream(&mut self, url: &str, wait: Duration) -> Result<(), Error> {
+    /// `any_type`: a 200 of any Content-Type will do (`--raw`, which is `curl -N`).
+    pub fn check_event_stream(
+        &mut self,
+        url: &str,
+        wait: Duration,
+        any_type: bool,
+    ) -> Result<(), Error> {
         let Err(mut error) = self.head.check_event_stream(url) else {
             return Ok(());
         };
+        if any_type && matches!(error, Error::ContentType { .. }) {
+            return Ok(());
+        }
         if let Error::Status { body, .. } | Error::ContentType { body, .. } = &mut error {
             let raw = std::mem::replace(&mut self.body, Box::new(std::io::empty()));
             let encoding = self.head.header("content-encoding").map(str::to_string);

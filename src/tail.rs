@@ -543,7 +543,11 @@ impl<W: Write> Tail<'_, W> {
         if response.status == 204 {
             return Ok(None);
         }
-        response.check_event_stream(&req.url, req.timeout.unwrap_or(ERROR_BODY_WAIT))?;
+        response.check_event_stream(
+            &req.url,
+            req.timeout.unwrap_or(ERROR_BODY_WAIT),
+            self.config.mode == Mode::Raw,
+        )?;
         self.lifecycle(&format!(
             "{} connected to {} ({} {}{})",
             "*".dimmed(),

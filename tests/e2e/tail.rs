@@ -295,6 +295,21 @@ fn wrong_content_type_ends_without_reconnecting() {
 }
 
 #[test]
+fn raw_takes_any_content_type() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n"),
+            send(b"data: as it is\n\n"),
+            Step::Close,
+        ]],
+    );
+    let out = run_ok(&["tail", &server.url, "--raw", "--no-reconnect"]);
+    assert_eq!(out.stdout, b"data: as it is\n\n");
+    server.join();
+}
+
+#[test]
 fn redirects_are_followed() {
     let target = RawServer::new(
         "/new",
