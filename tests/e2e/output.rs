@@ -124,11 +124,7 @@ fn a_huge_deeply_nested_json_event_costs_its_own_size() {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     drop(writer.join().unwrap());
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(reader.join().unwrap(), printed);
 
     assert!(

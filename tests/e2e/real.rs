@@ -91,6 +91,8 @@ pub fn start_printing_url(what: &str, command: Command) -> Listening {
 /// What `sse doctor --json` reported, with its exit status.
 pub struct Report {
     pub code: i32,
+    /// What doctor wrote on stderr, shown with the report when a check fails.
+    pub stderr: String,
     pub json: Value,
 }
 
@@ -110,6 +112,7 @@ pub fn doctor(url: &str, duration: &str) -> Report {
     });
     Report {
         code: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         json,
     }
 }
@@ -118,9 +121,10 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "exit {}, report:\n{}",
+            "exit {}, report:\n{}\nstderr:\n{}",
             self.code,
-            serde_json::to_string_pretty(&self.json).unwrap()
+            serde_json::to_string_pretty(&self.json).unwrap(),
+            self.stderr
         )
     }
 }
