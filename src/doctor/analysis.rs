@@ -49,7 +49,14 @@ pub struct Analysis {
     pub delays: Option<Delays>,
     /// The largest burst after silence.
     pub burst: Option<Burst>,
-    /// Events were held back: stamped delays over the limit, or (without stamps) a burst.
+    /// Bursts come at a steady period: the server's own rhythm, not a buffer's release.
+    pub rhythm: Option<Duration>,
+    /// Without stamps, what shows a burst was held back rather than sent so: the
+    /// response's length or ETag (a whole body measured or hashed), or one release of
+    /// most events just before the end. `None` when there is no such evidence.
+    pub held_evidence: Option<&'static str>,
+    /// Events were held back: stamped delays over the limit, or (without stamps) a burst
+    /// with evidence that it was held.
     pub held_back: bool,
     /// Layers the headers name.
     pub layers: Vec<&'static Layer>,
@@ -86,9 +93,11 @@ impl Analysis {
                 .iter()
                 .copied()
                 .reduce(|best, b| if b.size > best.size { b } else { best });
+        let rhythm = rhythm(&obs.events.bursts);
+        let held_evidence = burst.and_then(|_| held_evidence(obs));
         let held_back = match delays {
             Some(d) => d.max > limit,
-            None => burst.is_some(),
+            None => held_evidence.is_some(),
         };
         let layers = layers::named(obs);
         let accel_off = obs
@@ -104,6 +113,8 @@ impl Analysis {
             limit,
             delays,
             burst,
+            rhythm,
+            held_evidence,
             held_back,
             layers,
             accel_off,
@@ -122,6 +133,42 @@ impl Analysis {
     pub fn nginx_buffering(&self) -> bool {
         self.names("nginx") && !self.accel_off
     }
+}
+
+/// The period of bursts that keep time: at least three, every gap between their starts
+/// within a quarter of the median gap. A buffer releases when it fills or a timer
+/// fires, not in step with the events; a server that batches does keep time.
+fn rhythm(bursts: &[Burst]) -> Option<Duration> {
+    if bursts.len() < 3 {
+        return None;
+    }
+    let mut gaps: Vec<Duration> = bursts.windows(2).map(|w| w[1].at - w[0].at).collect();
+    gaps.sort_unstable();
+    let median = gaps[gaps.len() / 2];
+    gaps.iter()
+        .all(|g| g.abs_diff(median) <= median / 4)
+        .then_some(median)
+}
+
+/// Evidence, beyond the arrival pattern, that a burst was held back.
+fn held_evidence(obs: &Observation) -> Option<&'static str> {
+    if obs.header("content-length").is_some() {
+        return Some("the response has a Content-Length, known only once the whole body existed");
+    }
+    if obs.header("etag").is_some() {
+        return Some("the response has an ETag, a hash of the whole body");
+    }
+    // One release at the end: the only burst holds most events and the stream ended
+    // right after it.
+    let end = obs.end.as_ref()?;
+    let [only] = obs.events.bursts.as_slice() else {
+        return None;
+    };
+    let last = obs.last_event()?;
+    let released_at_end = end.at.saturating_sub(last.at) < Duration::from_millis(50)
+        && only.at + only.spread >= last.at
+        && only.size as u64 * 2 >= obs.events.count;
+    released_at_end.then_some("most events arrived in one release just before the stream ended")
 }
 
 /// The fixes of `advice`, as findings carry them.

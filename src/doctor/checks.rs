@@ -486,27 +486,27 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
                 ms(b.spread),
                 ms(b.silence)
             );
-            let corroborated = obs.header("content-length").is_some()
-                || obs.header("etag").is_some()
-                || obs.header("content-encoding").is_some()
-                || a.nginx_buffering()
-                || obs.end.as_ref().is_some_and(|end| {
-                    obs.last_event()
-                        .is_some_and(|e| end.at.saturating_sub(e.at) < Duration::from_millis(50))
-                });
             let why = format!(
                 "a silence followed by a burst is what buffering looks like: likely {who}; {basis}"
             );
-            if corroborated {
-                Finding::fail("delivery", seen, why, advice())
-            } else {
-                Finding::warn(
-                    "delivery",
-                    seen,
-                    format!("{why}; a server that really sends in bursts looks the same"),
-                    advice(),
-                )
+            if let Some(evidence) = a.held_evidence {
+                return Finding::fail("delivery", seen, format!("{why}; and {evidence}"), advice());
             }
+            if let Some(period) = a.rhythm {
+                return Finding::pass(
+                    "delivery",
+                    format!(
+                        "{seen}; bursts come every {}, the server's own rhythm (a buffer releases when it fills, not in step); {basis}",
+                        ms(period)
+                    ),
+                );
+            }
+            Finding::warn(
+                "delivery",
+                seen,
+                format!("{why}; a server that really sends in bursts looks the same, and nothing else here shows the events were held"),
+                advice(),
+            )
         }
         None => Finding::pass(
             "delivery",
@@ -852,7 +852,12 @@ mod tests {
             run_all(&obs, &a).iter().all(|f| f.status != Status::Fail),
             "live compression must not FAIL"
         );
-        let stuck = with(held(base(), 5, 2000, false), "content-encoding", "gzip");
+        // Everything in one release just before the end: held by the compressor.
+        let stuck = ended(
+            with(held(base(), 5, 2000, false), "content-encoding", "gzip"),
+            2010,
+            true,
+        );
         assert_eq!(check(stuck.clone(), content_encoding).status, Status::Fail);
         assert!(check(stuck, delivery).why.contains("compression"));
         // Compressed bytes came, but nothing decodes: the compressor holds the events.
@@ -1044,5 +1049,37 @@ mod tests {
             assert_ne!(f.status, Status::Fail, "{f:?}");
             assert!(!f.why.contains("HTTP/1.0 hop"), "{f:?}");
         }
+    }
+
+    #[test]
+    fn regular_bursts_are_the_servers_rhythm_and_a_proxy_header_alone_never_fails() {
+        // Bursts of 3 every second behind an nginx whose buffering is off (nothing in the
+        // headers says so): not a FAIL.
+        let mut obs = with(base(), "server", "nginx/1.22.1");
+        for burst in 0..5u64 {
+            let at = 1000 * burst + 5;
+            obs.read(Duration::from_millis(at), 90);
+            for _ in 0..3 {
+                obs.event(event(at, None, true));
+            }
+        }
+        let (live, a) = judge(obs.clone());
+        assert_eq!(a.rhythm, Some(Duration::from_millis(1000)));
+        let f = delivery(&live, &a);
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(f.seen.contains("rhythm"), "{f:?}");
+        // Ending right after the last of those bursts is still no evidence.
+        let (ended_obs, a) = judge(ended(obs, 4010, true));
+        assert!(a.held_evidence.is_none());
+        assert_ne!(delivery(&ended_obs, &a).status, Status::Fail);
+        // Two irregular bursts behind nginx: a WARN, the header alone does not make it a FAIL.
+        let mut obs = with(base(), "server", "nginx/1.22.1");
+        for at in [1500u64, 4000] {
+            obs.read(Duration::from_millis(at), 90);
+            for _ in 0..4 {
+                obs.event(event(at, None, true));
+            }
+        }
+        assert_eq!(check(obs, delivery).status, Status::Warn);
     }
 }
