@@ -3,6 +3,7 @@
 mod apache;
 mod browser;
 mod bursts;
+mod caddy;
 mod doctor;
 mod express;
 mod generated;
