@@ -219,7 +219,7 @@ _sse() {
             return 0
             ;;
         sse__subcmd__serve)
-            opts="-p -h -V --bind --port --path --loop --interval --stamp --fault --cors --color --help --version"
+            opts="-p -h -V --bind --port --path --loop --interval --speed --stamp --fault --cors --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,8 +245,12 @@ _sse() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --speed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fault)
-                    COMPREPLY=($(compgen -W "buffer etag gzip http10 close-after= content-type= status=" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "buffer etag gzip http10 close-after= content-type= status= stall-after= reset-after= drip" -- "${cur}"))
                     return 0
                     ;;
                 --cors)

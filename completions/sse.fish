@@ -64,13 +64,17 @@ complete -c sse -n "__fish_sse_using_subcommand serve" -l bind -d 'Address to li
 complete -c sse -n "__fish_sse_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 picks a free one (printed on stdout)' -r
 complete -c sse -n "__fish_sse_using_subcommand serve" -l path -d 'URL path of the stream' -r
 complete -c sse -n "__fish_sse_using_subcommand serve" -l interval -d 'Pause between events that have no @sleep of their own (e.g. 1s, 250ms)' -r
-complete -c sse -n "__fish_sse_using_subcommand serve" -l fault -d 'Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10, content-type=TYPE, status=CODE' -r -f -a "buffer\t''
+complete -c sse -n "__fish_sse_using_subcommand serve" -l speed -d 'Play every pause FACTOR times faster (`10` replays a recording at 10x, `0.5` at half speed)' -r
+complete -c sse -n "__fish_sse_using_subcommand serve" -l fault -d 'Reproduce a breakage (repeatable): buffer (hold the body, send it with Content-Length), etag (as Rack::ETag), gzip (compress, flush only at the end), close-after=N (drop the connection after N events), http10 (answer as HTTP/1.0), content-type=TYPE, status=CODE; mid-stream: stall-after=N (silent after N events, connection kept open), reset-after=N (a TCP reset after N events), drip (events sent a few bytes at a time)' -r -f -a "buffer\t''
 etag\t''
 gzip\t''
 http10\t''
 close-after=\t''
 content-type=\t''
-status=\t''"
+status=\t''
+stall-after=\t''
+reset-after=\t''
+drip\t''"
 complete -c sse -n "__fish_sse_using_subcommand serve" -l cors -d 'Allow pages from this origin (or `*`) to open the stream (CORS)' -r
 complete -c sse -n "__fish_sse_using_subcommand serve" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
 always\t''

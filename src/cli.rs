@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::manual;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::value::{
-    parse_duration, parse_header, parse_method, parse_path, parse_size, parse_source, parse_url,
-    Fault, Header, Source,
+    parse_duration, parse_header, parse_method, parse_origin, parse_path, parse_size, parse_source,
+    parse_speed, parse_url, Fault, Header, Source,
 };
 
 /// See, mock and diagnose Server-Sent Events streams.
@@ -192,17 +192,25 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<Duration>,
 
+    /// Play every pause FACTOR times faster (`10` replays a recording at 10x, `0.5` at half speed)
+    #[arg(long, value_name = "FACTOR", default_value = "1", value_parser = parse_speed)]
+    pub speed: f64,
+
     /// Write `: sent-at <unix-ms>` before each event, so `sse doctor` can measure delays
     #[arg(long)]
     pub stamp: bool,
 
-    /// Reproduce a breakage (repeatable): buffer, etag, gzip, close-after=N, http10,
-    /// content-type=TYPE, status=CODE
+    /// Reproduce a breakage (repeatable): buffer (hold the body, send it with
+    /// Content-Length), etag (as Rack::ETag), gzip (compress, flush only at the end),
+    /// close-after=N (drop the connection after N events), http10 (answer as HTTP/1.0),
+    /// content-type=TYPE, status=CODE; mid-stream: stall-after=N (silent after N events,
+    /// connection kept open), reset-after=N (a TCP reset after N events), drip (events
+    /// sent a few bytes at a time)
     #[arg(long, value_name = "NAME[=ARG]", value_parser = FaultParser, hide_possible_values = true)]
     pub fault: Vec<Fault>,
 
     /// Allow pages from this origin (or `*`) to open the stream (CORS)
-    #[arg(long, value_name = "ORIGIN")]
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
     pub cors: Option<String>,
 }
 
@@ -259,6 +267,9 @@ const FAULT_NAMES: &[&str] = &[
     "close-after=",
     "content-type=",
     "status=",
+    "stall-after=",
+    "reset-after=",
+    "drip",
 ];
 
 /// `--fault NAME[=ARG]`: parsed by `value::parse_fault`, completed from [`FAULT_NAMES`].

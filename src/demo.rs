@@ -12,12 +12,13 @@ use crate::serve::{self, script};
 
 pub fn run(args: DemoArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let config = serve::Config {
-        script: script::parse(script::DEMO, Path::new("(built-in demo)"))?,
+        script: script::parse(script::DEMO.as_bytes(), Path::new("(built-in demo)"))?,
         path: "/events".into(),
         repeat: false,
         interval: None,
+        speed: 1.0,
         stamp: false,
-        faults: Vec::new(),
+        plan: serve::fault::Plan::default(),
         cors: None,
         log: false,
     };

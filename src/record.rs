@@ -208,7 +208,7 @@ mod tests {
             return; // a stream the parser refuses is not recorded
         };
         let text = record(bytes, name);
-        let script = script::parse(&text, Path::new("recording"))
+        let script = script::parse(text.as_bytes(), Path::new("recording"))
             .unwrap_or_else(|e| panic!("not a valid script: {e}\n{text}"));
         // Item offsets (`end`) differ between the two streams: compare without them.
         let strip = |items: Vec<String>| -> Vec<String> {

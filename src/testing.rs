@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use crate::event::Event;
 use crate::parser::{Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
 use crate::record::Recorder;
-use crate::serve::http::{self, HeadError, RequestHead, SetTimeout};
+use crate::serve::http::{self, SetTimeout};
 use crate::serve::script::{self, Step};
 
 /// A small seeded generator (xorshift64, shifts 13/7/17): the same seed gives the same
@@ -194,7 +194,7 @@ pub fn script_body(script: &script::Script) -> Vec<u8> {
     let mut body = Vec::new();
     for step in &script.steps {
         match step {
-            Step::Event { text, .. } | Step::Raw(text) => body.extend_from_slice(text.as_bytes()),
+            Step::Event { text, .. } | Step::Raw(text) => body.extend_from_slice(text),
             Step::Sleep(_) => {}
             Step::Close => break,
         }
@@ -236,7 +236,7 @@ pub fn check_round_trip(bytes: &[u8]) {
         return;
     }
     let original = Outcome { items, error: None };
-    let script = script::parse(&text, Path::new("recording"))
+    let script = script::parse(text.as_bytes(), Path::new("recording"))
         .unwrap_or_else(|e| panic!("the recording is not a valid script: {e}\n{text}"));
     let replay = parse_pieces(&[&script_body(&script)], usize::MAX);
     assert_eq!(replay.error, None, "{text}");
@@ -278,14 +278,6 @@ impl SetTimeout for Pieces<'_> {
     }
 }
 
-/// A request head as read, without the bytes read past it (which depend on the reads).
-fn head_outcome(result: Result<RequestHead, HeadError>) -> Result<RequestHead, HeadError> {
-    result.map(|head| RequestHead {
-        body_start: Vec::new(),
-        ..head
-    })
-}
-
 /// The request-head invariant: `parse_head` never panics, and the reader gives the
 /// same request, or the same refusal, for `bytes` sent whole, byte by byte, or cut at
 /// `cuts`. (Only inputs within `MAX_HEAD`: past it the reader stops at a read boundary.)
@@ -295,11 +287,12 @@ pub fn check_head(bytes: &[u8], cuts: &[usize]) {
         return;
     }
     let read = |pieces: Vec<&[u8]>| {
-        head_outcome(http::read_head(&mut Pieces {
+        http::Reader::new(Pieces {
             pieces,
             next: 0,
             offset: 0,
-        }))
+        })
+        .head(true)
     };
     let whole = read(vec![bytes]);
     assert_eq!(
@@ -315,7 +308,7 @@ pub fn check_head(bytes: &[u8], cuts: &[usize]) {
 /// what a script offers the server (resuming, the page's event types) does not panic
 /// either. Returns the error's message, if any.
 pub fn check_script(text: &str) -> Option<String> {
-    match script::parse(text, Path::new("fuzz.txt")) {
+    match script::parse(text.as_bytes(), Path::new("fuzz.txt")) {
         Ok(script) => {
             let _ = script.event_types();
             let _ = script.events();

@@ -41,6 +41,12 @@ pub enum Fault {
     ContentType(String),
     /// Answer with this status code.
     Status(u16),
+    /// Stop sending after N events but keep the connection open.
+    StallAfter(u64),
+    /// A TCP reset after N events.
+    ResetAfter(u64),
+    /// Every event sent a few bytes at a time.
+    Drip,
 }
 
 impl fmt::Display for Fault {
@@ -53,6 +59,9 @@ impl fmt::Display for Fault {
             Fault::Http10 => write!(f, "http10"),
             Fault::ContentType(t) => write!(f, "content-type={t}"),
             Fault::Status(c) => write!(f, "status={c}"),
+            Fault::StallAfter(n) => write!(f, "stall-after={n}"),
+            Fault::ResetAfter(n) => write!(f, "reset-after={n}"),
+            Fault::Drip => write!(f, "drip"),
         }
     }
 }
@@ -68,8 +77,11 @@ pub fn parse_fault(s: &str) -> Result<Fault, String> {
         ("etag", None) => Fault::Etag,
         ("gzip", None) => Fault::Gzip,
         ("http10", None) => Fault::Http10,
+        ("drip", None) => Fault::Drip,
         ("close-after", Some(n)) => Fault::CloseAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
-        ("close-after", None) => return Err(needs("N, e.g. close-after=1")),
+        ("stall-after", Some(n)) => Fault::StallAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
+        ("reset-after", Some(n)) => Fault::ResetAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
+        ("close-after" | "stall-after" | "reset-after", None) => return Err(needs(&format!("N, e.g. {name}=1"))),
         ("content-type", Some(t)) if !t.is_empty() && !t.contains(['\r', '\n']) => Fault::ContentType(t.to_string()),
         ("content-type", _) => return Err(needs("TYPE, e.g. content-type=text/plain")),
         ("status", Some(c)) => match c.parse::<u16>() {
@@ -77,10 +89,10 @@ pub fn parse_fault(s: &str) -> Result<Fault, String> {
             _ => return Err(needs("CODE, a status from 100 to 999")),
         },
         ("status", None) => return Err(needs("CODE, e.g. status=500")),
-        ("buffer" | "etag" | "gzip" | "http10", Some(_)) => return Err(format!("--fault {name} takes no argument")),
+        ("buffer" | "etag" | "gzip" | "http10" | "drip", Some(_)) => return Err(format!("--fault {name} takes no argument")),
         _ => {
             return Err(format!(
-                "unknown fault {name:?}: use buffer, etag, gzip, close-after=N, http10, content-type=TYPE or status=CODE"
+                "unknown fault {name:?}: use buffer, etag, gzip, close-after=N, http10, content-type=TYPE, status=CODE, stall-after=N, reset-after=N or drip"
             ))
         }
     };
@@ -158,8 +170,15 @@ pub fn parse_header(s: &str) -> Result<Header, String> {
         return Err(format!("{name:?} is not a valid header name"));
     }
     let value = value.trim();
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+    if value.bytes().any(|b| b == b'\r' || b == b'\n') {
         return Err(format!("the value of {name} contains a line break"));
+    }
+    // RFC 9110 5.5: a field value is visible characters, spaces and tabs.
+    if let Some(c) = value.chars().find(|&c| c != '\t' && c.is_control()) {
+        return Err(format!(
+            "the value of {name} contains the control character {}",
+            crate::escape::line(&c.to_string())
+        ));
     }
     Ok(Header {
         name: name.to_string(),
@@ -241,6 +260,33 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     usize::try_from(bytes).map_err(|_| format!("size {s:?} is too large"))
 }
 
+/// `--speed`: a factor above 0 by which every pause is shortened (`10`, `0.5`).
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    match s
+        .trim()
+        .strip_suffix('x')
+        .unwrap_or(s.trim())
+        .parse::<f64>()
+    {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        _ => Err(format!(
+            "invalid speed {s:?}: use a factor above 0, e.g. 10 or 0.5"
+        )),
+    }
+}
+
+/// `--cors ORIGIN`: `*`, `null` or an origin such as `https://app.example`, which goes
+/// into a response header as it is: no spaces or control characters.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "{:?} is not an origin: use *, null or e.g. https://app.example",
+            crate::escape::line(s)
+        ));
+    }
+    Ok(s.to_string())
+}
+
 pub fn parse_path(s: &str) -> Result<String, String> {
     if !s.starts_with('/') {
         return Err(format!("{s:?} must start with /"));
@@ -295,6 +341,30 @@ mod tests {
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("bad name: x").is_err());
         assert!(parse_header(": x").is_err());
+        for control in [
+            "\x1b[2J", "a\x0bb", "a\x0cb", "a\x7fb", "\x01", "\0", "\u{9b}",
+        ] {
+            let err = parse_header(&format!("X-A: {control}")).unwrap_err();
+            assert!(err.contains("control character"), "{err}");
+        }
+        assert_eq!(parse_header("X-A: a\tb").unwrap().value, "a\tb");
+    }
+
+    #[test]
+    fn speeds_and_origins() {
+        assert_eq!(parse_speed("10"), Ok(10.0));
+        assert_eq!(parse_speed("0.5x"), Ok(0.5));
+        for bad in ["0", "-2", "inf", "NaN", "fast"] {
+            assert!(parse_speed(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_origin("*").unwrap(), "*");
+        assert_eq!(
+            parse_origin("https://a.example:8443").unwrap(),
+            "https://a.example:8443"
+        );
+        for bad in ["", "https://a\r\nSet-Cookie: x=1", "a b", "\x1b"] {
+            assert!(parse_origin(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -330,6 +400,9 @@ mod tests {
             "http10",
             "content-type=text/plain",
             "status=503",
+            "stall-after=2",
+            "reset-after=0",
+            "drip",
         ] {
             assert_eq!(parse_fault(text).unwrap().to_string(), text);
         }

@@ -21,25 +21,44 @@ use crate::value::parse_duration;
 /// What a connection does, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// A whole event block, its blank line included, sent in one write.
+    /// A whole event block, its blank line included.
     Event {
-        text: String,
+        /// The block's bytes as written (not necessarily UTF-8: a script may mock a
+        /// broken server).
+        text: Vec<u8>,
         /// The value of the block's own `id:` line, if it has one.
         id: Option<String>,
         /// The event type, for the browser page's listeners.
         event_type: Option<String>,
     },
     /// Lines sent as they are: comments, or the first part of an event a directive cut.
-    Raw(String),
+    Raw(Vec<u8>),
     Sleep(Duration),
     Close,
+}
+
+/// Consecutive event and raw steps with no directive between them, joined: what a
+/// connection sends in one write when nothing paces them (no `--interval`, no `--stamp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burst {
+    /// The steps it joins.
+    pub start: usize,
+    pub end: usize,
+    pub bytes: Vec<u8>,
+    pub events: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Script {
     pub status: Option<u16>,
     pub headers: Vec<(String, String)>,
+    /// `@body` lines: the body of a non-200 answer.
+    pub body: Vec<String>,
     pub steps: Vec<Step>,
+    /// The first line that is not valid UTF-8 (it is sent as it is).
+    pub invalid_utf8_line: Option<usize>,
+    /// Runs of two steps or more, by their first step.
+    bursts: Vec<Burst>,
 }
 
 impl Script {
@@ -72,6 +91,43 @@ impl Script {
         }
     }
 
+    /// Whether no event is left to send from step `start` on: a client resuming there
+    /// has seen the whole (finite) script.
+    pub fn finished_at(&self, start: usize) -> bool {
+        !self.steps[start.min(self.steps.len())..]
+            .iter()
+            .any(|s| matches!(s, Step::Event { .. }))
+    }
+
+    /// The burst that starts at step `start`, if one does.
+    pub fn burst_at(&self, start: usize) -> Option<&Burst> {
+        let i = self.bursts.binary_search_by_key(&start, |b| b.start).ok()?;
+        self.bursts.get(i)
+    }
+
+    fn join_bursts(&mut self) {
+        let mut start = 0;
+        while start < self.steps.len() {
+            let mut end = start;
+            let mut bytes = Vec::new();
+            let mut events = 0;
+            while let Some(Step::Event { text, .. } | Step::Raw(text)) = self.steps.get(end) {
+                bytes.extend_from_slice(text);
+                events += u64::from(matches!(self.steps[end], Step::Event { .. }));
+                end += 1;
+            }
+            if end - start >= 2 {
+                self.bursts.push(Burst {
+                    start,
+                    end,
+                    bytes,
+                    events,
+                });
+            }
+            start = end.max(start + 1);
+        }
+    }
+
     /// Event types named in the script, for the browser page's listeners.
     pub fn event_types(&self) -> Vec<String> {
         let mut types: Vec<String> = vec!["message".into()];
@@ -94,15 +150,17 @@ impl Script {
 /// comment, and timed gaps.
 pub const DEMO: &str = include_str!("demo.txt");
 
-/// Parses script text; `path` names the file in errors.
-pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
+const DIRECTIVES: &str = "@sleep, @close, @status, @header or @body";
+
+/// Parses script bytes; `path` names the file in errors.
+pub fn parse(text: &[u8], path: &Path) -> Result<Script, Error> {
     let err = |line: usize, msg: String| Error::Script {
         path: path.to_path_buf(),
         line,
         msg,
     };
     let mut script = Script::default();
-    let mut block = String::new();
+    let mut block: Vec<u8> = Vec::new();
     // The block has a data field: its blank line dispatches an event.
     let mut block_has_data = false;
     let mut block_has_fields = false;
@@ -111,15 +169,21 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
     // A directive cut the current event: part of it was already sent.
     let mut event_open = false;
     let mut seen_event = false;
+    let mut first_body_line = None;
 
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    for (index, raw_line) in text.split('\n').enumerate() {
+    let text = text.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(text);
+    for (index, raw_line) in text.split(|&b| b == b'\n').enumerate() {
         let n = index + 1;
-        let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
-        if line.starts_with('#') {
+        let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+        if line.starts_with(b"#") {
             continue;
         }
-        if let Some(directive) = line.strip_prefix('@') {
+        if script.invalid_utf8_line.is_none() && std::str::from_utf8(line).is_err() {
+            script.invalid_utf8_line = Some(n);
+        }
+        if let Some(directive) = line.strip_prefix(b"@") {
+            let directive = std::str::from_utf8(directive)
+                .map_err(|_| err(n, "a directive line is not valid UTF-8".into()))?;
             let (name, arg) = match directive.split_once(char::is_whitespace) {
                 Some((name, arg)) => (name, arg.trim()),
                 None => (directive, ""),
@@ -128,6 +192,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
                 script.steps.push(Step::Raw(std::mem::take(&mut block)));
                 event_open |= block_has_fields;
             }
+            let before_events = |what: &str| {
+                if seen_event || event_open {
+                    Err(err(n, format!("@{what} must come before the first event")))
+                } else {
+                    Ok(())
+                }
+            };
             match name {
                 "sleep" => {
                     if arg.is_empty() {
@@ -143,9 +214,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
                     script.steps.push(Step::Close);
                 }
                 "status" => {
-                    if seen_event || event_open {
-                        return Err(err(n, "@status must come before the first event".into()));
-                    }
+                    before_events("status")?;
                     let code = arg.parse::<u16>().ok().filter(|c| (100..=999).contains(c));
                     script.status = Some(code.ok_or_else(|| {
                         err(
@@ -155,25 +224,25 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
                     })?);
                 }
                 "header" => {
-                    if seen_event || event_open {
-                        return Err(err(n, "@header must come before the first event".into()));
-                    }
+                    before_events("header")?;
                     let h = crate::value::parse_header(arg)
                         .map_err(|e| err(n, format!("@header: {e}")))?;
                     script.headers.push((h.name, h.value));
                 }
-                "" => {
-                    return Err(err(
-                        n,
-                        "a directive needs a name: @sleep, @close, @status or @header".into(),
-                    ))
+                "body" => {
+                    before_events("body")?;
+                    first_body_line.get_or_insert(n);
+                    // The text after `@body ` as written (only the separating space goes).
+                    let text = directive["body".len()..]
+                        .strip_prefix([' ', '\t'])
+                        .unwrap_or("");
+                    script.body.push(text.to_string());
                 }
+                "" => return Err(err(n, format!("a directive needs a name: {DIRECTIVES}"))),
                 other => {
                     return Err(err(
                         n,
-                        format!(
-                            "unknown directive @{other}: use @sleep, @close, @status or @header"
-                        ),
+                        format!("unknown directive @{other}: use {DIRECTIVES}"),
                     ))
                 }
             }
@@ -181,7 +250,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
         }
         if line.is_empty() {
             if block_has_data {
-                block.push('\n');
+                block.push(b'\n');
                 script.steps.push(Step::Event {
                     text: std::mem::take(&mut block),
                     id: block_id.take(),
@@ -191,7 +260,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
             } else if !block.is_empty() || event_open {
                 // Comments, or fields that dispatch nothing (`retry:`, an id alone): sent
                 // as written, with their blank line, but not counted as an event.
-                block.push('\n');
+                block.push(b'\n');
                 script.steps.push(Step::Raw(std::mem::take(&mut block)));
             }
             block_has_data = false;
@@ -199,27 +268,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
             event_open = false;
             continue;
         }
-        if !line.starts_with(':') {
+        if !line.starts_with(b":") {
             block_has_fields = true;
-            let (name, value) = match line.split_once(':') {
-                Some((name, value)) => (name, value.strip_prefix(' ').unwrap_or(value)),
-                None => (line, ""),
+            let (name, value) = match line.iter().position(|&b| b == b':') {
+                Some(i) => {
+                    let value = &line[i + 1..];
+                    (&line[..i], value.strip_prefix(b" ").unwrap_or(value))
+                }
+                None => (line, &b""[..]),
             };
+            let text = || String::from_utf8_lossy(value).into_owned();
             match name {
-                "data" => block_has_data = true,
-                "id" if !value.contains('\0') => block_id = Some(value.to_string()),
-                "event" => block_type = Some(value.to_string()).filter(|t| !t.is_empty()),
+                b"data" => block_has_data = true,
+                b"id" if !value.contains(&0) => block_id = Some(text()),
+                b"event" => block_type = Some(text()).filter(|t| !t.is_empty()),
                 _ => {}
             }
         }
-        block.push_str(line);
-        block.push('\n');
+        block.extend_from_slice(line);
+        block.push(b'\n');
     }
     if !block.is_empty() {
         // A last block without its blank line: an event is still completed, as a script
         // writer means it (the file's final newline is easy to forget).
         if block_has_data {
-            block.push('\n');
+            block.push(b'\n');
             script.steps.push(Step::Event {
                 text: block,
                 id: block_id,
@@ -229,27 +302,27 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, Error> {
             script.steps.push(Step::Raw(block));
         }
     }
+    script.join_bursts();
+    if let Some(line) = first_body_line {
+        if script.status.is_none_or(|s| s == 200) {
+            return Err(err(
+                line,
+                "@body is the body of an error answer: it needs a @status other than 200, e.g. @status 429".into(),
+            ));
+        }
+    }
     Ok(script)
 }
 
 /// Reads and parses a script file (`-` is stdin).
 pub fn load(path: &Path) -> Result<Script, Error> {
     let text = if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
             .map_err(|e| Error::io("reading the script from stdin", e))?;
-        s
+        bytes
     } else {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        String::from_utf8(bytes).map_err(|e| Error::Script {
-            path: path.to_path_buf(),
-            line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count(),
-            msg: "not valid UTF-8".into(),
-        })?
+        std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?
     };
     parse(&text, path)
 }
@@ -260,7 +333,7 @@ mod tests {
     use crate::parser::{Item, Parser};
 
     fn p(text: &str) -> Script {
-        parse(text, Path::new("t.txt")).unwrap()
+        parse(text.as_bytes(), Path::new("t.txt")).unwrap()
     }
 
     fn e(text: &str, id: Option<&str>, t: Option<&str>) -> Step {
@@ -336,7 +409,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let bad = |text: &str| parse(text, Path::new("demo.txt")).unwrap_err().to_string();
+        let bad = |text: &str| {
+            parse(text.as_bytes(), Path::new("demo.txt"))
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
             bad("data: a\n\n@sleep\n"),
             "demo.txt:3: @sleep needs a duration, e.g. @sleep 500ms"
@@ -356,8 +433,70 @@ mod tests {
     }
 
     #[test]
+    fn error_bodies_headers_and_the_end_of_a_script() {
+        let s = p("@status 429\n@header Retry-After: 5\n@body {\"error\":\"rate limited\"}\n@body\n@body   two\n");
+        assert_eq!(s.status, Some(429));
+        assert_eq!(s.body, ["{\"error\":\"rate limited\"}", "", "  two"]);
+        let bad = |text: &str| {
+            parse(text.as_bytes(), Path::new("b.txt"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad("@body x\n").starts_with("b.txt:1: @body is the body of an error answer"));
+        assert!(bad("data: a\n\n@body x\n").contains("b.txt:3: @body must come before"));
+        for control in ["\x1b[31m", "\x0b", "\x0c", "\x7f", "\x01"] {
+            let e = bad(&format!("@header X-A: a{control}b\n"));
+            assert!(
+                e.starts_with("b.txt:1: @header: the value of X-A contains the control character"),
+                "{e}"
+            );
+            assert_eq!(e.lines().count(), 1);
+        }
+        let s = p("id: 1\ndata: a\n\nid: 2\ndata: b\n\n: bye\n");
+        assert!(!s.finished_at(s.resume_after("1").unwrap()));
+        assert!(s.finished_at(s.resume_after("2").unwrap()));
+        assert!(!s.finished_at(0));
+    }
+
+    #[test]
+    fn steps_with_nothing_between_are_joined_in_bursts() {
+        let s = p(
+            ": hi\n\ndata: a\n\ndata: b\n\n@sleep 1s\ndata: c\n\n@close\ndata: d\n\ndata: e\n\n",
+        );
+        let b = s.burst_at(0).unwrap();
+        assert_eq!((b.start, b.end, b.events), (0, 3, 2));
+        assert_eq!(b.bytes, b": hi\n\ndata: a\n\ndata: b\n\n");
+        assert!(
+            s.burst_at(1).is_none() && s.burst_at(4).is_none(),
+            "one step is no burst"
+        );
+        let b = s.burst_at(6).unwrap();
+        assert_eq!((b.start, b.end, b.events), (6, 8, 2));
+    }
+
+    #[test]
+    fn invalid_utf8_is_kept_as_it_is() {
+        let s = parse(b"data: a\xff\n\n: \xc3\n", Path::new("t")).unwrap();
+        assert_eq!(s.invalid_utf8_line, Some(1));
+        assert_eq!(
+            s.steps[0],
+            Step::Event {
+                text: b"data: a\xff\n\n".to_vec(),
+                id: None,
+                event_type: None
+            }
+        );
+        assert_eq!(s.steps[1], Step::Raw(b": \xc3\n\n".to_vec()));
+        assert!(parse(b"@sleep \xff\n", Path::new("t"))
+            .unwrap_err()
+            .to_string()
+            .contains("t:1: a directive line is not valid UTF-8"));
+        assert_eq!(p("data: ok\n").invalid_utf8_line, None);
+    }
+
+    #[test]
     fn the_demo_script_is_valid_and_parses_as_a_stream() {
-        let s = parse(DEMO, Path::new("(built-in)")).unwrap();
+        let s = parse(DEMO.as_bytes(), Path::new("(built-in)")).unwrap();
         assert!(s.events() >= 5);
         assert!(s.event_types().len() >= 3);
         let mut parser = Parser::default();
@@ -365,9 +504,7 @@ mod tests {
         for step in &s.steps {
             if let Step::Event { text, .. } | Step::Raw(text) = step {
                 parser
-                    .feed_each(text.as_bytes(), |i| {
-                        n += usize::from(matches!(i, Item::Event(_)))
-                    })
+                    .feed_each(text, |i| n += usize::from(matches!(i, Item::Event(_))))
                     .unwrap();
             }
         }

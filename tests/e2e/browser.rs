@@ -20,7 +20,7 @@ fn event_rows(dom: &str) -> Vec<(String, String, String)> {
 }
 
 #[test]
-fn a_browser_receives_the_events_and_resumes_after_close_without_repeats() {
+fn a_browser_receives_the_events_resumes_after_close_and_stops_at_the_end() {
     let Some(browser) = require_program(
         &["chromium", "chromium-browser", "google-chrome"],
         "apt-get install -y chromium",
@@ -73,4 +73,22 @@ fn a_browser_receives_the_events_and_resumes_after_close_without_repeats() {
     );
     // The browser came back by itself, asking to resume after event 2.
     server.stderr_line_with("Last-Event-ID: 2", LIVE);
+    // At the end of the script its reconnection got 204, and it stopped for good.
+    server.stderr_line_with("Last-Event-ID: 4", LIVE);
+    server.stderr_line_with("answered 204", LIVE);
+    assert!(dom.contains("the browser gave up"), "page DOM:\n{dom}");
+    // Chromium has exited: a request of ours marks the end of what it asked.
+    raw_exchange(
+        &host_port(&url),
+        b"GET /end-of-test HTTP/1.1\r\nConnection: close\r\n\r\n",
+        LIVE,
+    );
+    server.stderr_line_with("/end-of-test", LIVE);
+    let log = server.stderr();
+    let after = &log[log.find("answered 204").unwrap()..];
+    assert!(
+        !after.contains("GET /events"),
+        "a request after the 204:\n{log}"
+    );
+    assert_eq!(log.matches("GET /events").count(), 3, "{log}");
 }

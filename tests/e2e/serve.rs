@@ -212,9 +212,17 @@ fn garbage_oversized_and_unknown_requests_are_answered_and_the_server_lives() {
         "{}",
         String::from_utf8_lossy(&big[..big.len().min(100)])
     );
-    let missing = raw_exchange(&addr, b"GET /nope HTTP/1.1\r\n\r\n", LIVE);
+    let missing = raw_exchange(
+        &addr,
+        b"GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n",
+        LIVE,
+    );
     assert!(missing.starts_with(b"HTTP/1.1 404"));
-    let post = raw_exchange(&addr, b"DELETE /events HTTP/1.1\r\n\r\n", LIVE);
+    let post = raw_exchange(
+        &addr,
+        b"DELETE /events HTTP/1.1\r\nConnection: close\r\n\r\n",
+        LIVE,
+    );
     assert!(post.starts_with(b"HTTP/1.1 405"));
     // A client that connects and leaves at once.
     drop(TcpStream::connect(&addr).unwrap());
@@ -227,13 +235,17 @@ fn garbage_oversized_and_unknown_requests_are_answered_and_the_server_lives() {
 #[test]
 fn the_root_page_opens_an_event_source() {
     let (_server, url) = serve(&[script("page", SCRIPT).to_str().unwrap(), "--cors", "*"]);
-    let page = raw_exchange(&host_port(&url), b"GET / HTTP/1.1\r\n\r\n", LIVE);
+    let page = raw_exchange(
+        &host_port(&url),
+        b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+        LIVE,
+    );
     let (head, body) = split(&page);
     assert!(head
         .to_ascii_lowercase()
         .contains("content-type: text/html"));
     let html = String::from_utf8(body).unwrap();
-    assert!(html.contains("new EventSource(url)") && html.contains("const url = \"/events\""));
+    assert!(html.contains("new EventSource(url)") && html.contains(r#"const url = "\/events""#));
     assert!(
         html.contains(r#"["message","panda"]"#),
         "the page listens for the script's event types"
@@ -380,7 +392,7 @@ fn a_script_read_from_stdin() {
 fn cors_preflight_is_answered_for_the_allowed_origin() {
     let origin = "https://app.example";
     let preflight = format!(
-        "OPTIONS /events HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: last-event-id\r\n\r\n"
+        "OPTIONS /events HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: last-event-id\r\nConnection: close\r\n\r\n"
     );
     let (_server, url) = serve(&[script("cors", SCRIPT).to_str().unwrap(), "--cors", origin]);
     let (head, body) = split(&raw_exchange(&host_port(&url), preflight.as_bytes(), LIVE));
@@ -415,4 +427,419 @@ fn cors_preflight_is_answered_for_the_allowed_origin() {
         !head.to_ascii_lowercase().contains("access-control-allow"),
         "{head}"
     );
+}
+
+/// A raw client that has asked for the stream.
+fn open_stream(url: &str, extra: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(host_port(url)).unwrap();
+    stream.set_read_timeout(Some(LIVE)).unwrap();
+    let request = format!("GET /events HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    stream
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Reads until what arrived contains `needle`; returns it and the number of reads.
+fn read_until(stream: &mut TcpStream, needle: &[u8]) -> (Vec<u8>, usize) {
+    let mut got = Vec::new();
+    let mut reads = 0;
+    let mut buf = vec![0u8; 1 << 20];
+    while !contains(&got, needle) {
+        let n = stream.read(&mut buf).unwrap_or_else(|e| {
+            panic!(
+                "{e} before {needle:?}; got {:?}",
+                String::from_utf8_lossy(&got)
+            )
+        });
+        assert!(
+            n > 0,
+            "closed before {needle:?}; got {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        reads += 1;
+        got.extend_from_slice(&buf[..n]);
+    }
+    (got, reads)
+}
+
+/// The size of each chunk of a chunked response, in order.
+fn chunk_sizes(response: &[u8]) -> Vec<usize> {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let mut raw = &response[end + 4..];
+    let mut sizes = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&raw[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        sizes.push(size);
+        raw = &raw[eol + 2 + size + 2..];
+    }
+    sizes
+}
+
+#[test]
+fn events_due_together_leave_in_one_chunk_and_few_reads() {
+    let text: String = (0..1000)
+        .map(|i| format!("id: {i}\ndata: event {i}\n\n"))
+        .collect();
+    let (_server, url) = serve(&[script("burst", &text).to_str().unwrap()]);
+    let mut stream = open_stream(&url, "");
+    let (response, reads) = read_until(&mut stream, b"\r\n0\r\n\r\n");
+    assert!(reads <= 20, "1,000 events due at once took {reads} reads");
+    let sizes = chunk_sizes(&response);
+    assert!(sizes.len() <= 2, "{} chunks: {sizes:?}", sizes.len());
+    assert_eq!(split(&response).1, text.as_bytes());
+}
+
+#[test]
+fn a_due_event_is_not_held_back_for_the_next() {
+    // Were event 1 held to go out with event 2, it would come a minute late: the
+    // read below would fail after LIVE (10 s).
+    let pause = script("pause", "data: 1\n\n@sleep 60s\ndata: 2\n\n");
+    let no_sleep = script("no-sleep", "data: 1\n\ndata: 2\n\n");
+    for args in [
+        vec![pause.to_str().unwrap()],
+        vec![no_sleep.to_str().unwrap(), "--interval", "60s"],
+    ] {
+        let (_server, url) = serve(&args);
+        let mut stream = open_stream(&url, "");
+        let (got, _) = read_until(&mut stream, b"data: 1\n\n");
+        assert!(!contains(&got, b"data: 2"), "{args:?}");
+    }
+}
+
+#[test]
+fn a_finite_script_ends_with_204_and_tail_exits_0() {
+    let text = "retry: 50\n\nid: 1\ndata: a\n\nid: 2\ndata: b\n\n";
+    let (server, url) = serve(&[script("finite", text).to_str().unwrap()]);
+    let mut tail = sse();
+    tail.args(["tail", &url, "--json"]);
+    let mut tail = Spawned::new(tail);
+    let data: Vec<String> = tail
+        .rest(LIVE)
+        .iter()
+        .map(|l| json(l)["data"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(data, ["a", "b"]);
+    // It stopped: no endless replays of "done after 0 events".
+    let status = tail.wait(LIVE);
+    assert!(
+        tail.stderr().contains("204"),
+        "{status:?}: {}",
+        tail.stderr()
+    );
+    server.stderr_line_with("Last-Event-ID: 2", LIVE);
+    server.stderr_line_with("answered 204", LIVE);
+
+    let (head, body) = split(&get(&url, "Last-Event-ID: 2\r\nConnection: close\r\n"));
+    assert!(head.starts_with("HTTP/1.1 204 No Content"), "{head}");
+    assert!(body.is_empty());
+    // With --loop there is no end: the stream goes on from the start.
+    let (_looped, url) = serve(&[script("looped", text).to_str().unwrap(), "--loop"]);
+    let mut stream = open_stream(&url, "Last-Event-ID: 2\r\n");
+    let (got, _) = read_until(&mut stream, b"data: a\n\n");
+    assert!(got.starts_with(b"HTTP/1.1 200 OK"));
+}
+
+#[test]
+fn a_status_with_a_json_body_mocks_an_api_error() {
+    let text = "@status 429\n@header Retry-After: 5\n@body {\"error\":\"rate limited\"}\n";
+    let (_server, url) = serve(&[script("429", text).to_str().unwrap()]);
+    let (head, body) = split(&get(&url, "Connection: close\r\n"));
+    assert!(head.starts_with("HTTP/1.1 429 Too Many Requests"), "{head}");
+    assert_eq!(
+        header_in(&head, "Content-Type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(header_in(&head, "Retry-After").as_deref(), Some("5"));
+    assert_eq!(body, b"{\"error\":\"rate limited\"}\n");
+    let out = run_exit(&["tail", &url], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("429"), "{stderr}");
+}
+
+#[test]
+fn a_chunked_post_is_read_and_answered() {
+    let (server, url) = serve(&[script("chunked-post", SCRIPT).to_str().unwrap()]);
+    let addr = host_port(&url);
+    let post = b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n{\"model\":\r\nb;ext=1\r\n\"m\",\"n\":1}\r\n0\r\n\r\n";
+    let (head, body) = split(&raw_exchange(&addr, post, LIVE));
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .ends_with("data: three\n\n"));
+    server.stderr_line_with("POST /events HTTP/1.1", LIVE);
+    // Broken or oversized chunked bodies are refused, and said why.
+    let broken = raw_exchange(
+        &addr,
+        b"POST /events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        LIVE,
+    );
+    assert!(broken.starts_with(b"HTTP/1.1 400 Bad Request"));
+    let huge = raw_exchange(
+        &addr,
+        b"POST /events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7fffffff\r\n",
+        LIVE,
+    );
+    assert!(
+        huge.starts_with(b"HTTP/1.1 413"),
+        "{}",
+        String::from_utf8_lossy(&huge)
+    );
+}
+
+/// Reads one response with a Content-Length body (or none) from a kept connection.
+fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
+    let (mut got, _) = read_until(stream, b"\r\n\r\n");
+    let end = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&got[..end]).into_owned();
+    let length: usize = header_in(&head, "Content-Length").map_or(0, |v| v.parse().unwrap());
+    let mut buf = [0u8; 4096];
+    while got.len() < end + length {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed mid-body");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got.len(), end + length, "nothing past the answer");
+    (head, got[end..].to_vec())
+}
+
+#[test]
+fn short_answers_keep_the_connection_alive() {
+    let (_server, url) = serve(&[script("keep", SCRIPT).to_str().unwrap()]);
+    let mut stream = TcpStream::connect(host_port(&url)).unwrap();
+    stream.set_read_timeout(Some(LIVE)).unwrap();
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let (head, body) = read_response(&mut stream);
+        assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+        assert!(!head.to_ascii_lowercase().contains("connection: close"));
+        assert!(String::from_utf8(body).unwrap().contains("new EventSource"));
+    }
+    // Two requests in one write (pipelined), then one that asks to close.
+    stream
+        .write_all(b"GET /nope HTTP/1.1\r\n\r\nHEAD / HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let rest = String::from_utf8(rest).unwrap();
+    let answers: Vec<&str> = rest.split("HTTP/1.1 ").skip(1).collect();
+    assert_eq!(answers.len(), 3, "{rest}");
+    assert!(
+        answers[0].starts_with("404") && answers[0].ends_with("/events\n"),
+        "{rest}"
+    );
+    assert!(
+        answers[1].starts_with("200 OK") && answers[1].ends_with("\r\n\r\n"),
+        "HEAD: no body: {rest}"
+    );
+    assert!(
+        answers[2].starts_with("404") && answers[2].contains("Connection: close"),
+        "{rest}"
+    );
+}
+
+#[test]
+fn stall_after_keeps_the_connection_open_and_silent() {
+    let text = "id: 1\ndata: one\n\nid: 2\ndata: two\n\n";
+    let (server, url) = serve(&[
+        script("stall", text).to_str().unwrap(),
+        "--fault",
+        "stall-after=1",
+    ]);
+    let mut stream = open_stream(&url, "");
+    let (got, _) = read_until(&mut stream, b"data: one\n\n");
+    // Event 2 was due at once: a stalled stream does not send it, nor close.
+    stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let err = stream
+        .read(&mut buf)
+        .map(|n| buf[..n].to_vec())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err}; got {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(!contains(&got, b"two"));
+    drop(stream);
+    server.stderr_line_with("stalled after 1 event", LIVE);
+}
+
+#[test]
+fn reset_after_sends_a_tcp_reset() {
+    let text = "id: 1\ndata: one\n\n@sleep 100ms\nid: 2\ndata: two\n\n";
+    let (server, url) = serve(&[
+        script("reset", text).to_str().unwrap(),
+        "--fault",
+        "reset-after=1",
+    ]);
+    let mut stream = open_stream(&url, "");
+    let (got, _) = read_until(&mut stream, b"data: one\n\n");
+    let mut buf = [0u8; 64];
+    let end = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => panic!("a clean close, not a reset"),
+            Ok(n) => assert!(!contains(&buf[..n], b"two")),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(end.kind(), std::io::ErrorKind::ConnectionReset, "{end}");
+    assert!(!contains(&got, b"two"));
+    server.stderr_line_with("reset after 1 event", LIVE);
+}
+
+#[test]
+fn drip_sends_every_event_a_few_bytes_at_a_time() {
+    let (_server, url) = serve(&[script("drip", SCRIPT).to_str().unwrap(), "--fault", "drip"]);
+    let response = get(&url, "");
+    let sizes = chunk_sizes(&response);
+    assert!(sizes.iter().all(|&n| n <= 3), "{sizes:?}");
+    assert!(sizes.len() > 20);
+    assert_eq!(
+        String::from_utf8(split(&response).1).unwrap(),
+        "retry: 100\n\nevent: panda\nid: 1\ndata: one\n\nid: 2\ndata: two\n\n: note\n\nid: 3\ndata: three\n\n"
+    );
+    // And a client reassembles the lines across its reads.
+    let (_server, url) = serve(&[
+        script("drip-tail", SCRIPT).to_str().unwrap(),
+        "--fault",
+        "drip",
+    ]);
+    let out = run_ok(&["tail", &url, "--json", "--no-reconnect"]);
+    assert_eq!(data_of(&json_lines(&out)), ["one", "two", "three"]);
+}
+
+#[test]
+fn speed_plays_every_pause_faster() {
+    let text = "data: a\n\n@sleep 1s\ndata: b\n\n@sleep 1s\ndata: c\n\n";
+    let (_server, url) = serve(&[script("speed", text).to_str().unwrap(), "--speed", "10"]);
+    let started = Instant::now();
+    let (_, body) = split(&get(&url, ""));
+    let took = started.elapsed();
+    assert_eq!(body, b"data: a\n\ndata: b\n\ndata: c\n\n");
+    assert!(
+        took >= Duration::from_millis(190),
+        "a 2 s script at 10x took {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(1800),
+        "a 2 s script at 10x took {took:?}"
+    );
+    let out = run_exit(&["serve", "--speed", "0", "--port", "0"], 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid speed"));
+}
+
+#[test]
+fn invalid_utf8_is_sent_as_it_is_with_a_warning() {
+    let path = script("latin1", "");
+    std::fs::write(&path, b"data: caf\xe9\n\n").unwrap();
+    let (server, url) = serve(&[path.to_str().unwrap()]);
+    server.stderr_line_with("latin1.txt:1: not valid UTF-8", LIVE);
+    let (_, body) = split(&get(&url, ""));
+    assert_eq!(body, b"data: caf\xe9\n\n");
+}
+
+#[test]
+fn the_request_log_escapes_what_the_client_sent() {
+    let (server, url) = serve(&[script("log", SCRIPT).to_str().unwrap()]);
+    // httparse refuses C0 controls in a head, but UTF-8 C1 controls (U+009B, CSI) pass.
+    let request = "GET /events HTTP/1.1\r\nUser-Agent: evil\u{9b}2J\r\nLast-Event-ID: x\u{9b}31m\r\nConnection: close\r\n\r\n";
+    raw_exchange(&host_port(&url), request.as_bytes(), LIVE);
+    let line = server.stderr_line_with("User-Agent", LIVE);
+    assert!(
+        line.contains("evil\\u{9b}2J") && line.contains("x\\u{9b}31m"),
+        "{line}"
+    );
+    server.stderr_line_with("not in the script", LIVE);
+    assert!(!server.stderr().contains('\u{9b}'), "{}", server.stderr());
+}
+
+#[test]
+fn the_page_cannot_be_injected_through_an_event_type() {
+    let hostile = "event: </script><script>alert(1)</script>\ndata: x\n\n";
+    let (_server, url) = serve(&[script("inject", hostile).to_str().unwrap()]);
+    let page = raw_exchange(
+        &host_port(&url),
+        b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+        LIVE,
+    );
+    let html = String::from_utf8(split(&page).1).unwrap();
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert_eq!(html.matches("</script").count(), 1, "{html}");
+    assert!(
+        html.contains(r#""\u003c\/script\u003e\u003cscript\u003ealert(1)\u003c\/script\u003e""#),
+        "{html}"
+    );
+}
+
+#[test]
+fn headers_and_origins_with_control_characters_are_refused() {
+    let bad = script("esc-header", "@header X-A: a\u{1b}[2Jb\ndata: x\n\n");
+    let out = run_exit(&["serve", bad.to_str().unwrap(), "--port", "0"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "esc-header.txt:1: @header: the value of X-A contains the control character \\x1b"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let out = run_exit(
+        &[
+            "serve",
+            "--cors",
+            "https://a.example\r\nSet-Cookie: x=1",
+            "--port",
+            "0",
+        ],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an origin"));
+}
+
+#[test]
+fn a_looping_buffer_is_capped_and_notices_the_client_leaving() {
+    let (server, url) = serve(&[
+        script("buffer-loop", "data: x\n\n").to_str().unwrap(),
+        "--loop",
+        "--fault",
+        "buffer",
+    ]);
+    let mut stream = open_stream(&url, "");
+    let (head, _) = read_until(&mut stream, b"\r\n\r\n");
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(
+        head.contains("transfer-encoding: chunked") && !head.contains("content-length"),
+        "{head}"
+    );
+    let mut total = 0;
+    let mut buf = vec![0u8; 1 << 20];
+    while total < 8 << 20 {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0);
+        total += n;
+    }
+    let pid = server.child.id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(rss_kib < 64 * 1024, "the server holds {rss_kib} KiB");
+    drop(stream);
+    server.stderr_line_with("client left", LIVE);
 }

@@ -1,0 +1,446 @@
+//! A request for the stream answered: the plan decides the answer, then the script is
+//! played on the connection's own timeline.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::net::TcpStream;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::body::Body;
+use super::fault::Cut;
+use super::http::{self, Framing, Head, RequestHead};
+use super::script::Step;
+use super::{log, Config};
+use crate::error::io_message;
+use crate::escape;
+
+/// How a stream request ended, for the log.
+pub enum Outcome {
+    Done {
+        events: u64,
+        why: &'static str,
+    },
+    Left {
+        events: u64,
+        cause: String,
+    },
+    /// `stall-after`: the stream went silent with the connection open, until the client left.
+    Stalled {
+        events: u64,
+        cause: String,
+    },
+    /// `reset-after`: the caller closes the socket, which sends the reset.
+    Reset {
+        events: u64,
+    },
+    /// A short answer (a status from the script or a fault, or the 204 at the end of a
+    /// finite script); the connection may carry another request.
+    Answered {
+        status: u16,
+        why: &'static str,
+    },
+    HeadOnly,
+}
+
+impl Outcome {
+    /// Whether the connection can carry another request.
+    pub fn reusable(&self) -> bool {
+        matches!(self, Outcome::Answered { .. })
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = |n: u64| if n == 1 { "" } else { "s" };
+        match self {
+            Outcome::Done { events, why } => {
+                write!(f, "done after {events} event{} ({why})", s(*events))
+            }
+            Outcome::Left { events, cause } => {
+                write!(
+                    f,
+                    "client left after {events} event{} ({cause})",
+                    s(*events)
+                )
+            }
+            Outcome::Stalled { events, cause } => write!(
+                f,
+                "stalled after {events} event{} (--fault stall-after); client left ({cause})",
+                s(*events)
+            ),
+            Outcome::Reset { events } => {
+                write!(
+                    f,
+                    "reset after {events} event{} (--fault reset-after)",
+                    s(*events)
+                )
+            }
+            Outcome::Answered { status, why } => write!(f, "answered {status}{why}"),
+            Outcome::HeadOnly => write!(f, "answered HEAD"),
+        }
+    }
+}
+
+/// Answers a request for the stream path (its body already read). `keep_alive`: the
+/// client allows another request on this connection after a short answer.
+pub fn respond(
+    stream: &mut TcpStream,
+    peer: &str,
+    request: &RequestHead,
+    config: &Config,
+    keep_alive: bool,
+) -> Outcome {
+    let plan = &config.plan;
+    let script = &config.script;
+    if request.minor_version == 0 && config.log {
+        log(&format!(
+            "warning: {peer} asked in HTTP/1.0: a proxy in front is likely talking HTTP/1.0 to this upstream (nginx without `proxy_http_version 1.1`); the stream can only end at connection close and may be buffered"
+        ));
+    }
+    let head_only = request.method == "HEAD";
+    let mut head = Head::new(200);
+    head.http10 = plan.http10;
+    for (name, value) in config.cors_headers() {
+        head.set(name, value);
+    }
+
+    let status = plan.status.or(script.status).unwrap_or(200);
+    if status != 200 {
+        let body = if script.body.is_empty() {
+            format!("{status} {}\n", http::reason(status))
+        } else {
+            script.body.join("\n") + "\n"
+        };
+        let json = serde_json::from_str::<serde::de::IgnoredAny>(&body).is_ok();
+        head.status = status;
+        head.set(
+            "Content-Type",
+            if json {
+                "application/json"
+            } else {
+                "text/plain; charset=utf-8"
+            },
+        );
+        for (name, value) in &script.headers {
+            head.set(name, value.as_str());
+        }
+        head.keep_alive = keep_alive && !plan.http10;
+        return send_short(
+            stream,
+            &head,
+            body.as_bytes(),
+            head_only,
+            Outcome::Answered { status, why: "" },
+        );
+    }
+
+    let mut start = 0;
+    if let Some(id) = request.header("Last-Event-ID") {
+        match script.resume_after(id) {
+            Some(i) => start = i,
+            None if config.log => log(&format!(
+                "warning: {peer}: Last-Event-ID \"{}\" is not in the script; replaying from the start",
+                escape::line(id)
+            )),
+            None => {}
+        }
+        if !config.repeat && start > 0 && script.finished_at(start) {
+            // The standard's "stop reconnecting": the client has seen every event.
+            head.status = 204;
+            head.keep_alive = keep_alive && !plan.http10;
+            let why = " (Last-Event-ID is the script's last event)";
+            return send_short(
+                stream,
+                &head,
+                b"",
+                head_only,
+                Outcome::Answered { status: 204, why },
+            );
+        }
+    }
+
+    for (name, value) in plan.headers() {
+        head.set(name, value);
+    }
+    for (name, value) in &script.headers {
+        head.set(name, value.as_str());
+    }
+    let framing = plan.framing(request.minor_version);
+    if head_only {
+        let mut bytes = Vec::new();
+        head.write(
+            if matches!(framing, Framing::Length(_)) {
+                Framing::None
+            } else {
+                framing
+            },
+            &mut bytes,
+        );
+        return match http::write_all_vectored(stream, &mut [io::IoSlice::new(&bytes)]) {
+            Ok(()) => Outcome::HeadOnly,
+            Err(e) => Outcome::Left {
+                events: 0,
+                cause: io_message(&e),
+            },
+        };
+    }
+    let mut body = Body::new(&*stream, head, framing, plan);
+    play(&mut body, start, config)
+}
+
+fn send_short(
+    stream: &mut TcpStream,
+    head: &Head,
+    body: &[u8],
+    head_only: bool,
+    outcome: Outcome,
+) -> Outcome {
+    let bytes = http::short_response(head, body, head_only);
+    match http::write_all_vectored(stream, &mut [io::IoSlice::new(&bytes)]) {
+        Ok(()) => outcome,
+        Err(e) => Outcome::Left {
+            events: 0,
+            cause: io_message(&e),
+        },
+    }
+}
+
+/// Plays the script from step `start`: what is due now is handed to the body, which
+/// sends it all at once before any wait.
+pub fn play(body: &mut Body<&TcpStream>, start: usize, config: &Config) -> Outcome {
+    let steps = &config.script.steps;
+    let loops = config.repeat
+        && steps
+            .iter()
+            .any(|s| matches!(s, Step::Event { .. } | Step::Raw(_)));
+    // With nothing to pace events one by one, a run of steps leaves as the script holds it.
+    let bursts = !config.stamp
+        && config.interval.is_none_or(|d| d.is_zero())
+        && config.plan.cut.is_none()
+        && !config.plan.drip;
+    let left = |body: &Body<&TcpStream>, e: io::Error| Outcome::Left {
+        events: body.events_sent(),
+        cause: io_message(&e),
+    };
+    let mut events = 0u64;
+    // No --interval before the first event, nor right after an @sleep.
+    let mut slept = true;
+    let mut i = start;
+    let why = loop {
+        let Some(step) = steps.get(i) else {
+            if loops {
+                i = 0;
+                continue;
+            }
+            break "end of script";
+        };
+        if let Some(burst) = config.script.burst_at(i).filter(|_| bursts) {
+            if let Err(e) = body.due_run(&burst.bytes, burst.events) {
+                return left(body, e);
+            }
+            events += burst.events;
+            slept = false;
+            i = burst.end;
+            continue;
+        }
+        i += 1;
+        let sent = match step {
+            Step::Sleep(d) => {
+                slept = true;
+                pause(body, config.scaled(*d))
+            }
+            Step::Close => break "@close",
+            Step::Raw(text) => body.due(text, false),
+            Step::Event { text, .. } => {
+                if let (false, Some(interval)) = (slept, config.interval) {
+                    if let Err(e) = pause(body, config.scaled(interval)) {
+                        return left(body, e);
+                    }
+                }
+                slept = false;
+                if config.stamp {
+                    let ms = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis());
+                    if let Err(e) = body.due(crate::event::stamp_line(ms).as_bytes(), false) {
+                        return left(body, e);
+                    }
+                }
+                events += 1;
+                body.due(text, true)
+            }
+        };
+        if let Err(e) = sent {
+            return left(body, e);
+        }
+        if !matches!(step, Step::Event { .. }) {
+            continue;
+        }
+        match config.plan.cut_at(events) {
+            None => {}
+            Some(Cut::Close) => {
+                // A dropped connection: no last chunk.
+                let _ = body.finish(false);
+                let _ = body.get_ref().shutdown(std::net::Shutdown::Both);
+                return Outcome::Done {
+                    events,
+                    why: "--fault close-after",
+                };
+            }
+            Some(Cut::Stall) => {
+                if let Err(e) = body.flush() {
+                    return left(body, e);
+                }
+                // Silent from here on, until the client gives up.
+                let cause = loop {
+                    if let Err(e) = wait(body.get_ref(), Duration::from_secs(3600)) {
+                        break io_message(&e);
+                    }
+                };
+                return Outcome::Stalled { events, cause };
+            }
+            Some(Cut::Reset) => {
+                if let Err(e) = body.flush() {
+                    return left(body, e);
+                }
+                if let Err(e) = reset_on_close(body.get_ref()) {
+                    return left(body, e);
+                }
+                return Outcome::Reset { events };
+            }
+        }
+    };
+    match body.finish(true) {
+        Ok(()) => Outcome::Done {
+            events: body.events_sent(),
+            why,
+        },
+        Err(e) => left(body, e),
+    }
+}
+
+/// Everything due leaves, then the connection waits `d` (a zero wait is no pause: what
+/// follows is due at the same time).
+fn pause(body: &mut Body<&TcpStream>, d: Duration) -> io::Result<()> {
+    if d.is_zero() {
+        return Ok(());
+    }
+    body.flush()?;
+    wait(body.get_ref(), d)
+}
+
+fn closed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection closed by the client",
+    )
+}
+
+/// Waits `d` precisely, but notices a client that closes meanwhile (and discards what
+/// it sends): the socket is polled until shortly before the deadline, then the rest is
+/// slept (poll may wake late by its timer slack, 0.1% of its timeout).
+#[cfg(unix)]
+pub fn wait(stream: &TcpStream, d: Duration) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let deadline = Instant::now() + d;
+    let mut scratch = [0u8; 512];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let margin = left / 512 + Duration::from_millis(2);
+        let ms = left.saturating_sub(margin).as_millis();
+        if ms == 0 {
+            std::thread::sleep(left);
+            return Ok(());
+        }
+        let mut fd = libc::pollfd {
+            fd: stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let ready = unsafe { libc::poll(&mut fd, 1, ms.min(i32::MAX as u128) as i32) };
+        if ready < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if ready > 0 {
+            // Readable: bytes to discard, the client's end, or an error.
+            match (&*stream).read(&mut scratch) {
+                Ok(0) => return Err(closed()),
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::Interrupted
+                            | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Without poll: sleep in slices with a non-blocking look at the socket between.
+#[cfg(not(unix))]
+pub fn wait(stream: &TcpStream, d: Duration) -> io::Result<()> {
+    const SLICE: Duration = Duration::from_millis(100);
+    let deadline = Instant::now() + d;
+    let mut scratch = [0u8; 512];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(SLICE));
+        stream.set_nonblocking(true)?;
+        let seen = (&*stream).read(&mut scratch);
+        stream.set_nonblocking(false)?;
+        match seen {
+            Ok(0) => return Err(closed()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Makes closing the socket send a TCP reset (SO_LINGER with a zero timeout).
+#[cfg(unix)]
+fn reset_on_close(stream: &TcpStream) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a `linger` of the size passed.
+    let r = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn reset_on_close(_: &TcpStream) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "a TCP reset needs SO_LINGER",
+    ))
+}
