@@ -117,7 +117,6 @@ fn apache_mod_deflate_on_event_streams_still_flushes_each_event() {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: br decoding"]
 fn apache_mod_brotli_on_event_streams_still_flushes_each_event() {
     let (_upstream, url) = serve(&[script("apache-brotli", TICKS).to_str().unwrap(), "--stamp"]);
     let extra = "LoadModule filter_module $MODULES/mod_filter.so\nLoadModule brotli_module $MODULES/mod_brotli.so\nAddOutputFilterByType BROTLI_COMPRESS text/event-stream";

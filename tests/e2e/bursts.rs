@@ -45,7 +45,6 @@ fn bursts(bursts: usize) -> String {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: burst logic"]
 fn regular_bursts_behind_a_fixed_nginx_do_not_fail() {
     // Still streaming when the watch ends.
     let text = bursts(4);
@@ -59,7 +58,6 @@ fn regular_bursts_behind_a_fixed_nginx_do_not_fail() {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: burst logic"]
 fn a_stream_ending_after_a_burst_behind_a_fixed_nginx_does_not_fail() {
     let mut text = bursts(3);
     text.push_str("id: end\ndata: last\n\n@close\n");

@@ -43,7 +43,6 @@ fn encoding(report: &Report) -> String {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: br decoding and the Express compression layer"]
 fn express_compression_without_res_flush_fails_naming_compression() {
     let Some(app) = express() else { return };
     let report = doctor(&app.url("/plain"), "8s");
@@ -60,7 +59,6 @@ fn express_compression_without_res_flush_fails_naming_compression() {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: br decoding"]
 fn express_compression_with_res_flush_after_each_event_passes() {
     let Some(app) = express() else { return };
     let report = doctor(&app.url("/flush"), "8s");
