@@ -85,6 +85,8 @@ pub struct Printer {
     /// Pretty mode's time of day, rendered once per read.
     clock_read: Option<u64>,
     clock_text: String,
+    /// Pretty mode's sense of the stream's usual gap.
+    rhythm: pretty::Rhythm,
     /// The filter of `--jq` and `--text`.
     jq: Option<Jq>,
     /// Events given to the printer, counting from 1 (named in filter errors).
@@ -114,6 +116,7 @@ impl Printer {
             json_end: json::LineEnd::default(),
             clock_read: None,
             clock_text: String::new(),
+            rhythm: pretty::Rhythm::default(),
             jq: None,
             seen: 0,
             mid_line: false,
@@ -251,7 +254,8 @@ impl Printer {
         match self.mode {
             Mode::Pretty => {
                 self.render_clock(arrival);
-                pretty::write_event(out, ev, arrival, &self.clock_text, &self.style)
+                let standout = self.rhythm.stands_out(arrival.gap);
+                pretty::write_event(out, ev, arrival, &self.clock_text, standout, &self.style)
             }
             Mode::Json if self.look.color => {
                 json::write_event_colored(out, &mut self.json_end, ev, arrival, &self.style.colors);

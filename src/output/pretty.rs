@@ -45,23 +45,59 @@ pub struct Style {
     pub width: Option<usize>,
 }
 
+/// Gaps kept to know the stream's usual rhythm.
+const RHYTHM: usize = 16;
+/// A gap stands out when it is this many times the usual one...
+const STANDOUT_FACTOR: u32 = 4;
+/// ... and at least this long (a person would not notice less).
+const STANDOUT_MIN: Duration = Duration::from_millis(250);
+
+/// The stream's usual gap, the median of the last few: a gap far above it (a burst
+/// after silence, the buffering signal) is shown in bold yellow.
+#[derive(Debug, Clone, Default)]
+pub struct Rhythm {
+    recent: [Duration; RHYTHM],
+    len: usize,
+    next: usize,
+}
+
+impl Rhythm {
+    /// Whether `gap` stands out against the gaps before it; then remembers it.
+    pub fn stands_out(&mut self, gap: Duration) -> bool {
+        let out = self.len >= 4 && gap >= STANDOUT_MIN && {
+            let mut sorted = self.recent;
+            sorted[..self.len].sort_unstable();
+            gap >= sorted[self.len / 2].saturating_mul(STANDOUT_FACTOR)
+        };
+        self.recent[self.next] = gap;
+        self.next = (self.next + 1) % RHYTHM;
+        self.len = (self.len + 1).min(RHYTHM);
+        out
+    }
+}
+
 pub fn write_event(
     out: &mut impl Write,
     ev: &EventRef<'_>,
     arrival: &Arrival,
     clock: &str,
+    standout: bool,
     style: &Style,
 ) -> io::Result<()> {
-    let gap = format_gap(arrival.gap);
+    let gap = format!("{:>8}", format_gap(arrival.gap));
     let event_type = escape::line(ev.event_type);
     write!(
         out,
-        "{} {:>8}  {}",
+        "{} {}  {}",
         clock.dimmed(),
-        gap,
+        if standout {
+            gap.yellow().bold()
+        } else {
+            gap.normal()
+        },
         event_type.color(type_color(ev.event_type)).bold()
     )?;
-    let mut used = clock.width() + 1 + gap.len().max(8) + 2 + event_type.width();
+    let mut used = clock.width() + 1 + gap.len() + 2 + event_type.width();
     if ev.id_set {
         let id = escape::line(ev.id);
         let id = if id.is_empty() { "\"\"".into() } else { id };
@@ -193,7 +229,7 @@ mod tests {
             width,
         };
         let mut out = Vec::new();
-        write_event(&mut out, ev, &arrival, "20:31:05.123", &style).unwrap();
+        write_event(&mut out, ev, &arrival, "20:31:05.123", false, &style).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -332,6 +368,31 @@ mod tests {
             render(&ev("m", "a\x1b[31mb", ""), Duration::ZERO),
             "20:31:05.123  +0.000s  m  a\\x1b[31mb\n"
         );
+    }
+
+    #[test]
+    fn a_gap_far_above_the_rhythm_stands_out() {
+        let ms = Duration::from_millis;
+        let mut r = Rhythm::default();
+        // Too early to know the rhythm.
+        assert!(!r.stands_out(ms(5000)));
+        for _ in 0..10 {
+            assert!(!r.stands_out(ms(100)));
+        }
+        assert!(!r.stands_out(ms(300)), "3x is the rhythm's noise");
+        assert!(r.stands_out(ms(2000)), "silence, then a burst");
+        assert!(!r.stands_out(Duration::ZERO));
+        // A slow stream's usual gap does not stand out, nor a short gap in a fast one.
+        let mut slow = Rhythm::default();
+        for _ in 0..10 {
+            assert!(!slow.stands_out(ms(5000)));
+        }
+        let mut fast = Rhythm::default();
+        for _ in 0..10 {
+            fast.stands_out(ms(1));
+        }
+        assert!(!fast.stands_out(ms(200)));
+        assert!(fast.stands_out(ms(300)));
     }
 
     #[test]
