@@ -88,11 +88,16 @@ complete -c sse -n "__fish_sse_using_subcommand doctor" -s n -l count -d 'Stop w
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l max-delay -d 'Fail when an event arrives later than this after it was sent (needs `: sent-at` stamps)' -r
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s H -l header -d 'Add a request header, `Name: value` (repeatable)' -r
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l timeout -d 'Give up connecting after this long' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -s X -l method -d 'HTTP method [default: GET, or POST with --data]' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -s d -l data -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)' -r
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l compare -d 'Also watch this URL of the same stream (the upstream, without the proxy) side by side, and report the delay the hops in between add to each event' -r
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l json -d 'Print the report as JSON'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s k -l insecure -d 'Accept any TLS certificate (self-signed development servers)'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l reconnect -d 'Let the probes send a request opened with a method other than GET again (the resume and compression probes reconnect; a POST can repeat an action or cost money)'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l no-probes -d 'Skip the experiments after the watch (resume, compression, http2)'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c sse -n "__fish_sse_using_subcommand demo" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''

@@ -247,6 +247,28 @@ pub struct DoctorArgs {
     /// Accept any TLS certificate (self-signed development servers)
     #[arg(short = 'k', long)]
     pub insecure: bool,
+
+    /// HTTP method [default: GET, or POST with --data]
+    #[arg(short = 'X', long, value_name = "METHOD", value_parser = parse_method)]
+    pub method: Option<String>,
+
+    /// Request body; `@file` reads a file, `@-` standard input (implies POST)
+    #[arg(short = 'd', long, value_name = "DATA")]
+    pub data: Option<String>,
+
+    /// Let the probes send a request opened with a method other than GET again (the
+    /// resume and compression probes reconnect; a POST can repeat an action or cost money)
+    #[arg(long)]
+    pub reconnect: bool,
+
+    /// Also watch this URL of the same stream (the upstream, without the proxy) side by
+    /// side, and report the delay the hops in between add to each event
+    #[arg(long, value_name = "URL", value_parser = parse_url)]
+    pub compare: Option<String>,
+
+    /// Skip the experiments after the watch (resume, compression, http2)
+    #[arg(long)]
+    pub no_probes: bool,
 }
 
 #[derive(Debug, Args)]

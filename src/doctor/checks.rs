@@ -102,7 +102,7 @@ impl IntoFixes for Vec<FixLine> {
 }
 
 impl Finding {
-    fn pass(check: &'static str, seen: impl Into<String>) -> Self {
+    pub(super) fn pass(check: &'static str, seen: impl Into<String>) -> Self {
         Finding {
             check,
             status: Status::Pass,
@@ -111,7 +111,7 @@ impl Finding {
             fixes: Vec::new(),
         }
     }
-    fn warn(
+    pub(super) fn warn(
         check: &'static str,
         seen: impl Into<String>,
         why: impl Into<String>,
@@ -119,7 +119,7 @@ impl Finding {
     ) -> Self {
         Finding::judged(Status::Warn, check, seen, why, fix)
     }
-    fn fail(
+    pub(super) fn fail(
         check: &'static str,
         seen: impl Into<String>,
         why: impl Into<String>,

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod checks;
 pub mod layers;
 pub mod observation;
+pub mod probes;
 pub mod report;
 
 use std::io::{self, IsTerminal, Read, Write};
@@ -46,25 +47,62 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
                 .unwrap_or_default()
         );
     }
+    let body = args.data.as_deref().map(client::read_body).transpose()?;
+    let method = args
+        .method
+        .clone()
+        .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
+    // A probe sends the request again: only a GET, unless the user consents.
+    let may_repeat = method == "GET" || args.reconnect;
     let req = Request {
+        method,
+        body,
         headers: args.headers.clone(),
         timeout: Some(args.timeout),
         insecure: args.insecure,
         accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
         ..Request::get(&args.url)
     };
-    let watcher = Watcher::start(req, args.count);
-    let deadline = Instant::now() + args.duration;
+    let started = Instant::now();
+    let deadline = started + args.duration;
+    let upstream = args.compare.as_ref().map(|url| {
+        Watcher::start_at(
+            Request {
+                url: url.clone(),
+                ..req.clone()
+            },
+            args.count,
+            started,
+        )
+    });
+    let watcher = Watcher::start_at(req.clone(), args.count, started);
     let observation = if live {
         watcher.wait(deadline, &interrupted, live_line)
     } else {
         watcher.wait(deadline, &interrupted, |_| {})
     };
+    let upstream = upstream.map(|w| w.wait(deadline, &interrupted, |_| {}));
     if live {
         let _ = write!(io::stderr().lock(), "\r\x1b[2K");
     }
     let analysis = Analysis::of(&observation, args.max_delay);
-    let findings = checks::run_all(&observation, &analysis);
+    let mut findings = checks::run_all(&observation, &analysis);
+    let answered = findings
+        .first()
+        .is_some_and(|f| f.status != checks::Status::Fail);
+    if let (Some(up), Some(url)) = (&upstream, &args.compare) {
+        findings.push(probes::judge_compare(&observation, up, url));
+    }
+    if answered && !args.no_probes && !interrupted.load(Ordering::SeqCst) {
+        let probe = Probe {
+            req: &req,
+            args: &args,
+            may_repeat,
+            interrupted: &interrupted,
+            live,
+        };
+        findings.extend(probe.run_all(&observation, &analysis));
+    }
     let mut out = io::stdout().lock();
     let written = if args.json {
         report::write_json(&mut out, &observation, &analysis, &findings)
@@ -78,6 +116,96 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The experiments after the watch, each on a connection of its own.
+struct Probe<'a> {
+    req: &'a Request,
+    args: &'a DoctorArgs,
+    may_repeat: bool,
+    interrupted: &'a AtomicBool,
+    live: bool,
+}
+
+impl Probe<'_> {
+    fn run_all(&self, obs: &Observation, a: &Analysis) -> Vec<checks::Finding> {
+        let mut findings = vec![self.resume(obs)];
+        if probes::compression_suspected(obs, a) {
+            findings.push(self.compression(obs, a));
+        }
+        if self.req.url.to_ascii_lowercase().starts_with("https://") {
+            self.say("http2: asking the server which protocols it offers…");
+            let offered = probes::alpn(&self.req.url, self.args.insecure, self.args.timeout);
+            findings.push(probes::http2_finding(&offered));
+        }
+        findings
+    }
+
+    fn say(&self, what: &str) {
+        if self.live {
+            let _ = write!(io::stderr().lock(), "\r\x1b[2K{what}");
+        }
+    }
+
+    /// Watches the stream again with `req` for at most the watch's duration.
+    fn watch(&self, req: Request, count: Option<u64>) -> Option<Observation> {
+        let deadline = Instant::now() + self.args.duration;
+        let obs = Watcher::start(req, count).wait(deadline, self.interrupted, |_| {});
+        (obs.stopped != Stop::Interrupted).then_some(obs)
+    }
+
+    fn resume(&self, obs: &Observation) -> checks::Finding {
+        if !self.may_repeat {
+            return probes::not_run(
+                "resume",
+                format!(
+                    "the stream was opened with {}; --reconnect lets doctor send it again",
+                    self.req.method
+                ),
+            );
+        }
+        let id = match probes::resume_from(obs) {
+            Ok(id) => id,
+            Err(why) => return probes::not_run("resume", why),
+        };
+        self.say("resume: reconnecting with the last event id…");
+        let req = Request {
+            last_event_id: Some(id.clone()),
+            ..self.req.clone()
+        };
+        match self.watch(req, Some(1)) {
+            Some(probe) => probes::resume_finding(&probes::judge_resume(obs, &id, &probe)),
+            None => probes::not_run("resume", "interrupted"),
+        }
+    }
+
+    fn compression(&self, obs: &Observation, a: &Analysis) -> checks::Finding {
+        if !self.may_repeat {
+            return probes::not_run(
+                "compression",
+                format!(
+                    "the stream was opened with {}; --reconnect lets doctor send it again",
+                    self.req.method
+                ),
+            );
+        }
+        self.say("compression: watching again without compression…");
+        let req = Request {
+            accept_encoding: Some("identity"),
+            ..self.req.clone()
+        };
+        let count = self
+            .args
+            .count
+            .or((obs.events.count > 0).then_some(obs.events.count));
+        match self.watch(req, count) {
+            Some(identity) => {
+                let b = Analysis::of(&identity, self.args.max_delay);
+                probes::judge_compression(obs, a, &identity, &b)
+            }
+            None => probes::not_run("compression", "interrupted"),
+        }
+    }
 }
 
 /// The live line on a terminal: what has been seen so far.
@@ -114,10 +242,15 @@ impl Watcher {
     /// Sends the request on its own thread, so the watch ends on time even while the
     /// head or a read is held back; the thread is left behind if it is still blocked.
     pub fn start(req: Request, count: Option<u64>) -> Watcher {
+        Watcher::start_at(req, count, Instant::now())
+    }
+
+    /// As [`Watcher::start`], with times counted from `started` (two watches side by
+    /// side share one clock).
+    pub fn start_at(req: Request, count: Option<u64>, started: Instant) -> Watcher {
         let shared = Arc::new(Mutex::new(Observation::new(&req.url)));
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, done) = mpsc::sync_channel(1);
-        let started = Instant::now();
         let reader = Reader {
             shared: Arc::clone(&shared),
             stop: Arc::clone(&stop),
@@ -150,6 +283,11 @@ impl Watcher {
         mut tick: impl FnMut(&Observation),
     ) -> Observation {
         let stopped = loop {
+            // A reader that already stopped (a watch side by side may end first) says so
+            // before the deadline is looked at.
+            if let Ok(stop) = self.done.try_recv() {
+                break stop;
+            }
             if interrupted.load(Ordering::SeqCst) {
                 break Stop::Interrupted;
             }

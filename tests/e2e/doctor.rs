@@ -231,3 +231,277 @@ fn an_encoding_doctor_cannot_read_is_not_counted_as_zero_events() {
     assert_ne!(status(&report, "connection"), "FAIL", "{report:#}");
     server.join();
 }
+
+fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {report:#}"))
+}
+
+fn doctor_json(args: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let out = sse()
+        .arg("doctor")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, report)
+}
+
+#[test]
+fn resume_probe_sees_a_server_that_resumes() {
+    // sse serve resumes after the request's Last-Event-ID: event 3 comes next.
+    let path = script(
+        "resumes",
+        "id: 1\ndata: a\n\nid: 2\ndata: b\n\n@sleep 1500ms\nid: 3\ndata: c\n\n",
+    );
+    let (server, url) = serve(&[path.to_str().unwrap()]);
+    let (_, report) = doctor_json(&[&url, "--count", "2", "--duration", "5s"]);
+    let resume = check(&report, "resume");
+    assert_eq!(resume["status"], "PASS", "{report:#}");
+    assert!(
+        resume["seen"]
+            .as_str()
+            .unwrap()
+            .contains("went on with id 3"),
+        "{report:#}"
+    );
+    server.stderr_line_with("Last-Event-ID: 2", LIVE);
+}
+
+#[test]
+fn resume_probe_sees_a_server_that_replays_and_never_repeats_a_post_unasked() {
+    let events = b"id: 1\ndata: a\n\nid: 2\ndata: b\n\n";
+    let answer = || vec![send(SSE_HEAD), send(events), Step::Close];
+    let server = RawServer::new("/events", vec![answer(), answer()]);
+    let (_, report) = doctor_json(&[&server.url, "--count", "2", "--duration", "5s"]);
+    let resume = check(&report, "resume");
+    assert_eq!(resume["status"], "WARN", "{report:#}");
+    assert!(
+        resume["seen"]
+            .as_str()
+            .unwrap()
+            .contains("replayed from the start"),
+        "{report:#}"
+    );
+    assert_eq!(server.header(1, "last-event-id").as_deref(), Some("2"));
+    server.join();
+
+    // Opened by POST: the probe does not send it again...
+    let server = RawServer::new("/events", vec![answer()]);
+    let (_, report) = doctor_json(&[&server.url, "-d", "{}", "--count", "2"]);
+    let resume = check(&report, "resume");
+    assert!(
+        resume["seen"].as_str().unwrap().contains("--reconnect"),
+        "{report:#}"
+    );
+    server.join();
+    // ...unless the user says so, and then it is the same POST.
+    let server = RawServer::new("/events", vec![answer(), answer()]);
+    let (_, report) = doctor_json(&[&server.url, "-d", "{}", "--count", "2", "--reconnect"]);
+    assert_eq!(check(&report, "resume")["status"], "WARN", "{report:#}");
+    assert!(
+        server.requests()[1].starts_with("POST "),
+        "{:?}",
+        server.requests()
+    );
+    assert_eq!(server.body(1), b"{}");
+    server.join();
+}
+
+/// A server that compresses when the request allows it and then holds the compressed
+/// events (as a compression middleware that is never flushed), and answers a request
+/// that refuses compression with the events at once unless `hold_identity`. Each
+/// connection stays open until the client leaves.
+fn compressing_server(hold_identity: bool) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/events", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut gzip = false;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    gzip |= lower.starts_with("accept-encoding:") && lower.contains("gzip");
+                }
+                let events = b"id: 1\ndata: a\n\nid: 2\ndata: b\n\n";
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n";
+                let reply = if gzip {
+                    // Written to the compressor, never flushed: only its header leaves.
+                    let mut z =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                    z.write_all(events).unwrap();
+                    let mut reply = format!("{head}Content-Encoding: gzip\r\n\r\n").into_bytes();
+                    reply.extend_from_slice(&z.get_ref()[..10]);
+                    reply
+                } else if hold_identity {
+                    format!("{head}\r\n").into_bytes()
+                } else {
+                    [format!("{head}\r\n").as_bytes(), events].concat()
+                };
+                let _ = conn.write_all(&reply);
+                // Hold the connection until the client leaves.
+                let _ = reader.read_to_end(&mut Vec::new());
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn compression_probe_proves_the_compressor_or_clears_it() {
+    let url = compressing_server(false);
+    let (out, report) = doctor_json(&[&url, "--duration", "2s"]);
+    assert_exit(&out, 1);
+    let probe = check(&report, "compression");
+    assert_eq!(probe["status"], "FAIL", "{report:#}");
+    assert!(
+        probe["why"]
+            .as_str()
+            .unwrap()
+            .contains("without compression arrived on time"),
+        "{report:#}"
+    );
+
+    let url = compressing_server(true);
+    let (_, report) = doctor_json(&[&url, "--duration", "2s"]);
+    let probe = check(&report, "compression");
+    assert_eq!(probe["status"], "PASS", "{report:#}");
+    assert!(
+        probe["seen"]
+            .as_str()
+            .unwrap()
+            .contains("not what holds them"),
+        "{report:#}"
+    );
+}
+
+/// An HTTPS server for `localhost` (self-signed, made with rcgen) offering `alpn`,
+/// answering each request with one event and a clean end.
+fn tls_stream_server(alpn: &[&[u8]]) -> u16 {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            let config = Arc::clone(&config);
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, tcp);
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match tls.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        // The http2 probe only shakes hands.
+                        _ => return,
+                    }
+                }
+                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nContent-Length: 16\r\n\r\nid: 1\ndata: a\n\n");
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn http2_probe_asks_by_alpn() {
+    let port = tls_stream_server(&[b"h2", b"http/1.1"]);
+    let url = format!("https://localhost:{port}/events");
+    let (_, report) = doctor_json(&[&url, "-k", "--duration", "2s"]);
+    let http2 = check(&report, "http2");
+    assert_eq!(http2["status"], "PASS", "{report:#}");
+    assert!(http2["seen"].as_str().unwrap().contains("h2"), "{report:#}");
+
+    let port = tls_stream_server(&[b"http/1.1"]);
+    let url = format!("https://localhost:{port}/events");
+    let (_, report) = doctor_json(&[&url, "-k", "--duration", "2s"]);
+    let http2 = check(&report, "http2");
+    assert_eq!(http2["status"], "WARN", "{report:#}");
+    assert!(
+        http2["why"]
+            .as_str()
+            .unwrap()
+            .contains("6 HTTP/1.1 connections"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn compare_measures_the_delay_between_two_urls_of_one_stream() {
+    let stream = "id: 1\ndata: a\n\n@sleep 300ms\nid: 2\ndata: b\n\n@sleep 300ms\nid: 3\ndata: c\n\n@sleep 300ms\nid: 4\ndata: d\n\n@sleep 300ms\nid: 5\ndata: e\n\n";
+    let path = script("compare", stream);
+    let (_up, upstream) = serve(&[path.to_str().unwrap()]);
+    let (_held, buffered) = serve(&[path.to_str().unwrap(), "--fault", "buffer"]);
+    let (_twin, twin) = serve(&[path.to_str().unwrap()]);
+
+    let (_, report) = doctor_json(&[&buffered, "--compare", &upstream, "--duration", "3s"]);
+    let compare = check(&report, "compare");
+    assert_eq!(compare["status"], "FAIL", "{report:#}");
+    assert!(
+        compare["seen"]
+            .as_str()
+            .unwrap()
+            .contains("5 events matched by id"),
+        "{report:#}"
+    );
+
+    let (_, report) = doctor_json(&[&twin, "--compare", &upstream, "--duration", "3s"]);
+    assert_eq!(check(&report, "compare")["status"], "PASS", "{report:#}");
+}
+
+#[test]
+fn ctrl_c_prints_the_report_so_far() {
+    let path = script("sigint", "id: 1\ndata: a\n\n@sleep 60s\nid: 2\ndata: b\n\n");
+    let (server, url) = serve(&[path.to_str().unwrap()]);
+    let mut cmd = sse();
+    cmd.args(["doctor", &url, "--duration", "60s", "--color", "never"]);
+    let mut doctor = Spawned::new(cmd);
+    // The server logs the request once doctor is connected and watching.
+    server.stderr_line_with("GET /events", LIVE);
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &doctor.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let first = doctor.next_line(LIVE);
+    assert!(first.starts_with("sse doctor "), "{first}");
+    let rest = doctor.rest(LIVE).join("\n");
+    assert!(rest.contains("(interrupted)"), "{rest}");
+    assert!(rest.contains("stayed open until interrupted"), "{rest}");
+    assert!(rest.contains("passed,"), "{rest}");
+    doctor.wait(LIVE);
+}

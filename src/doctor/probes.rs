@@ -1,0 +1,556 @@
+//! Diagnosis by experiment: after the watch doctor changes one thing, watches again,
+//! and judges the difference. The judging functions here are pure (observations in,
+//! a finding out); the watching is `Watcher`'s, and the TLS handshake of the http2
+//! probe is the only I/O in this file.
+
+use std::collections::HashSet;
+use std::io;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::analysis::{Analysis, WARN_DELAY};
+use super::checks::{ms, Finding, FixLine};
+use super::observation::{Observation, Seen};
+
+/// How the server answered a reconnection that carried the last event id seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// The first event after reconnecting was new: the server went on after the id.
+    Resumes { sent: String, next: String },
+    /// It started again from an event already seen (`from_start`: the very first).
+    Replays {
+        sent: String,
+        first: String,
+        from_start: bool,
+    },
+    /// It sent the event with that id again (resuming at it, not after it).
+    RepeatsLast { sent: String },
+    /// 204: nothing after that id, stop reconnecting.
+    Ends { sent: String },
+    /// No event came while the probe watched: cannot tell.
+    Silent { sent: String, watched: Duration },
+    /// The first event after reconnecting carried no id: cannot tell.
+    NoId { sent: String },
+    /// The reconnection failed or was refused.
+    Failed { sent: String, why: String },
+}
+
+/// Why a probe was not run, as a PASS line (not running it is no fault of the stream).
+pub fn not_run(check: &'static str, why: impl Into<String>) -> Finding {
+    Finding::pass(check, format!("not tried: {}", why.into()))
+}
+
+/// The id doctor would resume from, or why the resume probe cannot run.
+pub fn resume_from(obs: &Observation) -> Result<String, &'static str> {
+    if obs.events.with_id == 0 {
+        return Err("no event carried an id (see event-ids)");
+    }
+    if obs.last_id.is_empty() {
+        return Err("the last event id is empty or too long to send");
+    }
+    if !crate::client::header_safe(&obs.last_id) {
+        return Err("the last event id holds characters a header cannot carry");
+    }
+    Ok(obs.last_id.clone())
+}
+
+/// Compares what the reconnection (`probe`, sent with `Last-Event-ID: sent`) got with
+/// the events the watch saw.
+pub fn judge_resume(watch: &Observation, sent: &str, probe: &Observation) -> Resume {
+    let sent = sent.to_string();
+    if let Some(why) = &probe.connect_error {
+        return Resume::Failed {
+            sent,
+            why: why.clone(),
+        };
+    }
+    match probe.status() {
+        Some(204) => return Resume::Ends { sent },
+        Some(200) => {}
+        Some(code) => {
+            return Resume::Failed {
+                sent,
+                why: format!("it answered {code}"),
+            }
+        }
+        None => {
+            return Resume::Silent {
+                sent,
+                watched: probe.watched,
+            }
+        }
+    }
+    let Some(next) = probe.events.first.first() else {
+        return Resume::Silent {
+            sent,
+            watched: probe.watched,
+        };
+    };
+    if !next.has_id {
+        return Resume::NoId { sent };
+    }
+    let seen: HashSet<&str> = watch
+        .kept_events()
+        .filter(|e| e.has_id)
+        .map(|e| e.id.as_str())
+        .collect();
+    let first = watch
+        .kept_events()
+        .find(|e| e.has_id)
+        .map(|e| e.id.as_str());
+    if next.id == sent {
+        return Resume::RepeatsLast { sent };
+    }
+    if seen.contains(next.id.as_str()) {
+        return Resume::Replays {
+            from_start: first == Some(next.id.as_str()),
+            first: next.id.clone(),
+            sent,
+        };
+    }
+    Resume::Resumes {
+        sent,
+        next: next.id.clone(),
+    }
+}
+
+pub fn resume_finding(r: &Resume) -> Finding {
+    const FIX: &str =
+        "read the request's Last-Event-ID header and send only the events after that id";
+    match r {
+        Resume::Resumes { sent, next } => Finding::pass(
+            "resume",
+            format!("reconnected with Last-Event-ID: {sent}; the server went on with id {next}"),
+        ),
+        Resume::Ends { sent } => Finding::pass(
+            "resume",
+            format!("reconnected with Last-Event-ID: {sent}; the server answered 204 (nothing after it: stop reconnecting)"),
+        ),
+        Resume::Replays { sent, first, from_start: true } => Finding::warn(
+            "resume",
+            format!("reconnected with Last-Event-ID: {sent}; the server replayed from the start (id {first})"),
+            "the server ignores Last-Event-ID: every reconnecting browser gets every event again",
+            FIX,
+        ),
+        Resume::Replays { sent, first, .. } => Finding::warn(
+            "resume",
+            format!("reconnected with Last-Event-ID: {sent}; the server replayed from id {first}, seen before"),
+            "events before the one the client had are sent again: a reconnecting browser shows them twice",
+            FIX,
+        ),
+        Resume::RepeatsLast { sent } => Finding::warn(
+            "resume",
+            format!("reconnected with Last-Event-ID: {sent}; the server sent event {sent} again"),
+            "the server resumes at the last event the client had, not after it: every reconnection repeats one event",
+            FIX,
+        ),
+        Resume::Silent { sent, watched } => Finding::pass(
+            "resume",
+            format!("reconnected with Last-Event-ID: {sent}; no event within {} (cannot tell whether it resumes)", ms(*watched)),
+        ),
+        Resume::NoId { sent } => Finding::pass(
+            "resume",
+            format!("reconnected with Last-Event-ID: {sent}; the first event carried no id (cannot tell)"),
+        ),
+        Resume::Failed { sent, why } => Finding::warn(
+            "resume",
+            format!("reconnecting with Last-Event-ID: {sent} failed: {why}"),
+            "a browser reconnects the same way after every drop",
+            "answer a reconnection that carries Last-Event-ID as the first request was answered",
+        ),
+    }
+}
+
+/// Whether the compression probe is worth a second connection: the response was
+/// compressed and its events came late (held back, a burst, stamped delays past the
+/// warning line, or compressed bytes with no event in them).
+pub fn compression_suspected(obs: &Observation, a: &Analysis) -> bool {
+    obs.header("content-encoding").is_some()
+        && (a.held_back
+            || (obs.events.count == 0 && obs.wire.bytes > 0)
+            || (a.burst.is_some() && a.rhythm.is_none())
+            || a.delays.is_some_and(|d| d.max > WARN_DELAY))
+}
+
+/// Judges the watch (compressed, late) against the same stream asked for with
+/// `Accept-Encoding: identity`.
+pub fn judge_compression(
+    watch: &Observation,
+    a: &Analysis,
+    identity: &Observation,
+    b: &Analysis,
+) -> Finding {
+    let first = |o: &Observation| o.events.first.first().map(|e: &Seen| e.at);
+    let shown = |t: Option<Duration>| t.map_or("never".to_string(), ms);
+    let seen = format!(
+        "first event with compression {}, without (Accept-Encoding: identity) {}",
+        shown(first(watch)),
+        shown(first(identity))
+    );
+    if let Some(enc) = identity.header("content-encoding") {
+        return Finding::pass(
+            "compression",
+            format!(
+                "the server compressed ({enc}) even when asked for identity: the probe cannot tell"
+            ),
+        );
+    }
+    if identity.status() != Some(200) {
+        return Finding::pass(
+            "compression",
+            "the second connection (Accept-Encoding: identity) got no stream: the probe cannot tell",
+        );
+    }
+    let earlier = match (first(watch), first(identity)) {
+        (None, Some(_)) => true,
+        (Some(w), Some(i)) => i + Duration::from_millis(300) < w,
+        _ => false,
+    };
+    let on_time = identity.events.count > 0
+        && !b.held_back
+        && (b.burst.is_none() || b.rhythm.is_some())
+        && b.delays.is_none_or(|d| d.max <= b.limit);
+    let was_late = a.held_back || earlier || a.delays.is_some_and(|d| d.max > a.limit);
+    if on_time && was_late {
+        let mut fixes: Vec<FixLine> = a.suspect.fixes.clone();
+        if fixes.is_empty() {
+            fixes.push("exclude text/event-stream from compression, or flush the compressor after every event".into());
+        }
+        return Finding::fail(
+            "compression",
+            seen,
+            format!(
+                "the same stream without compression arrived on time: {} holds the events",
+                a.suspect.who
+            ),
+            fixes,
+        );
+    }
+    Finding::pass(
+        "compression",
+        format!("{seen}: without compression the events were no earlier, so compression is not what holds them"),
+    )
+}
+
+/// The delay the hops between `upstream` and the watched URL add, event by event:
+/// events matched by id when both streams carry ids, else by their order.
+pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: &str) -> Finding {
+    let ids = watch.events.with_id > 0 && upstream.events.with_id > 0;
+    let up: Vec<&Seen> = upstream.kept_events().collect();
+    let mut added: Vec<i128> = Vec::new();
+    let mut unmatched = 0;
+    for (i, e) in watch.kept_events().enumerate() {
+        let other = if ids {
+            up.iter().find(|u| u.has_id && u.id == e.id && e.has_id)
+        } else if i < watch.events.first.len() {
+            up.get(i)
+        } else {
+            None
+        };
+        match other {
+            Some(u) => added.push(e.at.as_millis() as i128 - u.at.as_millis() as i128),
+            None => unmatched += 1,
+        }
+    }
+    let how = if ids { "by id" } else { "by order" };
+    if upstream.status() != Some(200) {
+        let why = upstream.connect_error.clone().unwrap_or_else(|| {
+            format!(
+                "status {}",
+                upstream.status().map_or("none".into(), |s| s.to_string())
+            )
+        });
+        return Finding::warn(
+            "compare",
+            format!("{upstream_url} gave no stream to compare with: {why}"),
+            "without the upstream's events the hops cannot be measured",
+            "check the --compare URL",
+        );
+    }
+    if added.is_empty() {
+        return Finding::warn(
+            "compare",
+            format!(
+                "no event matched {how} between the two streams ({} here, {} upstream)",
+                watch.events.count, upstream.events.count
+            ),
+            "the two URLs may not serve the same stream",
+            "compare a URL with the upstream of the same stream",
+        );
+    }
+    added.sort_unstable();
+    let p50 = added[(added.len() - 1) / 2];
+    let max = *added.last().unwrap_or(&0);
+    let seen = format!(
+        "{} events matched {how}{}: the hops to {upstream_url} add p50 {} ms, max {} ms",
+        added.len(),
+        if unmatched > 0 {
+            format!(" ({unmatched} not)")
+        } else {
+            String::new()
+        },
+        p50,
+        max
+    );
+    if max > 1000 {
+        return Finding::fail(
+            "compare",
+            seen,
+            "events reach the upstream URL on time and this one late: a layer between the two holds them",
+            "turn off buffering in the proxy between the two URLs (see proxy and delivery)",
+        );
+    }
+    if max > WARN_DELAY.as_millis() as i128 {
+        return Finding::warn(
+            "compare",
+            seen,
+            "the hops between the two URLs hold some events",
+            "look at buffering and packet merging in the proxy between the two URLs",
+        );
+    }
+    Finding::pass("compare", seen)
+}
+
+/// What the server offers by ALPN: `Some(protocol)` it chose, `None` when it chose none.
+pub fn alpn(url: &str, insecure: bool, timeout: Duration) -> Result<Option<String>, String> {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e: ureq::http::uri::InvalidUri| e.to_string())?;
+    let host = uri
+        .host()
+        .ok_or("the URL has no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = uri.port_u16().unwrap_or(443);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let mut config = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth()
+    } else {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        builder
+            .with_platform_verifier()
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
+    let mut conn =
+        rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
+    let addr = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| crate::error::io_message(&e))?
+        .next()
+        .ok_or("the host has no address")?;
+    let mut sock =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|e| crate::error::io_message(&e))?;
+    let _ = sock.set_read_timeout(Some(timeout));
+    let _ = sock.set_write_timeout(Some(timeout));
+    while conn.is_handshaking() {
+        conn.complete_io(&mut sock)
+            .map_err(|e: io::Error| match e.get_ref() {
+                Some(inner) => format!("TLS: {inner}"),
+                None => crate::error::io_message(&e),
+            })?;
+    }
+    Ok(conn
+        .alpn_protocol()
+        .map(|p| String::from_utf8_lossy(p).into_owned()))
+}
+
+pub fn http2_finding(result: &Result<Option<String>, String>) -> Finding {
+    match result {
+        Ok(Some(p)) if p == "h2" => Finding::pass("http2", "the server offers HTTP/2 (ALPN h2)"),
+        Ok(other) => Finding::warn(
+            "http2",
+            format!(
+                "the server offers only HTTP/1.1 (ALPN: {})",
+                other.as_deref().unwrap_or("none chosen")
+            ),
+            "browsers open at most 6 HTTP/1.1 connections per origin, across all tabs: each open event stream takes one, and a seventh tab (or the page's other requests) waits",
+            "serve the stream over HTTP/2 (enable h2 in the TLS front: nginx `http2 on;` or `listen ... ssl http2;`, Caddy and most CDNs offer it by default)",
+        ),
+        Err(why) => Finding::pass("http2", format!("not tried: the TLS handshake failed: {why}")),
+    }
+}
+
+/// `-k` for the http2 probe: any certificate is accepted, signatures are still checked.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Head;
+    use crate::doctor::checks::Status;
+
+    fn stream(ids: &[&str], status: u16) -> Observation {
+        let mut obs = Observation {
+            head: Some(Head {
+                status,
+                headers: vec![("content-type".into(), "text/event-stream".into())],
+                ..Head::default()
+            }),
+            ..Observation::default()
+        };
+        for (i, id) in ids.iter().enumerate() {
+            let at = Duration::from_millis(10 + 100 * i as u64);
+            obs.read(at, 20);
+            obs.event(Seen {
+                at,
+                delay: None,
+                has_id: !id.is_empty(),
+                id: id.to_string(),
+                event_type: "message".into(),
+                bytes: 1,
+            });
+            obs.last_id = id.to_string();
+        }
+        obs
+    }
+
+    #[test]
+    fn resume_outcomes() {
+        let watch = stream(&["1", "2", "3"], 200);
+        assert_eq!(resume_from(&watch), Ok("3".into()));
+        assert!(resume_from(&stream(&["", ""], 200)).is_err());
+        let judge = |probe: Observation| judge_resume(&watch, "3", &probe);
+        assert!(matches!(judge(stream(&["4"], 200)), Resume::Resumes { next, .. } if next == "4"));
+        assert!(matches!(
+            judge(stream(&["1"], 200)),
+            Resume::Replays {
+                from_start: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            judge(stream(&["2"], 200)),
+            Resume::Replays {
+                from_start: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            judge(stream(&["3"], 200)),
+            Resume::RepeatsLast { sent: "3".into() }
+        );
+        assert_eq!(judge(stream(&[], 204)), Resume::Ends { sent: "3".into() });
+        assert!(matches!(judge(stream(&[], 200)), Resume::Silent { .. }));
+        assert!(matches!(judge(stream(&[""], 200)), Resume::NoId { .. }));
+        assert!(matches!(judge(stream(&[], 500)), Resume::Failed { .. }));
+        assert_eq!(
+            resume_finding(&judge(stream(&["1"], 200))).status,
+            Status::Warn
+        );
+        assert_eq!(
+            resume_finding(&judge(stream(&["4"], 200))).status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn compression_is_proven_only_when_identity_is_on_time() {
+        let mut held = stream(&[], 200);
+        held.head
+            .as_mut()
+            .unwrap()
+            .headers
+            .push(("content-encoding".into(), "gzip".into()));
+        held.read(Duration::from_millis(5), 10);
+        let a = Analysis::of(&held, None);
+        assert!(compression_suspected(&held, &a));
+        let live = stream(&["1", "2"], 200);
+        let b = Analysis::of(&live, None);
+        let f = judge_compression(&held, &a, &live, &b);
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        let silent = stream(&[], 200);
+        let c = Analysis::of(&silent, None);
+        assert_eq!(
+            judge_compression(&held, &a, &silent, &c).status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn compare_matches_by_id_and_measures_the_hops() {
+        let up = stream(&["1", "2", "3"], 200);
+        let mut late = stream(&[], 200);
+        for (i, id) in ["1", "2", "3"].iter().enumerate() {
+            late.event(Seen {
+                at: Duration::from_millis(2000 + i as u64),
+                delay: None,
+                has_id: true,
+                id: id.to_string(),
+                event_type: "message".into(),
+                bytes: 1,
+            });
+        }
+        let f = judge_compare(&late, &up, "http://up/e");
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert!(f.seen.contains("3 events matched by id"), "{f:?}");
+        let f = judge_compare(&up.clone(), &up, "http://up/e");
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(f.seen.contains("p50 0 ms"), "{f:?}");
+    }
+
+    #[test]
+    fn http2_findings() {
+        assert_eq!(http2_finding(&Ok(Some("h2".into()))).status, Status::Pass);
+        let f = http2_finding(&Ok(Some("http/1.1".into())));
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.why.contains("6"), "{f:?}");
+        assert_eq!(http2_finding(&Err("refused".into())).status, Status::Pass);
+    }
+}
