@@ -174,7 +174,13 @@ impl Config {
                 .map_or(client::DEFAULT_RETRY, Duration::from_millis),
             timeout: args.timeout,
             color,
-            status_line: env.stderr_tty && env.stdout_tty && !stdin && !args.quiet,
+            // --text leaves its line open between events: a status line drawn on the
+            // same terminal would wipe it.
+            status_line: env.stderr_tty
+                && env.stdout_tty
+                && !stdin
+                && !args.quiet
+                && mode != Mode::Text,
             stdout_tty: env.stdout_tty,
             stderr_tty: env.stderr_tty,
             jq,
@@ -879,6 +885,8 @@ mod tests {
         };
         let c = config(&[":8080/e"], &tty);
         assert!(c.color && c.status_line && c.reconnect);
+        // --text keeps a line open on the terminal: no status line to wipe it.
+        assert!(!config(&[":8080/e", "--text"], &tty).status_line);
         assert_eq!(c.retry, client::DEFAULT_RETRY);
         assert_eq!(c.mode, Mode::Pretty);
         let Input::Url(req) = &c.input else {
