@@ -17,5 +17,6 @@ mod real;
 mod record;
 mod request;
 mod serve;
+mod starlette;
 mod support;
 mod tail;

@@ -1,0 +1,69 @@
+//! `sse doctor` against Starlette (Debian's python3-starlette 0.26) on uvicorn (Debian's
+//! python3-uvicorn), serving fixtures/starlette/app.py: one event a second through
+//! Starlette's GZipMiddleware, and the same stream outside it. Before 0.46 the middleware
+//! writes each chunk into a GzipFile without flushing it (starlette/middleware/gzip.py),
+//! so only the gzip header leaves before the stream ends.
+
+use std::process::Command;
+
+use crate::real::*;
+use crate::support::*;
+
+const INSTALL: &str = "apt-get install -y python3-starlette python3-uvicorn";
+
+/// uvicorn serving the fixture app on a free port, when python3 on PATH has Starlette
+/// before 0.46 and uvicorn.
+fn uvicorn() -> Option<Listening> {
+    let python = require_program(&["python3"], INSTALL)?;
+    let probe = Command::new(&python)
+        .args([
+            "-c",
+            "import starlette, uvicorn; print(starlette.__version__)",
+        ])
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&probe.stdout).trim().to_string();
+    let before_0_46 = version
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0))
+        .take(2)
+        .collect::<Vec<_>>()
+        .as_slice()
+        < [0, 46].as_slice();
+    if !probe.status.success() || !before_0_46 {
+        missing(
+            &format!(
+                "python3 with Starlette before 0.46 and uvicorn is needed (Starlette {version:?})"
+            ),
+            INSTALL,
+        );
+        return None;
+    }
+    let dir = fixture("starlette");
+    Some(start_on_free_port("uvicorn", |port| {
+        let mut cmd = Command::new(&python);
+        cmd.current_dir(&dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .args(["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port"])
+            .arg(port.to_string());
+        cmd
+    }))
+}
+
+#[test]
+fn starlette_gzip_middleware_holds_a_stream_and_doctor_names_it() {
+    let Some(app) = uvicorn() else { return };
+    let report = doctor(&app.url("/gzip/events"), "8s");
+    assert_eq!(report.code, 1, "{report}");
+    assert!(report.fail_text().contains("Starlette"), "{report}");
+    assert!(report.fail_fixes().contains("GZipMiddleware"), "{report}");
+    assert_eq!(report.events(), 4, "{report}");
+}
+
+#[test]
+fn starlette_stream_outside_gzip_middleware_passes() {
+    let Some(app) = uvicorn() else { return };
+    let report = doctor(&app.url("/plain/events"), "8s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 4, "{report}");
+}
