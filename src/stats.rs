@@ -45,6 +45,8 @@ pub struct Summary {
     pub elapsed: Duration,
     pub first_byte: Option<Duration>,
     pub first_event: Option<Duration>,
+    /// Times count from a request (a URL), not from the start (stdin).
+    pub requested: bool,
     /// p50, p99 and max of the gaps between events (none with fewer than two events).
     pub gaps: Option<[Duration; 3]>,
 }
@@ -107,10 +109,8 @@ impl Stats {
 
     pub fn summary(&self, now: Instant) -> Summary {
         let s = &*self.shared;
-        let start = match s.request.load(Relaxed) {
-            UNSET => 0,
-            t => t,
-        };
+        let request = s.request.load(Relaxed);
+        let start = if request == UNSET { 0 } else { request };
         let since = |slot: &AtomicU64| match slot.load(Relaxed) {
             UNSET => None,
             t => Some(Duration::from_nanos(t.saturating_sub(start))),
@@ -127,6 +127,7 @@ impl Stats {
             elapsed: Duration::from_nanos(self.nanos(now).saturating_sub(start)),
             first_byte: since(&s.first_byte),
             first_event: since(&s.first_event),
+            requested: request != UNSET,
             gaps,
         }
     }
@@ -155,7 +156,12 @@ impl Summary {
             firsts.push(format!("first event {}", human(t)));
         }
         if !firsts.is_empty() {
-            line.push_str(&format!("; {} after the request", firsts.join(", ")));
+            let from = if self.requested {
+                "from the request"
+            } else {
+                "from the start"
+            };
+            line.push_str(&format!("; {from}: {}", firsts.join(", ")));
         }
         if let Some([p50, p99, max]) = self.gaps {
             line.push_str(&format!(
@@ -282,7 +288,7 @@ mod tests {
         let line = s.line();
         assert!(line.starts_with("200 events in "), "{line}");
         assert!(
-            line.contains("first byte 5.00 ms, first event 20 ms after the request"),
+            line.contains("; from the request: first byte 5.00 ms, first event 20 ms;"),
             "{line}"
         );
         assert!(line.contains("max 1.00 s"), "{line}");
@@ -296,10 +302,9 @@ mod tests {
         stats.event(t0 + Duration::from_millis(1));
         let s = stats.summary(t0 + Duration::from_secs(2));
         assert_eq!(s.gaps, None);
-        assert!(
-            s.line().starts_with("1 event in 2.00 s (0.5/s)"),
-            "{}",
-            s.line()
+        assert_eq!(
+            s.line(),
+            "1 event in 2.00 s (0.5/s); from the start: first event 1.00 ms"
         );
     }
 
