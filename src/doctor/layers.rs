@@ -184,7 +184,7 @@ pub static LAYERS: &[Layer] = &[
         signs: &[Sign::Contains("server", "webrick")],
         holds: Some(Advice {
             does: "WEBrick (through Rack's handler) collects the whole body before sending it",
-            fixes: &[fix("", "serve the stream with Puma (or another server that writes each chunk as the body yields it), not WEBrick")],
+            fixes: &[verified("", "serve the stream with Puma (or another server that writes each chunk as the body yields it), not WEBrick", "rack::webrick_holds_the_whole_body_and_doctor_names_it, rack::rack_stream_without_the_etag_middleware_passes (the same app on Puma is live)")],
         }),
         compresses: None,
         idle: None,
@@ -196,7 +196,7 @@ pub static LAYERS: &[Layer] = &[
         signs: &[Sign::Contains("server", "thin")],
         holds: Some(Advice {
             does: "Thin iterates a Rack body on its reactor thread, so nothing is written until the body ends (unless the app uses Thin's async API)",
-            fixes: &[fix("", "serve the stream with Puma (or another threaded server that writes each chunk as the body yields it), not Thin")],
+            fixes: &[verified("", "serve the stream with Puma (or another threaded server that writes each chunk as the body yields it), not Thin", "rack::thin_holds_the_whole_body_and_doctor_names_it, rack::rack_stream_without_the_etag_middleware_passes (the same app on Puma is live)")],
         }),
         compresses: None,
         idle: None,
@@ -234,12 +234,13 @@ pub static LAYERS: &[Layer] = &[
             after: Duration::from_secs(60),
             advice: Advice {
                 does: "Apache's mod_proxy closes a stream whose backend is silent for `ProxyTimeout` (by default the `Timeout` directive, 60 s)",
-                fixes: &[fix("", "Apache: raise `ProxyTimeout`, or `timeout=` on the stream's `ProxyPass` line")],
+                fixes: &[verified("", "Apache: raise `ProxyTimeout`, or `timeout=` on the stream's `ProxyPass` line, above the stream's longest silence", "apache::apache_proxy_timeout_above_the_silences_keeps_the_stream_open, apache::apache_proxypass_timeout_overrides_a_short_proxy_timeout")],
             },
         }),
     },
     // HAProxy 2.6 configuration manual: `timeout server` / `timeout client` are inactivity
-    // timeouts (Debian's haproxy.cfg sets 50 s); `timeout tunnel` only applies once the
+    // timeouts (Debian's haproxy.cfg sets 50 s; on a silent event stream it is `timeout
+    // server` that fires, as the real test saw: sD--); `timeout tunnel` only applies once the
     // connection is a tunnel (WebSocket, CONNECT); without `option http-no-delay` HAProxy
     // asks the kernel to merge small writes (MSG_MORE), which can hold a small event ~200 ms.
     Layer {
@@ -254,7 +255,7 @@ pub static LAYERS: &[Layer] = &[
             after: Duration::from_secs(50),
             advice: Advice {
                 does: "HAProxy closes a stream silent for `timeout server` (upstream side) or `timeout client` (client side); Debian's haproxy.cfg sets both to 50 s; its tunnel timeout does not apply to an event stream",
-                fixes: &[fix("", "HAProxy: raise `timeout server` (and `timeout client`) for the stream's backend and frontend")],
+                fixes: &[verified("", "HAProxy: raise `timeout server` for the stream's backend above its longest silence", "haproxy::haproxy_timeout_server_above_the_silences_keeps_the_stream_open")],
             },
         }),
     },
@@ -267,10 +268,10 @@ pub static LAYERS: &[Layer] = &[
         signs: &[Sign::Contains("server", "caddy"), Sign::Contains("via", "caddy")],
         holds: None,
         compresses: Some(Advice {
-            does: "Caddy's `encode` compresses text/* (text/event-stream included); before v2.9 it does not flush its encoder between events",
+            does: "Caddy's `encode` compresses text/* (text/event-stream included) when the first write reaches its minimum_length (512 bytes); before v2.9 it does not flush its encoder between events",
             fixes: &[
+                verified("Caddy before 2.9", "give `encode` a `match` block listing only the types to compress, leaving text/event-stream out (e.g. `encode gzip zstd { match { header Content-Type text/html* } }`)", "caddy::caddy_encode_with_a_match_block_leaving_out_event_streams_passes"),
                 fix("Caddy 2.9 and later", "`encode` flushes with each event that reverse_proxy flushes: check that nothing else holds the stream"),
-                fix("Caddy before 2.9", "give `encode` a `match` block listing only the types to compress (leave text/event-stream out), or upgrade"),
             ],
         }),
         idle: None,
@@ -297,7 +298,10 @@ pub static LAYERS: &[Layer] = &[
         holds: None,
         compresses: Some(Advice {
             does: "Starlette's GZipMiddleware (FastAPI's too) before 0.46 compresses a stream without flushing between events",
-            fixes: &[fix("Starlette before 0.46", "upgrade Starlette to 0.46 or later (GZipMiddleware then skips text/event-stream), or do not wrap the stream's route in GZipMiddleware")],
+            fixes: &[
+                fix("", "do not wrap the stream's route in GZipMiddleware (mount it outside the wrapped app)"),
+                fix("Starlette before 0.46", "or upgrade Starlette to 0.46 or later: GZipMiddleware then skips text/event-stream"),
+            ],
         }),
         idle: None,
     },
