@@ -460,3 +460,53 @@ fn stats_report_the_stream_s_timing() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn json_is_coloured_as_jq_colours_it_only_when_colour_is_on() {
+    let script_text = "id: 1\ndata: {\"a\":1}\n\n@close\n";
+    let plain = tail_script("json_plain", script_text, &["--json", "--no-reconnect"]);
+    assert_exit(&plain, 0);
+    assert!(!plain.stdout.contains(&0x1b));
+    assert_eq!(json_lines(&plain)[0]["id"], "1");
+
+    let path = script("json_colour", script_text);
+    let (_server, url) = serve(&[path.to_str().unwrap()]);
+    let out = sse()
+        .args([
+            "tail",
+            &url,
+            "--json",
+            "--no-reconnect",
+            "--color",
+            "always",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    // jq 1.7's colours: keys 34;1, strings 0;32, numbers 0;39, punctuation 1;39.
+    for want in [
+        "\x1b[34;1m\"event\"\x1b[0m",
+        "\x1b[0;32m\"message\"\x1b[0m",
+        "\x1b[0;39m1\x1b[0m",
+        "\x1b[1;39m{\x1b[0m",
+    ] {
+        assert!(text.contains(want), "{want:?} in {text:?}");
+    }
+    // The same object once the colour codes are gone.
+    let mut bare = text.clone();
+    for code in [
+        "\x1b[0m",
+        "\x1b[34;1m",
+        "\x1b[0;32m",
+        "\x1b[0;39m",
+        "\x1b[1;39m",
+    ] {
+        bare = bare.replace(code, "");
+    }
+    let v: serde_json::Value = serde_json::from_str(bare.trim()).unwrap();
+    assert_eq!(
+        (v["data"].as_str(), v["id"].as_str()),
+        (Some("{\"a\":1}"), Some("1"))
+    );
+}
