@@ -14,6 +14,11 @@ use jaq_json::Val;
 use crate::parser::EventRef;
 
 type Data = data::JustLut<Val>;
+
+/// Deepest nesting of arrays and objects handed to the filter: jaq's reader and
+/// evaluator recurse per level, and a hostile event nested a million deep would
+/// overflow the stack. (jq stops at 10,000; real data stays far below this.)
+pub const MAX_DEPTH: usize = 512;
 type Filter = jaq_core::Filter<Data>;
 
 /// What `--text` assembles when no filter is given: the text deltas of the common LLM
@@ -123,6 +128,13 @@ impl Jq {
         ev: &EventRef<'_>,
         mut emit: impl FnMut(Output) -> Result<(), E>,
     ) -> Result<Result<(), String>, E> {
+        // Only a top-level array or object makes the reader recurse.
+        let container = ev.data.trim_start().starts_with(['[', '{']);
+        if container && nested_deeper_than(ev.data.as_bytes(), MAX_DEPTH) {
+            return Ok(Err(format!(
+                "the data is nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
         let input = jaq_json::read::parse_single(ev.data.as_bytes())
             .unwrap_or_else(|_| Val::utf8_str(ev.data.as_bytes().to_vec()));
         let vars = Vars::new([
@@ -144,6 +156,38 @@ impl Jq {
         }
         Ok(Ok(()))
     }
+}
+
+/// Whether JSON text opens more than `limit` arrays or objects at once (brackets
+/// inside strings do not count). A cheap scan, not validation.
+fn nested_deeper_than(json: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn output(value: Val) -> Output {
@@ -271,6 +315,34 @@ mod tests {
             Jq::compile("nosuchfn(1)").unwrap_err(),
             "undefined filter nosuchfn"
         );
+    }
+
+    #[test]
+    fn deep_data_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(200_000) + &"]".repeat(200_000);
+        let err = run("length", &ev("m", &deep, "")).unwrap_err();
+        assert!(err.contains("nested deeper than"), "{err}");
+        // At the limit, the filters that walk the whole value still work.
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        for filter in [
+            ".",
+            "[..] | length",
+            "tostring | length",
+            "walk(.) | length",
+        ] {
+            assert!(run(filter, &ev("m", &ok, "")).is_ok(), "{filter}");
+        }
+        // Text that is not a container is a string, however many brackets it has.
+        let text = format!("art: {}", "[".repeat(1000));
+        assert_eq!(
+            run("length", &ev("m", &text, "")).unwrap(),
+            vec![Output::Json("1005".into())]
+        );
+        // Brackets in strings do not count.
+        let quoted = format!("{{\"k\":\"{}\\\"\"}}", "[".repeat(1000));
+        assert!(!nested_deeper_than(quoted.as_bytes(), 4), "{quoted}");
+        assert!(nested_deeper_than(b"[[[[[1]]]]]", 4));
+        assert!(!nested_deeper_than(b"[[[[1]]]]", 4));
     }
 
     #[test]

@@ -510,3 +510,30 @@ fn json_is_coloured_as_jq_colours_it_only_when_colour_is_on() {
         (Some("{\"a\":1}"), Some("1"))
     );
 }
+
+#[test]
+fn jq_survives_data_nested_a_million_deep() {
+    let mut child = sse()
+        .args(["tail", "-", "--jq", "length"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = thread::spawn(move || {
+        let deep = "[".repeat(1 << 20) + &"]".repeat(1 << 20);
+        stdin
+            .write_all(format!("data: {deep}\n\ndata: [1,2]\n\n").as_bytes())
+            .unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("event 1") && err.contains("nested deeper"),
+        "{err}"
+    );
+}
