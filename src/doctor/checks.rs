@@ -354,7 +354,7 @@ pub fn proxy(obs: &Observation, a: &Analysis) -> Finding {
     let holder = a
         .layers
         .iter()
-        .find(|l| l.holds.is_some() && !(l.name == "nginx" && a.accel_off));
+        .find(|l| l.proxy && l.holds.is_some() && !(l.name == "nginx" && a.accel_off));
     if let Some(layer) = holder {
         if proven_live {
             return Finding::pass(
@@ -388,9 +388,20 @@ pub fn proxy(obs: &Observation, a: &Analysis) -> Finding {
             format!("{seen}: nginx with buffering turned off for this response"),
         );
     }
+    let apps: Vec<&str> = a
+        .layers
+        .iter()
+        .filter(|l| !l.proxy)
+        .map(|l| l.name)
+        .collect();
+    let apps = if apps.is_empty() {
+        String::new()
+    } else {
+        format!("; the app side: {}", apps.join(", "))
+    };
     Finding::pass(
         "proxy",
-        format!("{seen}: no proxy named (one may still be there)"),
+        format!("{seen}: no proxy named (one may still be there){apps}"),
     )
 }
 

@@ -13,6 +13,9 @@ use super::observation::Observation;
 #[derive(Debug)]
 pub struct Layer {
     pub name: &'static str,
+    /// A proxy, load balancer, platform router or CDN in front of the app (rather than
+    /// the app's own server or middleware).
+    pub proxy: bool,
     /// Header signs that name it (any one is enough).
     pub signs: &'static [Sign],
     /// Holds events on their way (a buffer, a whole-body hash, packets merged).
@@ -129,6 +132,7 @@ pub static LAYERS: &[Layer] = &[
     // upstream honoured; proxy_read_timeout 60s) and ngx_http_gzip_module (gzip_types).
     Layer {
         name: "nginx",
+        proxy: true,
         signs: &[
             Sign::Contains("server", "nginx"),
             Sign::Contains("server", "openresty"),
@@ -161,6 +165,7 @@ pub static LAYERS: &[Layer] = &[
     // only bodies that respond to `to_ary`. 2.1 and older skipped `no-cache` responses.
     Layer {
         name: "Rack/Rails",
+        proxy: false,
         signs: &[
             Sign::Has("x-runtime"),
             Sign::Has("x-request-id"),
@@ -181,6 +186,7 @@ pub static LAYERS: &[Layer] = &[
     // body part to `res.body` before WEBrick writes the response.
     Layer {
         name: "WEBrick",
+        proxy: false,
         signs: &[Sign::Contains("server", "webrick")],
         holds: Some(Advice {
             does: "WEBrick (through Rack's handler) collects the whole body before sending it",
@@ -193,6 +199,7 @@ pub static LAYERS: &[Layer] = &[
     // queues with send_data leaves only when the reactor runs again, after the body ends.
     Layer {
         name: "Thin",
+        proxy: false,
         signs: &[Sign::Contains("server", "thin")],
         holds: Some(Advice {
             does: "Thin iterates a Rack body on its reactor thread, so nothing is written until the body ends (unless the app uses Thin's async API)",
@@ -207,6 +214,7 @@ pub static LAYERS: &[Layer] = &[
     // with `Cache-Control: no-transform`; README "Server-Sent Events" says to call res.flush().
     Layer {
         name: "Express",
+        proxy: false,
         signs: &[Sign::Contains("x-powered-by", "express")],
         holds: None,
         compresses: Some(Advice {
@@ -224,6 +232,7 @@ pub static LAYERS: &[Layer] = &[
     // compress only what AddOutputFilterByType / SetOutputFilter select.
     Layer {
         name: "Apache",
+        proxy: true,
         signs: &[Sign::Contains("server", "apache")],
         holds: None,
         compresses: Some(Advice {
@@ -245,6 +254,7 @@ pub static LAYERS: &[Layer] = &[
     // asks the kernel to merge small writes (MSG_MORE), which can hold a small event ~200 ms.
     Layer {
         name: "HAProxy",
+        proxy: true,
         signs: &[Sign::Contains("server", "haproxy"), Sign::Contains("via", "haproxy")],
         holds: Some(Advice {
             does: "HAProxy merges small writes into fewer packets unless `option http-no-delay` is set",
@@ -265,6 +275,7 @@ pub static LAYERS: &[Layer] = &[
     // (commit 976469ca0, "encode: flush already compressed data from the encoder").
     Layer {
         name: "Caddy",
+        proxy: true,
         signs: &[Sign::Contains("server", "caddy"), Sign::Contains("via", "caddy")],
         holds: None,
         compresses: Some(Advice {
@@ -281,6 +292,7 @@ pub static LAYERS: &[Layer] = &[
     // looks like a burst but is a replay of an old stream, not buffering.
     Layer {
         name: "Varnish",
+        proxy: true,
         signs: &[Sign::Has("x-varnish"), Sign::Contains("via", "varnish")],
         holds: Some(Advice {
             does: "Varnish may serve a stream from its cache (a replay arrives all at once) or fetch it without streaming when `beresp.do_stream` is off",
@@ -294,6 +306,7 @@ pub static LAYERS: &[Layer] = &[
     // compress on server sent events") skips text/event-stream.
     Layer {
         name: "Starlette/FastAPI",
+        proxy: false,
         signs: &[Sign::Contains("server", "uvicorn"), Sign::Contains("server", "hypercorn")],
         holds: None,
         compresses: Some(Advice {
@@ -313,6 +326,7 @@ pub static LAYERS: &[Layer] = &[
     // Content-Encoding.
     Layer {
         name: "Flask/Django (WSGI)",
+        proxy: false,
         signs: &[
             Sign::Contains("server", "werkzeug"),
             Sign::Contains("server", "gunicorn"),
@@ -332,6 +346,7 @@ pub static LAYERS: &[Layer] = &[
     // window reset by each byte.
     Layer {
         name: "Heroku",
+        proxy: true,
         signs: &[Sign::Contains("via", "vegur"), Sign::Contains("server", "heroku")],
         holds: None,
         compresses: None,
@@ -347,6 +362,7 @@ pub static LAYERS: &[Layer] = &[
     // or are closed; Enterprise can raise it).
     Layer {
         name: "Cloudflare",
+        proxy: true,
         signs: &[Sign::Contains("server", "cloudflare"), Sign::Has("cf-ray")],
         holds: None,
         compresses: None,
@@ -362,6 +378,7 @@ pub static LAYERS: &[Layer] = &[
     // (idle_timeout.timeout_seconds, 1-4000).
     Layer {
         name: "AWS ALB",
+        proxy: true,
         signs: &[Sign::Contains("server", "awselb"), Sign::Has("x-amzn-trace-id")],
         holds: None,
         compresses: None,
@@ -376,6 +393,7 @@ pub static LAYERS: &[Layer] = &[
     // CloudFront docs: origin response timeout 30 s by default (between reads).
     Layer {
         name: "CloudFront",
+        proxy: true,
         signs: &[Sign::Has("x-amz-cf-id"), Sign::Contains("via", "cloudfront")],
         holds: None,
         compresses: None,

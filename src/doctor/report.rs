@@ -68,20 +68,31 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
         if !f.why.is_empty() {
             writeln!(out, "{pad}{} {}", "why:".dimmed(), escape::line(&f.why))?;
         }
+        // Fixes already written for an earlier check are referred to, once per check.
+        let mut earlier: Vec<&str> = Vec::new();
         for fix in &f.fixes {
+            if let Some(check) = given.get(fix.text.as_str()) {
+                if !earlier.contains(check) {
+                    earlier.push(check);
+                }
+                continue;
+            }
             let tag = if fix.verified_by.is_some() {
                 "fix:".cyan()
             } else {
                 untested = true;
                 "try:".cyan()
             };
-            match given.get(fix.text.as_str()) {
-                Some(check) => writeln!(out, "{pad}{tag} the same as for {check} above")?,
-                None => {
-                    writeln!(out, "{pad}{tag} {}", escape::line(&fix.text))?;
-                    given.insert(&fix.text, f.check);
-                }
-            }
+            writeln!(out, "{pad}{tag} {}", escape::line(&fix.text))?;
+            given.insert(&fix.text, f.check);
+        }
+        if !earlier.is_empty() {
+            writeln!(
+                out,
+                "{pad}{} the fixes given for {} above",
+                "see:".cyan(),
+                earlier.join(" and ")
+            )?;
         }
     }
     let (pass, warn, fail) = counts(findings);
@@ -305,8 +316,10 @@ mod tests {
             .clone();
         assert_eq!(text.matches(etag_fix.as_str()).count(), 1, "{text}");
         assert!(
-            text.contains("the same as for content-length above"),
+            text.contains("see: the fixes given for content-length above"),
             "{text}"
         );
+        // etag and first-event refer back, once each.
+        assert_eq!(text.matches("the fixes given for").count(), 2, "{text}");
     }
 }
