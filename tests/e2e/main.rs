@@ -20,3 +20,4 @@ mod serve;
 mod starlette;
 mod support;
 mod tail;
+mod varnish;
