@@ -58,6 +58,9 @@ pub struct Analysis {
     /// Events were held back: stamped delays over the limit, or (without stamps) a burst
     /// with evidence that it was held.
     pub held_back: bool,
+    /// The response came from a cache (the header that says so): a replay of a stream
+    /// stored earlier arrives at once, which is not buffering.
+    pub cached: Option<String>,
     /// Layers the headers name.
     pub layers: Vec<&'static Layer>,
     /// The response asks nginx not to buffer it (`X-Accel-Buffering: no`).
@@ -94,6 +97,7 @@ impl Analysis {
                 .copied()
                 .reduce(|best, b| if b.size > best.size { b } else { best });
         let rhythm = rhythm(&obs.events.bursts);
+        let cached = cached(obs);
         let held_evidence = burst.and_then(|_| held_evidence(obs));
         let held_back = match delays {
             Some(d) => d.max > limit,
@@ -116,6 +120,7 @@ impl Analysis {
             rhythm,
             held_evidence,
             held_back,
+            cached,
             layers,
             accel_off,
             suspect,
@@ -148,6 +153,27 @@ fn rhythm(bursts: &[Burst]) -> Option<Duration> {
     gaps.iter()
         .all(|g| g.abs_diff(median) <= median / 4)
         .then_some(median)
+}
+
+/// The header that shows the response was served from a cache: `Age` above 0 (RFC
+/// 9111), `X-Varnish` with two transaction ids (Varnish's mark of a hit), or an
+/// `X-Cache` that says HIT (CloudFront, Fastly, many CDNs).
+fn cached(obs: &Observation) -> Option<String> {
+    if let Some(age) = obs
+        .header("age")
+        .filter(|v| v.trim().parse::<u64>().is_ok_and(|n| n > 0))
+    {
+        return Some(format!("Age: {age}"));
+    }
+    if let Some(v) = obs
+        .header("x-varnish")
+        .filter(|v| v.split_whitespace().count() == 2)
+    {
+        return Some(format!("X-Varnish: {v}"));
+    }
+    obs.header("x-cache")
+        .filter(|v| v.to_ascii_lowercase().contains("hit"))
+        .map(|v| format!("X-Cache: {v}"))
 }
 
 /// Evidence, beyond the arrival pattern, that a burst was held back.

@@ -500,6 +500,17 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
             let why = format!(
                 "a silence followed by a burst is what buffering looks like: likely {who}; {basis}"
             );
+            if let Some(header) = &a.cached {
+                return Finding::warn(
+                    "delivery",
+                    seen,
+                    format!(
+                        "the response came from a cache ({header}): {}",
+                        layers::CACHED.does
+                    ),
+                    &layers::CACHED,
+                );
+            }
             if let Some(evidence) = a.held_evidence {
                 return Finding::fail("delivery", seen, format!("{why}; and {evidence}"), advice());
             }
@@ -1092,5 +1103,19 @@ mod tests {
             }
         }
         assert_eq!(check(obs, delivery).status, Status::Warn);
+    }
+
+    #[test]
+    fn a_cached_replay_is_not_called_buffering() {
+        let obs = with(
+            with(held(base(), 5, 1500, false), "x-varnish", "32770 3"),
+            "content-length",
+            "200",
+        );
+        let f = check(obs, delivery);
+        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert!(f.why.contains("replay, not buffering"), "{f:?}");
+        let (obs, a) = judge(with(base(), "age", "0"));
+        assert!(a.cached.is_none(), "{obs:?}");
     }
 }

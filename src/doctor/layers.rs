@@ -413,6 +413,12 @@ pub static SOME_BUFFER: Advice = Advice {
     fixes: &[fix("", "find the layer that holds the body (a proxy's buffering, an ETag or compression middleware, a CDN) and turn buffering off for this route; behind nginx: `proxy_buffering off;`")],
 };
 
+/// A stream served from a cache (RFC 9111 Age, Varnish's X-Varnish on a hit, X-Cache).
+pub static CACHED: Advice = Advice {
+    does: "a stored copy of an old stream is replayed at once; that is a replay, not buffering, but a live stream must not be cached",
+    fixes: &[fix("", "keep the stream out of caches: `Cache-Control: no-store` on it, and pass it uncached in the cache's config (Varnish: `return (pass);` in `vcl_recv` for its URL)")],
+};
+
 /// An ETag on a stream, whoever set it.
 pub static SOME_ETAG: Advice = Advice {
     does: "an ETag is a hash of the whole body: middleware such as Rack::ETag holds the stream until it ends to compute it",
