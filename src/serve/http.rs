@@ -61,20 +61,42 @@ impl RequestHead {
                 ))
             };
         }
-        match self.header("content-length") {
-            None => Ok(RequestBody::Length(0)),
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(n) if n > MAX_BODY => Err(BodyError::new(
-                    413,
-                    format!("request body over {MAX_BODY} bytes"),
-                )),
-                Ok(n) => Ok(RequestBody::Length(n)),
-                Err(_) => Err(BodyError::new(
-                    400,
-                    format!("bad Content-Length {:?}", crate::escape::line(v)),
-                )),
-            },
+        let mut lengths = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+        let Some((_, first)) = lengths.next() else {
+            return Ok(RequestBody::Length(0));
+        };
+        // RFC 9112 6.3: digits only, and copies that disagree make the body unframable.
+        let value = first.trim();
+        let n = match value.parse::<u64>() {
+            Ok(n)
+                if value.bytes().all(|b| b.is_ascii_digit())
+                    && lengths.all(|(_, v)| v.trim() == value) =>
+            {
+                n
+            }
+            _ => {
+                let shown = crate::escape::line(first);
+                return Err(BodyError::new(400, format!("bad Content-Length {shown:?}")));
+            }
+        };
+        if n > MAX_BODY {
+            return Err(BodyError::new(
+                413,
+                format!("request body over {MAX_BODY} bytes"),
+            ));
         }
+        Ok(RequestBody::Length(n))
+    }
+
+    /// Whether the client waits for `100 Continue` before sending its body.
+    pub fn expects_continue(&self) -> bool {
+        self.minor_version == 1
+            && self
+                .header("expect")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"))
     }
 }
 
@@ -128,7 +150,8 @@ impl HeadError {
 /// Parses a complete head, or says more bytes are needed (`Ok(None)`). On success,
 /// also returns the head's length: the bytes after it are a body or the next request.
 pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    // On the heap, as in `fill`.
+    let mut headers = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let head_len = match req.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
@@ -180,24 +203,26 @@ pub struct Reader<S> {
     buf: Vec<u8>,
 }
 
-/// One read from the stream into `buf`, before `deadline`: `Ok(0)` at its end.
+/// One read from the stream into `buf`, before `deadline`: `Ok(0)` at its end. (Into
+/// the heap, not a stack buffer: a thread's stack pages stay resident while it streams.)
 fn fill(
     stream: &mut (impl Read + SetTimeout),
     buf: &mut Vec<u8>,
     deadline: Instant,
 ) -> io::Result<usize> {
-    let mut chunk = [0u8; 2048];
+    const READ: usize = 2048;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
         stream.set_timeout(Some(left))?;
-        match stream.read(&mut chunk) {
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                return Ok(n);
-            }
+        let old = buf.len();
+        buf.resize(old + READ, 0);
+        let read = stream.read(&mut buf[old..]);
+        buf.truncate(old + *read.as_ref().unwrap_or(&0));
+        match read {
+            Ok(n) => return Ok(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 return Err(io::ErrorKind::TimedOut.into())
@@ -243,16 +268,32 @@ impl<S: Read + SetTimeout> Reader<S> {
         }
     }
 
+    /// Frees the read buffer when it holds nothing (no pipelined request), so an idle
+    /// stream keeps none.
+    pub fn shrink(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
+    }
+
     /// Reads (and discards) the request's body, bounded in size and time.
-    pub fn skip_body(&mut self, head: &RequestHead) -> Result<(), BodyError> {
+    pub fn skip_body(&mut self, head: &RequestHead) -> Result<(), BodyError>
+    where
+        S: Write,
+    {
         let deadline = Instant::now() + HEAD_TIMEOUT;
+        let body = head.body()?;
+        if head.expects_continue() && body != RequestBody::Length(0) && self.buf.is_empty() {
+            // curl asks before sending a large body, and would wait a second otherwise.
+            let _ = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
         let reading = |e: io::Error| {
             BodyError::new(
                 408,
                 format!("reading the request body: {}", crate::error::io_message(&e)),
             )
         };
-        match head.body()? {
+        match body {
             RequestBody::Length(mut left) => loop {
                 let have = (self.buf.len() as u64).min(left);
                 self.buf.drain(..have as usize);
@@ -575,8 +616,18 @@ mod tests {
         assert_eq!(parse_head(&many), Err(HeadError::TooLarge));
     }
 
-    /// Hands out its bytes `step` at a time, then says "would block" (a timeout).
-    struct Slow(Vec<u8>, usize);
+    /// Hands out its bytes `step` at a time, then says "would block" (a timeout);
+    /// keeps what is written to it.
+    struct Slow(Vec<u8>, usize, Vec<u8>);
+    impl Write for Slow {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.2.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
     impl Read for Slow {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
             if self.0.is_empty() {
@@ -595,7 +646,7 @@ mod tests {
     }
 
     fn reader(bytes: &[u8], step: usize) -> Reader<Slow> {
-        Reader::new(Slow(bytes.to_vec(), step))
+        Reader::new(Slow(bytes.to_vec(), step, Vec::new()))
     }
 
     #[test]
@@ -623,7 +674,18 @@ mod tests {
                 r.skip_body(&head).unwrap();
             }
             assert_eq!(r.head(false), Err(HeadError::Closed));
+            assert!(r.stream.2.is_empty());
         }
+    }
+
+    #[test]
+    fn a_client_that_expects_100_continue_is_told_to_go_on() {
+        let wire = b"POST /a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+        let mut r = reader(wire, 4096);
+        let head = r.head(true).unwrap();
+        r.stream.0.extend_from_slice(b"abc");
+        r.skip_body(&head).unwrap();
+        assert_eq!(r.stream.2, b"HTTP/1.1 100 Continue\r\n\r\n");
     }
 
     #[test]

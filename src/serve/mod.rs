@@ -229,6 +229,7 @@ fn handle(stream: TcpStream, peer: SocketAddr, config: &Config) {
         let result = match (request.method.as_str(), request.path.as_str()) {
             // POST too: streams opened by POST (LLM APIs) can be mocked.
             ("GET" | "HEAD" | "POST", p) if p == config.path => {
+                reader.shrink();
                 let outcome =
                     stream::respond(&mut reader.stream, &peer, &request, config, keep_alive);
                 if config.log {

@@ -586,6 +586,17 @@ fn a_chunked_post_is_read_and_answered() {
         b"POST /events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7fffffff\r\n",
         LIVE,
     );
+    // A client that waits for 100 Continue before its body (curl, for large ones).
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(LIVE)).unwrap();
+    stream
+        .write_all(b"POST /events HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        .unwrap();
+    let (got, _) = read_until(&mut stream, b"\r\n\r\n");
+    assert_eq!(got, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(b"{}").unwrap();
+    let (got, _) = read_until(&mut stream, b"data: one");
+    assert!(got.starts_with(b"HTTP/1.1 200 OK"));
     assert!(
         huge.starts_with(b"HTTP/1.1 413"),
         "{}",
