@@ -161,7 +161,7 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
     vec![
         first,
         content_type(obs),
-        http_version(obs),
+        http_version(obs, a),
         content_length(obs, a),
         content_encoding(obs, a),
         etag(obs, a),
@@ -229,14 +229,14 @@ pub fn content_type(obs: &Observation) -> Finding {
     )
 }
 
-pub fn http_version(obs: &Observation) -> Finding {
+pub fn http_version(obs: &Observation, a: &Analysis) -> Finding {
     let version = obs.head.as_ref().map_or("", |h| h.version);
     if version == "HTTP/1.0" {
         return Finding::warn(
             "http-version",
             "the response is HTTP/1.0",
             "HTTP/1.0 has no chunked encoding: the stream can only end by closing the connection, and an HTTP/1.0 hop is where proxies buffer and cut streams",
-            "answer in HTTP/1.1; if a proxy answers, make it speak HTTP/1.1 on both sides (nginx: `proxy_http_version 1.1;`)",
+            proxy_fixes(a, "answer in HTTP/1.1; if a proxy answers, make it speak HTTP/1.1 on both sides"),
         );
     }
     Finding::pass("http-version", version)
@@ -303,7 +303,13 @@ pub fn etag(obs: &Observation, a: &Analysis) -> Finding {
         .header("cache-control")
         .is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"));
     if no_cache {
-        why.push_str("; the response already has `Cache-Control: no-cache`, which Rack::ETag ignores since Rack 2.2");
+        // Rails' ActionController::Live sends no-cache: the ETag came anyway.
+        if let Some(holds) = layers::by_name("Rack/Rails").and_then(|l| l.holds.as_ref()) {
+            why = format!(
+                "{why}; the response already has `Cache-Control: no-cache` and still an ETag: {}",
+                holds.does
+            );
+        }
     }
     if a.held_back || obs.header("content-length").is_some() {
         Finding::fail("etag", seen, why, a.suspect.fixes.clone())
@@ -585,7 +591,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
             "connection",
             seen,
             "the connection was cut mid-stream (no clean end of the body): a proxy timeout, a crash, or a load balancer dropped it",
-            "find which layer closes it (server and proxy logs at that moment); behind nginx check `proxy_read_timeout` and `proxy_http_version 1.1;`",
+            idle_fixes(a, "find which layer closes it (server and proxy logs at that moment)"),
         );
     }
     if obs.events_unknown() {
@@ -643,7 +649,7 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
         .map(|(d, name)| (d, format!("{name}'s idle timeout ({})", ms(d))))
         .unwrap_or((
             Duration::from_secs(55),
-            "common idle timeouts (Heroku 55 s, nginx and AWS ALB 60 s, Cloudflare 100 s)".into(),
+            format!("common idle timeouts ({})", layers::idle_defaults()),
         ));
     if longest >= limit {
         return Finding::fail(
@@ -682,6 +688,29 @@ pub fn event_ids(obs: &Observation) -> Finding {
         );
     }
     Finding::pass("event-ids", format!("{with} of {n} events carry an id"))
+}
+
+/// `first`, then the holding fixes of the proxies the headers name (their HTTP/1.0 and
+/// buffering settings).
+fn proxy_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
+    let mut fixes = vec![FixLine::from(first)];
+    for l in a.layers.iter().filter(|l| l.proxy) {
+        if let Some(holds) = &l.holds {
+            fixes.extend(holds.into_fixes());
+        }
+    }
+    fixes
+}
+
+/// `first`, then the idle-timeout fixes of the layers the headers name.
+fn idle_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
+    let mut fixes = vec![FixLine::from(first)];
+    for l in &a.layers {
+        if let Some(idle) = &l.idle {
+            fixes.extend(idle.advice.into_fixes());
+        }
+    }
+    fixes
 }
 
 /// A duration in round figures: `800 ms`, `3 s`, `55 s`.
@@ -930,7 +959,7 @@ mod tests {
         assert_eq!(content_type(&html).status, Status::Fail);
         let mut old = base();
         old.head.as_mut().unwrap().version = "HTTP/1.0";
-        assert_eq!(http_version(&old).status, Status::Warn);
+        assert_eq!(check(old, http_version).status, Status::Warn);
         let mut uncached = base();
         uncached.head.as_mut().unwrap().headers.remove(1);
         assert_eq!(cache_control(&uncached).status, Status::Warn);
@@ -1004,7 +1033,7 @@ mod tests {
         );
         assert!(f.fixes[0].verified_by.is_some(), "{f:?}");
         assert!(!fix.contains("no-cache"), "{fix}");
-        assert!(f.why.contains("ignores since Rack 2.2"), "{f:?}");
+        assert!(f.why.contains("whatever Cache-Control says"), "{f:?}");
         // Without no-cache, the old versions' fix is offered too.
         let mut bare = held(base(), 4, 1500, false);
         bare.head.as_mut().unwrap().headers.remove(1);

@@ -434,6 +434,19 @@ pub static SOME_COMPRESSION: Advice = Advice {
     )],
 };
 
+/// Every layer's default idle timeout, shortest first: "CloudFront 30 s, HAProxy 50 s, ...".
+pub fn idle_defaults() -> String {
+    let mut all: Vec<(Duration, &str)> = LAYERS
+        .iter()
+        .filter_map(|l| l.idle.as_ref().map(|i| (i.after, l.name)))
+        .collect();
+    all.sort();
+    all.iter()
+        .map(|(d, name)| format!("{name} {} s", d.as_secs()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The layers the headers name, in table order.
 pub fn named(obs: &Observation) -> Vec<&'static Layer> {
     LAYERS.iter().filter(|l| l.seen_in(obs)).collect()
