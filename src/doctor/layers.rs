@@ -312,7 +312,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: Some(Advice {
             does: "Starlette's GZipMiddleware (FastAPI's too) before 0.46 compresses a stream without flushing between events",
             fixes: &[
-                fix("", "do not wrap the stream's route in GZipMiddleware (mount it outside the wrapped app)"),
+                verified("", "do not wrap the stream's route in GZipMiddleware (mount it outside the wrapped app)", "starlette::starlette_stream_outside_gzip_middleware_passes"),
                 fix("Starlette before 0.46", "or upgrade Starlette to 0.46 or later: GZipMiddleware then skips text/event-stream"),
             ],
         }),
