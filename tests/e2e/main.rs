@@ -21,3 +21,4 @@ mod starlette;
 mod support;
 mod tail;
 mod varnish;
+mod wsgi;

@@ -1,0 +1,111 @@
+//! `sse doctor` against Python WSGI stacks from Debian 12, on gunicorn 20.1
+//! (python3-gunicorn): Flask 2.2 with Flask-Compress 1.4 (python3-flask-compress) and
+//! Django 3.2 with its GZipMiddleware (python3-django), each streaming one event a second
+//! (fixtures/wsgi). Flask-Compress 1.4 compresses only COMPRESS_MIMETYPES, and to do so
+//! reads the whole body (`response.get_data()`); Django 3.2's GZipMiddleware compresses a
+//! StreamingHttpResponse without flushing between chunks (django/utils/text.py
+//! `compress_sequence`) and skips responses that already have a Content-Encoding.
+
+use std::process::Command;
+
+use crate::real::*;
+use crate::support::*;
+
+const INSTALL: &str =
+    "apt-get install -y python3-flask python3-flask-compress python3-django python3-gunicorn";
+
+/// gunicorn serving `app` (module:variable) from fixtures/wsgi on a free port, when
+/// python3 on PATH has Flask, Flask-Compress, Django before 5 and gunicorn.
+fn gunicorn(app: &str) -> Option<Listening> {
+    let python = require_program(&["python3"], INSTALL)?;
+    let probe = Command::new(&python)
+        .args([
+            "-c",
+            "import flask, flask_compress, gunicorn, django; print(django.VERSION[0])",
+        ])
+        .output()
+        .unwrap();
+    let django_major = String::from_utf8_lossy(&probe.stdout).trim().to_string();
+    // What these tests saw is Django 3.2's GZipMiddleware; later ones flush each chunk.
+    if !probe.status.success() || django_major.parse::<u32>().map_or(true, |m| m >= 5) {
+        missing(
+            &format!("python3 with Flask, Flask-Compress, gunicorn and Django before 5 is needed (Django {django_major:?})"),
+            INSTALL,
+        );
+        return None;
+    }
+    let dir = fixture("wsgi");
+    Some(start_on_free_port("gunicorn", |port| {
+        let mut cmd = Command::new(&python);
+        cmd.current_dir(&dir)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .args(["-m", "gunicorn", "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(app);
+        cmd
+    }))
+}
+
+#[test]
+fn flask_compress_leaves_an_event_stream_alone_by_default() {
+    let Some(app) = gunicorn("flask_app:default") else {
+        return;
+    };
+    let report = doctor(&app.url("/events"), "8s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 4, "{report}");
+}
+
+#[test]
+fn flask_compress_with_event_stream_in_its_mimetypes_holds_the_whole_body() {
+    let Some(app) = gunicorn("flask_app:listed") else {
+        return;
+    };
+    let report = doctor(&app.url("/events"), "8s");
+    assert_eq!(report.code, 1, "{report}");
+    assert!(report.fail_text().contains("Flask-Compress"), "{report}");
+    assert!(
+        report.fail_fixes().contains("COMPRESS_MIMETYPES"),
+        "{report}"
+    );
+    assert_eq!(report.events(), 4, "{report}");
+}
+
+#[test]
+fn django_gzip_middleware_holds_a_streaming_response() {
+    let Some(app) = gunicorn("django_app:application") else {
+        return;
+    };
+    let report = doctor(&app.url("/events"), "8s");
+    assert_eq!(report.code, 1, "{report}");
+    assert!(report.fail_text().contains("Django"), "{report}");
+    assert!(
+        report
+            .fail_fixes()
+            .contains("response['Content-Encoding'] = 'identity'"),
+        "{report}"
+    );
+    assert_eq!(report.events(), 4, "{report}");
+}
+
+#[test]
+fn django_streaming_response_with_content_encoding_identity_passes() {
+    let Some(app) = gunicorn("django_app:application") else {
+        return;
+    };
+    let report = doctor(&app.url("/identity/events"), "8s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 4, "{report}");
+}
+
+/// `Content-Encoding: identity` is no encoding at all (RFC 9110 8.4.1): nothing to warn
+/// about, least of all with the fix that put it there.
+#[test]
+#[ignore = "waiting for doctor change: Content-Encoding: identity is not compression"]
+fn content_encoding_identity_is_not_compression() {
+    let Some(app) = gunicorn("django_app:application") else {
+        return;
+    };
+    let report = doctor(&app.url("/identity/events"), "8s");
+    assert_eq!(report.status("content-encoding"), "PASS", "{report}");
+}
