@@ -429,6 +429,19 @@ mod tests {
         }
     }
 
+    /// What the fuzzers found, kept as cases.
+    #[test]
+    fn fuzz_findings_stay_fixed() {
+        // parser_splits before 23e2b0d: the limit counted "data:" only when the line
+        // arrived whole, so this failed whole and passed byte by byte.
+        let (max, cuts, stream) =
+            split_case(&[138, 4, 2, 138, 0, 2, 10, 100, 97, 116, 97, 58, 28, 0, 0, 0]);
+        assert_eq!((max, stream), (5, &b"data:\x1c\0\0\0"[..]));
+        check_splits(stream, &cuts, max);
+        // record_round_trip before 1a95c86: an id-only block was not recorded.
+        check_round_trip(b"\xef\xef\xef\r:\xffd\ni\xe4:\n\n\ndaat:\nid:d:\n\n\ndata::i\nd\n\na:");
+    }
+
     #[test]
     fn request_heads_read_the_same_however_they_are_cut() {
         const HEAD: [&[u8]; 14] = [
