@@ -242,3 +242,13 @@ fn durations_are_found_in_text() {
     assert!(!names_seconds_within("after 30 s", 2.5, 3.6));
     assert!(!names_seconds_within("3 seconds, 3 ms, 13 s", 2.5, 3.6));
 }
+
+/// The Python to run the Python fixtures with: `SSE_TEST_PYTHON` when set (`.ci/run` sets
+/// Debian's /usr/bin/python3, the one apt installs the packages for, since a PATH may
+/// put another Python first), else python3 on PATH.
+pub fn python(install: &str) -> Option<PathBuf> {
+    match std::env::var_os("SSE_TEST_PYTHON") {
+        Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+        _ => require_program(&["python3"], install),
+    }
+}

@@ -14,7 +14,7 @@ const INSTALL: &str = "apt-get install -y python3-starlette python3-uvicorn";
 /// uvicorn serving the fixture app on a free port, when python3 on PATH has Starlette
 /// before 0.46 and uvicorn.
 fn uvicorn() -> Option<Listening> {
-    let python = require_program(&["python3"], INSTALL)?;
+    let python = python(INSTALL)?;
     let probe = Command::new(&python)
         .args([
             "-c",

@@ -17,7 +17,7 @@ const INSTALL: &str =
 /// gunicorn serving `app` (module:variable) from fixtures/wsgi on a free port, when
 /// python3 on PATH has Flask, Flask-Compress, Django before 5 and gunicorn.
 fn gunicorn(app: &str) -> Option<Listening> {
-    let python = require_program(&["python3"], INSTALL)?;
+    let python = python(INSTALL)?;
     let probe = Command::new(&python)
         .args([
             "-c",
