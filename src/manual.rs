@@ -63,8 +63,8 @@ const SERVE: &[Example] = &[
         "sse serve script.txt --port 0",
     ),
     ex(
-        "Replay a recording, forever",
-        "sse serve capture.txt --loop",
+        "Replay a recording ten times faster, forever",
+        "sse serve capture.txt --speed 10 --loop",
     ),
     ex(
         "Behave like a buffering proxy: hold the body, send it at the end",
@@ -73,6 +73,10 @@ const SERVE: &[Example] = &[
     ex(
         "Close each connection after 3 events",
         "sse serve script.txt --fault close-after=3",
+    ),
+    ex(
+        "Go silent after 5 events but keep the connection open (an idle cut-off waiting to happen)",
+        "sse serve script.txt --fault stall-after=5",
     ),
     ex(
         "Stamp events so `sse doctor` can measure each one's delay",
@@ -90,6 +94,10 @@ const DOCTOR: &[Example] = &[
     ex(
         "Fail when an event is more than 200 ms late (needs `sse serve --stamp` or the same stamps)",
         "sse doctor :8080/events --max-delay 200ms",
+    ),
+    ex(
+        "What the proxy adds: the stream through it beside the app's own",
+        "sse doctor https://example.com/stream --compare http://localhost:3000/stream",
     ),
     ex("A report for scripts", "sse doctor :8080/events --json | jq '.checks'"),
 ];
