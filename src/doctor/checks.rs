@@ -52,18 +52,26 @@ pub struct Finding {
     pub why: String,
     /// What to change, for the layer most likely at fault (empty for a PASS).
     pub fixes: Vec<FixLine>,
+    /// The durations `seen` speaks of, in milliseconds, for programs (`--json`).
+    pub ms: Vec<(&'static str, u64)>,
 }
 
 impl Serialize for Finding {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Finding", 6)?;
+        let mut st = s.serialize_struct("Finding", 7)?;
         st.serialize_field("check", self.check)?;
         st.serialize_field("status", &self.status)?;
         st.serialize_field("seen", &self.seen)?;
         st.serialize_field("why", &self.why)?;
         st.serialize_field("fix", &self.fix())?;
         st.serialize_field("fixes", &self.fixes)?;
+        let ms: serde_json::Map<String, serde_json::Value> = self
+            .ms
+            .iter()
+            .map(|(k, v)| (k.to_string(), (*v).into()))
+            .collect();
+        st.serialize_field("ms", &ms)?;
         st.end()
     }
 }
@@ -109,6 +117,7 @@ impl Finding {
             seen: seen.into(),
             why: String::new(),
             fixes: Vec::new(),
+            ms: Vec::new(),
         }
     }
     pub(super) fn warn(
@@ -140,7 +149,19 @@ impl Finding {
             seen: seen.into(),
             why: why.into(),
             fixes: fix.into_fixes(),
+            ms: Vec::new(),
         }
+    }
+
+    /// Adds the durations that are known, by name, in milliseconds.
+    pub fn with_ms(mut self, pairs: &[(&'static str, Option<Duration>)]) -> Self {
+        for (name, d) in pairs {
+            if let Some(d) = d {
+                self.ms
+                    .push((name, u64::try_from(d.as_millis()).unwrap_or(u64::MAX)));
+            }
+        }
+        self
     }
 
     /// The fixes as one line (for `--json` readers that want a string).
@@ -158,6 +179,8 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
     if first.status == Status::Fail {
         return vec![first];
     }
+    let end = obs.end.as_ref();
+    let last_byte = obs.wire.last.or(obs.head_at);
     vec![
         first,
         content_type(obs),
@@ -167,10 +190,32 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
         etag(obs, a),
         cache_control(obs),
         proxy(obs, a),
-        first_event(obs, a),
-        delivery(obs, a),
-        connection(obs, a),
-        heartbeat(obs, a),
+        first_event(obs, a).with_ms(&[
+            ("head", obs.head_at),
+            ("first_byte", obs.wire.first),
+            ("first_event", obs.events.first.first().map(|e| e.at)),
+        ]),
+        delivery(obs, a).with_ms(&[
+            ("delay_p50", a.delays.map(|d| d.p50)),
+            ("delay_p99", a.delays.map(|d| d.p99)),
+            ("delay_max", a.delays.map(|d| d.max)),
+            ("limit", Some(a.limit)),
+            ("burst_silence", a.burst.map(|b| b.silence)),
+            ("burst_spread", a.burst.map(|b| b.spread)),
+            ("burst_period", a.rhythm),
+        ]),
+        connection(obs, a).with_ms(&[
+            ("end", end.map(|e| e.at)),
+            (
+                "after_last_byte",
+                end.map(|e| e.at.saturating_sub(last_byte.unwrap_or_default())),
+            ),
+            ("idle_cut", a.idle_cut.as_ref().map(|c| c.after)),
+        ]),
+        heartbeat(obs, a).with_ms(&[
+            ("longest_silence", Some(a.longest_silence)),
+            ("shortest_idle_timeout", a.shortest_idle.map(|(d, _)| d)),
+        ]),
         event_ids(obs),
     ]
 }

@@ -188,6 +188,10 @@ pub fn judge_compression(
         shown(first(watch)),
         shown(first(identity))
     );
+    let numbers = [
+        ("first_event_compressed", first(watch)),
+        ("first_event_identity", first(identity)),
+    ];
     if let Some(enc) = identity.header("content-encoding") {
         return Finding::pass(
             "compression",
@@ -225,12 +229,14 @@ pub fn judge_compression(
                 a.suspect.who
             ),
             fixes,
-        );
+        )
+        .with_ms(&numbers);
     }
     Finding::pass(
         "compression",
         format!("{seen}: without compression the events were no earlier, so compression is not what holds them"),
     )
+    .with_ms(&numbers)
 }
 
 /// The delay the hops between `upstream` and the watched URL add, event by event:
@@ -282,6 +288,8 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
     added.sort_unstable();
     let p50 = added[(added.len() - 1) / 2];
     let max = *added.last().unwrap_or(&0);
+    let as_ms = |v: i128| Some(Duration::from_millis(u64::try_from(v.max(0)).unwrap_or(0)));
+    let numbers = [("added_p50", as_ms(p50)), ("added_max", as_ms(max))];
     let seen = format!(
         "{} events matched {how}{}: the hops to {upstream_url} add p50 {} ms, max {} ms",
         added.len(),
@@ -299,7 +307,8 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
             seen,
             "events reach the upstream URL on time and this one late: a layer between the two holds them",
             "turn off buffering in the proxy between the two URLs (see proxy and delivery)",
-        );
+        )
+        .with_ms(&numbers);
     }
     if max > WARN_DELAY.as_millis() as i128 {
         return Finding::warn(
@@ -307,9 +316,10 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
             seen,
             "the hops between the two URLs hold some events",
             "look at buffering and packet merging in the proxy between the two URLs",
-        );
+        )
+        .with_ms(&numbers);
     }
-    Finding::pass("compare", seen)
+    Finding::pass("compare", seen).with_ms(&numbers)
 }
 
 /// What the server offers by ALPN: `Some(protocol)` it chose, `None` when it chose none.

@@ -281,6 +281,13 @@ mod tests {
             serde_json::Value::Null
         );
         assert!(v["longest_silence_ms"].is_u64());
+        let heartbeat = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "heartbeat")
+            .unwrap();
+        assert!(heartbeat["ms"]["longest_silence"].is_u64(), "{heartbeat}");
     }
 
     #[test]
