@@ -691,7 +691,7 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
     // The layers the headers name set the bar; without any, the common defaults do.
     let (limit, who) = a
         .shortest_idle
-        .map(|(d, name)| (d, format!("{name}'s idle timeout ({})", ms(d))))
+        .map(|(d, name)| (d, format!("{name}'s idle timeout ({})", about(d))))
         .unwrap_or((
             Duration::from_secs(55),
             format!("common idle timeouts ({})", layers::idle_defaults()),
