@@ -33,7 +33,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand -e 'Show only events of this type (repeatable)'
             cand --event 'Show only events of this type (repeatable)'
             cand --jq 'Run a jq filter on each event''s data (parsed as JSON; a string when it is not), with $event (the type) and $id bound; print each result on a line, strings raw and other values as compact JSON. An error names the filter and the first event it failed on; later failures are only counted'
-            cand --text 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta) and Anthropic (content_block_delta .delta.text) streams'
+            cand --text 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text) and Gemini (.candidates[0].content.parts) streams'
             cand -H 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
             cand --header 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
             cand --last-event-id 'Send this Last-Event-ID on the first request, to resume a stream'

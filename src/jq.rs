@@ -19,17 +19,20 @@ type Data = data::JustLut<Val>;
 /// evaluator recurse per level, and a hostile event nested a million deep would
 /// overflow the stack. (jq stops at 10,000; real data stays far below this.)
 pub const MAX_DEPTH: usize = 512;
+
 type Filter = jaq_core::Filter<Data>;
 
 /// What `--text` assembles when no filter is given: the text deltas of the common LLM
 /// stream shapes. OpenAI chat completions (`choices[0].delta.content`), the OpenAI
 /// Responses API (`response.output_text.delta` events carry `.delta`), Anthropic
-/// messages (`content_block_delta` events carry `.delta.text`). Anything else gives
-/// nothing, never an error.
+/// messages (`content_block_delta` events carry `.delta.text`), and Google Gemini
+/// (`streamGenerateContent?alt=sse`: `candidates[0].content.parts[].text`). Anything
+/// else gives nothing, never an error.
 pub const LLM_TEXT: &str = r#"if type == "object" then
   (.choices[0]?.delta?.content? // empty | strings),
   (select(.type? == "response.output_text.delta") | .delta? | strings),
-  (select(.type? == "content_block_delta") | .delta?.text? | strings)
+  (select(.type? == "content_block_delta") | .delta?.text? | strings),
+  (.candidates[0]?.content?.parts[]?.text? | strings)
 else empty end"#;
 
 /// A compiled filter.
@@ -373,7 +376,15 @@ mod tests {
             ),
             t(" you")
         );
+        assert_eq!(
+            text(
+                r#"{"candidates":[{"content":{"parts":[{"text":"Gem"},{"text":"ini"}],"role":"model"},"index":0}]}"#
+            ),
+            vec![Output::Text("Gem".into()), Output::Text("ini".into())]
+        );
         for other in [
+            r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f"}}]}}]}"#,
+            r#"{"candidates":[{"finishReason":"STOP"}],"usageMetadata":{}}"#,
             r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":null}}]}"#,
             r#"{"choices":[]}"#,
             r#"{"choices":"x"}"#,
