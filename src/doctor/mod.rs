@@ -260,8 +260,7 @@ impl Watcher {
         let spawned = thread::Builder::new()
             .name("doctor-read".into())
             .spawn(move || {
-                let stopped = reader.run(&req);
-                let _ = tx.send(stopped);
+                reader.run(&req, &tx);
             });
         if let Err(e) = spawned {
             lock(&shared).connect_error = Some(format!("could not start a thread: {e}"));
@@ -347,7 +346,15 @@ impl<R: Read> Read for Tap<R> {
 
 impl Reader {
     /// Request, head, then body reads until the end, the count, or the watch stopping.
-    fn run(&self, req: &Request) -> Stop {
+    fn run(&self, req: &Request, done: &mpsc::SyncSender<Stop>) {
+        if let Some(stopped) = self.watch(req, done) {
+            let _ = done.send(stopped);
+        }
+    }
+
+    /// The watch itself: how it stopped, or `None` once that was sent on `done` (a body
+    /// being read is reported before it is dropped: closing a connection takes a while).
+    fn watch(&self, req: &Request, done: &mpsc::SyncSender<Stop>) -> Option<Stop> {
         let response = match client::open(req) {
             Ok(r) => r,
             Err(e) => {
@@ -356,7 +363,7 @@ impl Reader {
                     other => other.to_string(),
                 };
                 lock(&self.shared).connect_error = Some(cause);
-                return Stop::NoResponse;
+                return Some(Stop::NoResponse);
             }
         };
         let Response { head, body } = response;
@@ -376,7 +383,7 @@ impl Reader {
             }
         }
         if status != 200 {
-            return Stop::Ended;
+            return Some(Stop::Ended);
         }
         let wire_failed = Arc::new(AtomicBool::new(false));
         let raw = Tap {
@@ -388,6 +395,15 @@ impl Reader {
         // An encoding doctor cannot decode is still read, for its timing on the wire.
         let mut body =
             client::decode_body(Some(&encoding), raw).unwrap_or_else(|raw| Box::new(raw));
+        let stopped = self.pump(&mut *body, &encoding, &wire_failed);
+        let _ = done.send(stopped);
+        drop(body);
+        None
+    }
+
+    /// Reads, decodes and parses the body until it ends, the count is reached, or the
+    /// watch stops.
+    fn pump(&self, body: &mut dyn Read, encoding: &str, wire_failed: &AtomicBool) -> Stop {
         let mut parser = Parser::new(DEFAULT_MAX_EVENT_SIZE);
         let mut pending_stamp: Option<u128> = None;
         let mut buf = vec![0u8; 64 * 1024];
