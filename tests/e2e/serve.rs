@@ -560,7 +560,10 @@ fn a_status_with_a_json_body_mocks_an_api_error() {
     assert_eq!(body, b"{\"error\":\"rate limited\"}\n");
     let out = run_exit(&["tail", &url], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("429"), "{stderr}");
+    assert!(
+        stderr.contains("429") && stderr.contains(r#"{"error":"rate limited"}"#),
+        "{stderr}"
+    );
 }
 
 #[test]
