@@ -13,8 +13,13 @@ const INSTALL: &str = "apt-get install -y ruby-rack puma";
 
 /// Puma serving fixtures/rack/config.ru on a free loopback port.
 fn puma() -> Option<Listening> {
-    let puma = require_program(&["puma"], INSTALL)?;
-    let ruby = require_program(&["ruby"], INSTALL)?;
+    puma_serving("rack", INSTALL)
+}
+
+/// Puma serving fixtures/`app`/config.ru on a free loopback port, with Rack 2.2.
+fn puma_serving(app: &str, install: &str) -> Option<Listening> {
+    let puma = require_program(&["puma"], install)?;
+    let ruby = require_program(&["ruby"], install)?;
     // These tests are about Rack 2.2's Rack::ETag; Rack 3 behaves otherwise.
     let rack = Command::new(ruby)
         .args(["-e", "require 'rack'; print Rack.release"])
@@ -22,10 +27,10 @@ fn puma() -> Option<Listening> {
         .unwrap();
     let version = String::from_utf8_lossy(&rack.stdout);
     if !version.starts_with("2.2.") {
-        missing(&format!("Rack 2.2 is needed, found {version:?}"), INSTALL);
+        missing(&format!("Rack 2.2 is needed, found {version:?}"), install);
         return None;
     }
-    let dir = fixture("rack");
+    let dir = fixture(app);
     let mut cmd = Command::new(puma);
     cmd.current_dir(&dir)
         .args(["--bind", "tcp://127.0.0.1:0", "--environment", "test"])
@@ -145,5 +150,52 @@ fn webrick_holds_the_whole_body_and_doctor_names_it() {
     assert_eq!(report.code, 1, "{report}");
     assert!(report.fail_text().contains("WEBrick"), "{report}");
     assert!(report.fail_fixes().contains("Puma"), "{report}");
+    assert_eq!(report.events(), 4, "{report}");
+}
+
+const RAILS_INSTALL: &str = "apt-get install -y ruby-rack puma ruby-railties ruby-actionpack";
+
+/// Rails 6.1 (fixtures/rails/config.ru) on Puma, when Rails can be loaded.
+fn rails() -> Option<Listening> {
+    let ruby = require_program(&["ruby"], RAILS_INSTALL)?;
+    let loads = Command::new(ruby)
+        .args([
+            "-e",
+            "require 'action_controller/railtie'; print Rails.version",
+        ])
+        .output()
+        .unwrap();
+    if !loads.status.success() {
+        missing(
+            "Rails (action_controller/railtie) cannot be loaded",
+            RAILS_INSTALL,
+        );
+        return None;
+    }
+    puma_serving("rails", RAILS_INSTALL)
+}
+
+/// The case issue 9 starts from: ActionController::Live already sends
+/// `Cache-Control: no-cache`, and Rails' default stack's Rack::ETag (Rack 2.2) still holds
+/// the whole stream.
+#[test]
+fn rails_live_behind_rack_etag_holds_the_stream_and_doctor_gives_the_fix_that_works() {
+    let Some(rails) = rails() else { return };
+    let report = doctor(&rails.url("/events"), "8s");
+    assert_eq!(report.code, 1, "{report}");
+    assert!(report.fail_text().contains("Rack::ETag"), "{report}");
+    let fixes = report.fail_fixes();
+    assert!(fixes.contains("Last-Modified"), "{report}");
+    assert!(!fixes.contains("no-cache"), "{report}");
+    assert_eq!(report.events(), 4, "{report}");
+}
+
+/// doctor's fix, as it words it: `response.headers['Last-Modified'] = Time.now.httpdate`
+/// in the Live action before the first write.
+#[test]
+fn rails_live_with_last_modified_set_streams_live() {
+    let Some(rails) = rails() else { return };
+    let report = doctor(&rails.url("/last-modified/events"), "8s");
+    report.assert_no_fail();
     assert_eq!(report.events(), 4, "{report}");
 }
