@@ -118,9 +118,14 @@ impl<'a> View<'a> {
         self.root.width()
     }
 
-    /// The whole value on one line.
+    /// The whole value on one line: `{"a": 1, "b": [2, 3]}`.
     pub fn write_flat(&self, out: &mut impl Write, colors: &Palette) -> io::Result<()> {
-        write_flat(out, &self.root, colors)
+        write_flat(out, &self.root, colors, " ")
+    }
+
+    /// The whole value on one line without spaces, as `jq -c` prints it.
+    pub fn write_compact(&self, out: &mut impl Write, colors: &Palette) -> io::Result<()> {
+        write_flat(out, &self.root, colors, "")
     }
 
     /// The value re-indented where it does not fit: each container that fits in the
@@ -168,14 +173,14 @@ fn write_punct(out: &mut impl Write, p: &str, colors: &Palette) -> io::Result<()
     }
 }
 
-fn write_key(out: &mut impl Write, key: &str, colors: &Palette) -> io::Result<()> {
+fn write_key(out: &mut impl Write, key: &str, colors: &Palette, space: &str) -> io::Result<()> {
     if colors.key.is_empty() {
         out.write_all(key.as_bytes())?;
     } else {
         write!(out, "{}{key}{}", colors.key, colors.reset)?;
     }
     write_punct(out, ":", colors)?;
-    out.write_all(b" ")
+    out.write_all(space.as_bytes())
 }
 
 fn close_of(open: u8) -> &'static str {
@@ -194,7 +199,13 @@ fn open_of(open: u8) -> &'static str {
     }
 }
 
-fn write_flat(out: &mut impl Write, node: &Node<'_>, colors: &Palette) -> io::Result<()> {
+/// `space` follows each `,` and `:` (one space, or none for `jq -c`'s form).
+fn write_flat(
+    out: &mut impl Write,
+    node: &Node<'_>,
+    colors: &Palette,
+    space: &str,
+) -> io::Result<()> {
     match node {
         Node::Atom { text, kind } => write_atom(out, text, *kind, colors),
         Node::List { open, items, .. } => {
@@ -202,12 +213,12 @@ fn write_flat(out: &mut impl Write, node: &Node<'_>, colors: &Palette) -> io::Re
             for (n, m) in items.iter().enumerate() {
                 if n > 0 {
                     write_punct(out, ",", colors)?;
-                    out.write_all(b" ")?;
+                    out.write_all(space.as_bytes())?;
                 }
                 if let Some(key) = &m.key {
-                    write_key(out, key, colors)?;
+                    write_key(out, key, colors, space)?;
                 }
-                write_flat(out, &m.value, colors)?;
+                write_flat(out, &m.value, colors, space)?;
             }
             write_punct(out, close_of(*open), colors)
         }
@@ -225,10 +236,10 @@ fn write_pretty(
     depth: usize,
 ) -> io::Result<()> {
     let Node::List { open, items, flat } = node else {
-        return write_flat(out, node, colors);
+        return write_flat(out, node, colors, " ");
     };
     if items.is_empty() || column + flat <= width || depth >= MAX_EXPANDED_DEPTH {
-        return write_flat(out, node, colors);
+        return write_flat(out, node, colors, " ");
     }
     write_punct(out, open_of(*open), colors)?;
     let inner = level + 1;
@@ -242,7 +253,7 @@ fn write_pretty(
         }
         let mut col = inner * INDENT.len();
         if let Some(key) = &m.key {
-            write_key(out, key, colors)?;
+            write_key(out, key, colors, " ")?;
             col += key.width() + 2;
         }
         // One column for the comma that may follow.
@@ -446,6 +457,17 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want:?} in {text:?}");
         }
+    }
+
+    #[test]
+    fn compact_is_jq_c() {
+        let view = View::parse(r#"{ "a" : [1, {"b":null}], "c":"d" }"#).unwrap();
+        let mut out = Vec::new();
+        view.write_compact(&mut out, &Palette::PLAIN).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":[1,{"b":null}],"c":"d"}"#
+        );
     }
 
     #[test]

@@ -200,8 +200,18 @@ impl Printer {
         };
         let text = self.mode == Mode::Text;
         let terminal = self.look.terminal;
+        let colors = &self.style.colors;
         let mut mid_line = self.mid_line;
         let result = jq.run(ev, |o| -> io::Result<()> {
+            if let (Output::Json(json), false, true) = (&o, text, self.look.color) {
+                // As jq colours its results (strings stay raw, as jq -r prints them);
+                // the view escapes controls inside strings.
+                if let Some(view) = jsonview::View::parse(json) {
+                    view.write_compact(out, colors)?;
+                    out.push(b"\n");
+                    return Ok(());
+                }
+            }
             let s = match &o {
                 Output::Text(s) | Output::Json(s) => s.as_str(),
                 Output::Null if text => return Ok(()),

@@ -359,6 +359,19 @@ fn jq_runs_on_each_event_with_event_and_id_bound() {
     );
     assert_exit(&out, 0);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "a\nx\nb\na\n");
+    // With colour, JSON results are coloured as jq colours them, strings stay raw.
+    let path = script("jq_colour", script_text);
+    let (_server, url) = serve(&[path.to_str().unwrap()]);
+    let out = sse()
+        .args(["tail", &url, "--no-reconnect", "--color", "always"])
+        .args(["--jq", "select($id == \"1\") | ., .s"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "\x1b[1;39m{\x1b[0m\x1b[34;1m\"n\"\x1b[0m\x1b[1;39m:\x1b[0m\x1b[0;39m1\x1b[0m\x1b[1;39m,\x1b[0m\x1b[34;1m\"s\"\x1b[0m\x1b[1;39m:\x1b[0m\x1b[0;32m\"x\"\x1b[0m\x1b[1;39m}\x1b[0m\nx\n"
+    );
 }
 
 #[test]
