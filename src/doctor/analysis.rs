@@ -257,11 +257,6 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
     suspected(who, &layers::SOME_BUFFER)
 }
 
-/// The tolerance when matching a cut to a layer's idle timeout.
-fn near(a: Duration, b: Duration) -> bool {
-    a.abs_diff(b) <= Duration::from_secs(2).max(b / 10)
-}
-
 /// A close that came long after the last byte: at least a second, and longer than any
 /// silence the stream had before. Named after the layers whose timeout matches: those
 /// the headers name first, else any layer whose default it is.
@@ -272,7 +267,7 @@ fn idle_cut(obs: &Observation, named: &[&'static Layer]) -> Option<IdleCut> {
     if after < Duration::from_secs(1) || after <= obs.wire.longest_gap {
         return None;
     }
-    let matches = |l: &&'static Layer| l.idle.as_ref().is_some_and(|i| near(after, i.after));
+    let matches = |l: &&'static Layer| l.idle.as_ref().is_some_and(|i| i.matches(after));
     let cutters: Vec<&'static Layer> = named.iter().copied().filter(|l| l.idle.is_some()).collect();
     let matching: Vec<&'static Layer> = cutters.iter().copied().filter(matches).collect();
     let list = |ls: &[&'static Layer]| ls.iter().map(|l| l.name).collect::<Vec<_>>().join(" or ");

@@ -47,7 +47,17 @@ pub struct Advice {
 #[derive(Debug)]
 pub struct Idle {
     pub after: Duration,
+    /// Another value the layer's documentation has given (an older default).
+    pub formerly: Option<Duration>,
     pub advice: Advice,
+}
+
+impl Idle {
+    /// Whether a cut this long after the last byte matches this timeout.
+    pub fn matches(&self, after: Duration) -> bool {
+        let near = |d: Duration| after.abs_diff(d) <= Duration::from_secs(2).max(d / 10);
+        near(self.after) || self.formerly.is_some_and(near)
+    }
 }
 
 /// One fix, for the versions it applies to.
@@ -152,6 +162,7 @@ pub static LAYERS: &[Layer] = &[
         }),
         idle: Some(Idle {
             after: Duration::from_secs(60),
+            formerly: None,
             advice: Advice {
                 does: "nginx closes a proxied stream whose upstream is silent for `proxy_read_timeout` (60 s by default)",
                 fixes: &[fix("", "nginx: raise `proxy_read_timeout` in the stream's location")],
@@ -241,6 +252,7 @@ pub static LAYERS: &[Layer] = &[
         }),
         idle: Some(Idle {
             after: Duration::from_secs(60),
+            formerly: None,
             advice: Advice {
                 does: "Apache's mod_proxy closes a stream whose backend is silent for `ProxyTimeout` (by default the `Timeout` directive, 60 s)",
                 fixes: &[verified("", "Apache: raise `ProxyTimeout`, or `timeout=` on the stream's `ProxyPass` line, above the stream's longest silence", "apache::apache_proxy_timeout_above_the_silences_keeps_the_stream_open, apache::apache_proxypass_timeout_overrides_a_short_proxy_timeout")],
@@ -263,6 +275,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(50),
+            formerly: None,
             advice: Advice {
                 does: "HAProxy closes a stream silent for `timeout server` (upstream side) or `timeout client` (client side); Debian's haproxy.cfg sets both to 50 s; its tunnel timeout does not apply to an event stream",
                 fixes: &[verified("", "HAProxy: raise `timeout server` for the stream's backend above its longest silence", "haproxy::haproxy_timeout_server_above_the_silences_keeps_the_stream_open")],
@@ -352,14 +365,17 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(55),
+            formerly: None,
             advice: Advice {
                 does: "Heroku's router wants the first byte within 30 s and closes connections silent for 55 s",
                 fixes: &[fix("", "Heroku: send a `:` heartbeat comment every 15-30 s")],
             },
         }),
     },
-    // Cloudflare docs ("Connection limits": proxied connections idle for 100 s get a 524
-    // or are closed; Enterprise can raise it).
+    // Cloudflare docs, "Connection limits" (developers.cloudflare.com/fundamentals/
+    // reference/connection-limits, updated July 2026): between Cloudflare and the origin,
+    // Proxy Read Timeout 120 s, answered 524, configurable for Enterprise; it was 100 s
+    // in older versions of that page and in most writing about it.
     Layer {
         name: "Cloudflare",
         proxy: true,
@@ -367,9 +383,10 @@ pub static LAYERS: &[Layer] = &[
         holds: None,
         compresses: None,
         idle: Some(Idle {
-            after: Duration::from_secs(100),
+            after: Duration::from_secs(120),
+            formerly: Some(Duration::from_secs(100)),
             advice: Advice {
-                does: "Cloudflare closes proxied connections idle for 100 s",
+                does: "Cloudflare gives up on an origin that sends nothing for its Proxy Read Timeout (120 s by its current documentation, 100 s before)",
                 fixes: &[fix("", "Cloudflare: send a `:` heartbeat comment at least every 60 s")],
             },
         }),
@@ -384,6 +401,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(60),
+            formerly: None,
             advice: Advice {
                 does: "an AWS ALB closes connections idle for 60 s by default",
                 fixes: &[fix("", "AWS ALB: raise `idle_timeout.timeout_seconds`, or send a heartbeat every 30 s")],
@@ -399,6 +417,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(30),
+            formerly: None,
             advice: Advice {
                 does: "CloudFront gives up on an origin silent for its response timeout (30 s by default)",
                 fixes: &[fix("", "CloudFront: raise the origin's response timeout, or send a heartbeat every 15 s")],
@@ -500,5 +519,20 @@ mod tests {
             );
             assert!(LAYERS[..i].iter().all(|o| o.name != l.name), "{}", l.name);
         }
+    }
+
+    #[test]
+    fn idle_timeouts_match_their_documented_values() {
+        let cf = by_name("Cloudflare").and_then(|l| l.idle.as_ref()).unwrap();
+        assert!(cf.matches(Duration::from_secs(120)) && cf.matches(Duration::from_secs(99)));
+        assert!(!cf.matches(Duration::from_secs(60)));
+        let nginx = by_name("nginx").and_then(|l| l.idle.as_ref()).unwrap();
+        assert!(nginx.matches(Duration::from_millis(61_500)));
+        assert!(!nginx.matches(Duration::from_secs(3)));
+        assert!(
+            idle_defaults().starts_with("CloudFront 30 s"),
+            "{}",
+            idle_defaults()
+        );
     }
 }
