@@ -408,7 +408,8 @@ pub static LAYERS: &[Layer] = &[
             },
         }),
     },
-    // CloudFront docs: origin response timeout 30 s by default (between reads).
+    // CloudFront API reference, CustomOriginConfig / VpcOriginConfig OriginReadTimeout
+    // ("origin response timeout"): default 30 s, 1-120 s.
     Layer {
         name: "CloudFront",
         proxy: true,
@@ -420,7 +421,7 @@ pub static LAYERS: &[Layer] = &[
             formerly: None,
             advice: Advice {
                 does: "CloudFront gives up on an origin silent for its response timeout (30 s by default)",
-                fixes: &[fix("", "CloudFront: raise the origin's response timeout, or send a heartbeat every 15 s")],
+                fixes: &[fix("", "CloudFront: raise the origin's response timeout (OriginReadTimeout, up to 120 s), or send a heartbeat every 15 s")],
             },
         }),
     },
