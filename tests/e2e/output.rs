@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -271,22 +272,64 @@ data: {"type":"response.completed","response":{"id":"resp_1"}}
 @close
 "#;
 
+/// `sse tail` against `sse serve SCRIPT`, run to its end. Several of these streams end
+/// only by `[DONE]` (a GET stream is otherwise reconnected for ever): a tail still
+/// running after a generous bound is killed and the test fails, rather than hangs.
 fn tail_script(name: &str, script_text: &str, args: &[&str]) -> std::process::Output {
     let path = script(name, script_text);
     let (_server, url) = serve(&[path.to_str().unwrap()]);
-    sse()
+    let mut child = sse()
         .args(["tail", &url, "--color", "never"])
         .args(args)
-        .output()
-        .unwrap()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + LIVE * 3;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            panic!(
+                "sse tail {args:?} still running after {:?}; stderr:\n{err}",
+                LIVE * 3
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 #[test]
 fn text_assembles_openai_deltas_and_done_ends_the_stream() {
-    // No --no-reconnect: only [DONE] can end this GET stream with exit 0.
-    let out = tail_script("openai_text", OPENAI, &["--text"]);
-    assert_exit(&out, 0);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, world!\n");
+    // No --no-reconnect: only [DONE] can end this GET stream with exit 0 (without it,
+    // the tail would reconnect for ever and `wait` fail after its bound).
+    let path = script("openai_text", OPENAI);
+    let (_server, url) = serve(&[path.to_str().unwrap()]);
+    let mut cmd = sse();
+    cmd.args(["tail", &url, "--color", "never", "--text"]);
+    let mut tail = Spawned::new(cmd);
+    assert_eq!(tail.next_line(LIVE), "Hello, world!");
+    let status = tail.wait(LIVE);
+    assert_eq!(status.code(), Some(0), "{}", tail.stderr());
+    assert_eq!(tail.rest(LIVE), Vec::<String>::new());
 }
 
 #[test]
