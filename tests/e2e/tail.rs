@@ -428,20 +428,10 @@ fn post_reconnects_only_when_asked() {
 
 #[test]
 fn stdin_mode_reads_a_capture() {
-    let mut child = sse()
-        .args(["tail", "-", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"\xEF\xBB\xBFevent: a\r\ndata: 1\r\n\r\nid: 5\ndata: 2\n\ndata: unfinished\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = tail_stdin(
+        &["--json"],
+        b"\xEF\xBB\xBFevent: a\r\ndata: 1\r\n\r\nid: 5\ndata: 2\n\ndata: unfinished\n",
+    );
     assert_exit(&out, 0);
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
@@ -785,6 +775,19 @@ fn interrupt(child: &std::process::Child) {
     assert!(status.success());
 }
 
+/// `sse tail URL --json --record PATH`, running.
+fn tail_recording(url: &str, recording: &std::path::Path) -> Spawned {
+    let mut cmd = sse();
+    cmd.args([
+        "tail",
+        url,
+        "--json",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    Spawned::new(cmd)
+}
+
 #[test]
 fn ctrl_c_finishes_the_recording_and_exits_130() {
     let (hold, wait) = gate();
@@ -798,15 +801,7 @@ fn ctrl_c_finishes_the_recording_and_exits_130() {
         ]],
     );
     let recording = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("interrupted.txt");
-    let mut cmd = sse();
-    cmd.args([
-        "tail",
-        &server.url,
-        "--json",
-        "--record",
-        recording.to_str().unwrap(),
-    ]);
-    let mut tail = Spawned::new(cmd);
+    let mut tail = tail_recording(&server.url, &recording);
     // The event was read, so the recorder has it: now Ctrl-C while tail waits.
     assert_eq!(json(&tail.next_line(LIVE))["data"], "kept");
     interrupt(&tail.child);
@@ -829,15 +824,7 @@ fn ctrl_c_finishes_the_recording_and_exits_130() {
             Step::Close,
         ]],
     );
-    let mut cmd = sse();
-    cmd.args([
-        "tail",
-        &server.url,
-        "--json",
-        "--record",
-        recording.to_str().unwrap(),
-    ]);
-    let mut tail = Spawned::new(cmd);
+    let mut tail = tail_recording(&server.url, &recording);
     assert_eq!(json(&tail.next_line(LIVE))["data"], "a");
     tail.stderr_line_with("reconnecting in", LIVE);
     interrupt(&tail.child);
