@@ -104,34 +104,10 @@ pub fn respond(
         head.set(name, value);
     }
 
+    head.keep_alive = keep_alive && !plan.http10;
     let status = plan.status.or(script.status).unwrap_or(200);
     if status != 200 {
-        let body = if script.body.is_empty() {
-            format!("{status} {}\n", http::reason(status))
-        } else {
-            script.body.join("\n") + "\n"
-        };
-        let json = serde_json::from_str::<serde::de::IgnoredAny>(&body).is_ok();
-        head.status = status;
-        head.set(
-            "Content-Type",
-            if json {
-                "application/json"
-            } else {
-                "text/plain; charset=utf-8"
-            },
-        );
-        for (name, value) in &script.headers {
-            head.set(name, value.as_str());
-        }
-        head.keep_alive = keep_alive && !plan.http10;
-        return send_short(
-            stream,
-            &head,
-            body.as_bytes(),
-            head_only,
-            Outcome::Answered { status, why: "" },
-        );
+        return error_answer(stream, head, status, config, head_only);
     }
 
     let mut start = 0;
@@ -147,7 +123,6 @@ pub fn respond(
         if !config.repeat && start > 0 && script.finished_at(start) {
             // The standard's "stop reconnecting": the client has seen every event.
             head.status = 204;
-            head.keep_alive = keep_alive && !plan.http10;
             let why = " (Last-Event-ID is the script's last event)";
             return send_short(
                 stream,
@@ -159,6 +134,7 @@ pub fn respond(
         }
     }
 
+    head.keep_alive = false; // a stream is the connection's last answer
     for (name, value) in plan.headers() {
         head.set(name, value);
     }
@@ -186,6 +162,36 @@ pub fn respond(
     }
     let mut body = Body::new(&*stream, head, framing, plan);
     play(&mut body, start, config)
+}
+
+/// A status other than 200 (`@status` or `--fault status=`), with the script's
+/// `@body` lines and `@header`s: an API's error answer.
+fn error_answer(
+    stream: &mut TcpStream,
+    mut head: Head,
+    status: u16,
+    config: &Config,
+    head_only: bool,
+) -> Outcome {
+    let script = &config.script;
+    let body = if script.body.is_empty() {
+        format!("{status} {}\n", http::reason(status))
+    } else {
+        script.body.join("\n") + "\n"
+    };
+    let json = serde_json::from_str::<serde::de::IgnoredAny>(&body).is_ok();
+    head.status = status;
+    let content_type = if json {
+        "application/json"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    head.set("Content-Type", content_type);
+    for (name, value) in &script.headers {
+        head.set(name, value.as_str());
+    }
+    let outcome = Outcome::Answered { status, why: "" };
+    send_short(stream, &head, body.as_bytes(), head_only, outcome)
 }
 
 fn send_short(
@@ -276,38 +282,8 @@ pub fn play(body: &mut Body<&TcpStream>, start: usize, config: &Config) -> Outco
         if !matches!(step, Step::Event { .. }) {
             continue;
         }
-        match config.plan.cut_at(events) {
-            None => {}
-            Some(Cut::Close) => {
-                // A dropped connection: no last chunk.
-                let _ = body.finish(false);
-                let _ = body.get_ref().shutdown(std::net::Shutdown::Both);
-                return Outcome::Done {
-                    events,
-                    why: "--fault close-after",
-                };
-            }
-            Some(Cut::Stall) => {
-                if let Err(e) = body.flush() {
-                    return left(body, e);
-                }
-                // Silent from here on, until the client gives up.
-                let cause = loop {
-                    if let Err(e) = wait(body.get_ref(), Duration::from_secs(3600)) {
-                        break io_message(&e);
-                    }
-                };
-                return Outcome::Stalled { events, cause };
-            }
-            Some(Cut::Reset) => {
-                if let Err(e) = body.flush() {
-                    return left(body, e);
-                }
-                if let Err(e) = reset_on_close(body.get_ref()) {
-                    return left(body, e);
-                }
-                return Outcome::Reset { events };
-            }
+        if let Some(what) = config.plan.cut_at(events) {
+            return cut(body, what, events);
         }
     };
     match body.finish(true) {
@@ -316,6 +292,43 @@ pub fn play(body: &mut Body<&TcpStream>, start: usize, config: &Config) -> Outco
             why,
         },
         Err(e) => left(body, e),
+    }
+}
+
+/// `close-after`, `stall-after` or `reset-after` has come due after `events` events.
+fn cut(body: &mut Body<&TcpStream>, what: Cut, events: u64) -> Outcome {
+    if what == Cut::Close {
+        // A dropped connection: no last chunk.
+        let _ = body.finish(false);
+        let _ = body.get_ref().shutdown(std::net::Shutdown::Both);
+        return Outcome::Done {
+            events,
+            why: "--fault close-after",
+        };
+    }
+    if let Err(e) = body.flush() {
+        return Outcome::Left {
+            events: body.events_sent(),
+            cause: io_message(&e),
+        };
+    }
+    if what == Cut::Reset {
+        return match reset_on_close(body.get_ref()) {
+            Ok(()) => Outcome::Reset { events },
+            Err(e) => Outcome::Left {
+                events,
+                cause: io_message(&e),
+            },
+        };
+    }
+    // Stalled: silent from here on, until the client gives up.
+    loop {
+        if let Err(e) = wait(body.get_ref(), Duration::from_secs(3600)) {
+            return Outcome::Stalled {
+                events,
+                cause: io_message(&e),
+            };
+        }
     }
 }
 
