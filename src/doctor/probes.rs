@@ -217,10 +217,8 @@ pub fn judge_compression(
         && b.delays.is_none_or(|d| d.max <= b.limit);
     let was_late = a.held_back || earlier || a.delays.is_some_and(|d| d.max > a.limit);
     if on_time && was_late {
-        let mut fixes: Vec<FixLine> = a.suspect.fixes.clone();
-        if fixes.is_empty() {
-            fixes.push("exclude text/event-stream from compression, or flush the compressor after every event".into());
-        }
+        // The suspect of a compressed response is its compression layer (see analysis).
+        let fixes: Vec<FixLine> = a.suspect.fixes.clone();
         return Finding::fail(
             "compression",
             seen,
