@@ -16,13 +16,6 @@ const INSTALL: &str = "apt-get install -y apache2";
 /// Five stamped events a second apart.
 const TICKS: &str = "id: 1\ndata: a\n\n@sleep 1s\nid: 2\ndata: b\n\n@sleep 1s\nid: 3\ndata: c\n\n@sleep 1s\nid: 4\ndata: d\n\n@sleep 1s\nid: 5\ndata: e\n\n";
 
-/// One event, then silences of 5 s: longer than the 3 s ProxyTimeout below.
-const SILENT: &str =
-    "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 5s\nid: 2\ndata: two\n\n@sleep 5s\nid: 3\ndata: three\n\n";
-
-/// The same events, with a `:` heartbeat comment every 2 s during the silences.
-const HEARTBEAT: &str = "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 2\ndata: two\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 3\ndata: three\n\n";
-
 /// Where the distribution keeps Apache's modules (Debian first).
 fn modules() -> Option<PathBuf> {
     [

@@ -9,13 +9,6 @@ use std::process::Command;
 use crate::real::*;
 use crate::support::*;
 
-/// One event, then silences of 5 s: longer than the 3 s timeout below.
-const SILENT: &str =
-    "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 5s\nid: 2\ndata: two\n\n@sleep 5s\nid: 3\ndata: three\n\n";
-
-/// The same events, with a `:` heartbeat comment every 2 s during the silences.
-const HEARTBEAT: &str = "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 2\ndata: two\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 3\ndata: three\n\n";
-
 /// HAProxy on a free port proxying to `upstream` (host:port), with `timeout client` of
 /// 3 s, `timeout server` of `server_timeout` and `extra` lines in `defaults`.
 fn haproxy(name: &str, upstream: &str, server_timeout: &str, extra: &str) -> Option<Listening> {

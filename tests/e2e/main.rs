@@ -10,6 +10,7 @@ mod generated;
 mod haproxy;
 mod hostile;
 mod nginx;
+mod nginx_timeout;
 mod output;
 mod pipes;
 mod rack;

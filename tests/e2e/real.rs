@@ -19,6 +19,13 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// One event, then silences of 5 s: longer than the 3 s idle timeouts the tests set.
+pub const SILENT: &str =
+    "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 5s\nid: 2\ndata: two\n\n@sleep 5s\nid: 3\ndata: three\n\n";
+
+/// The same events, with a `:` heartbeat comment every 2 s during the silences.
+pub const HEARTBEAT: &str = "retry: 1000\n\nid: 1\ndata: one\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 2\ndata: two\n\n@sleep 2s\n: ping\n\n@sleep 2s\n: ping\n\n@sleep 1s\nid: 3\ndata: three\n\n";
+
 /// A fresh temporary directory for one test's config, logs and pid files.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -251,4 +258,28 @@ pub fn python(install: &str) -> Option<PathBuf> {
         Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
         _ => require_program(&["python3"], install),
     }
+}
+
+/// nginx (Debian's nginx-light) with the streaming fix in the location, proxying to
+/// `upstream` (host:port), with `extra` directives in the location.
+pub fn fixed_nginx(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
+    let binary = require_program(&["nginx"], "apt-get install -y nginx-light")?;
+    let dir = temp_dir(&format!("nginx-{name}"));
+    std::fs::create_dir_all(dir.join("temp")).unwrap();
+    Some(start_on_free_port("nginx", |port| {
+        let d = dir.display();
+        let conf = format!(
+            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr warn;\nevents {{ worker_connections 128; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n  scgi_temp_path {d}/temp/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://{upstream};\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_buffering off;\n      {extra}\n    }}\n  }}\n}}\n"
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let mut cmd = Command::new(&binary);
+        cmd.arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(&path)
+            .arg("-e")
+            .arg(dir.join("error.log"));
+        cmd
+    }))
 }

@@ -1,0 +1,62 @@
+//! `sse doctor` through a real nginx (Debian's nginx-light 1.22) that is fixed for
+//! streaming but closes a proxied stream whose upstream is silent for
+//! `proxy_read_timeout` (here 3 s; 60 s by default): error log "upstream timed out ...
+//! while reading upstream", and the client sees the connection end mid-body.
+
+use crate::real::*;
+use crate::support::*;
+
+#[test]
+fn nginx_proxy_read_timeout_cuts_a_silent_stream_and_doctor_names_it() {
+    let (_upstream, url) = serve(&[script("nginx-timeout-silent", SILENT).to_str().unwrap()]);
+    let Some(proxy) = fixed_nginx("timeout-silent", &host_port(&url), "proxy_read_timeout 3s;")
+    else {
+        return;
+    };
+    let report = doctor(&proxy.url("/events"), "8s");
+    assert_eq!(report.code, 1, "{report}");
+    let fails = report.fail_text();
+    assert!(fails.contains("idle"), "{report}");
+    assert!(names_seconds_within(&fails, 2.5, 3.6), "{report}");
+    let cut = report.json["idle_cut_ms"].as_u64();
+    assert!(
+        cut.is_some_and(|ms| (2500..=3600).contains(&ms)),
+        "{report}"
+    );
+    // `Server: nginx` names the layer, so the advice names its setting.
+    let fixes = report.fail_fixes();
+    assert!(fixes.contains("proxy_read_timeout"), "{report}");
+    assert!(fixes.contains("heartbeat"), "{report}");
+    assert_eq!(report.events(), 1, "{report}");
+    proxy.process.stderr_line_with("upstream timed out", LIVE);
+}
+
+#[test]
+fn nginx_proxy_read_timeout_above_the_silences_keeps_the_stream_open() {
+    let (_upstream, url) = serve(&[script("nginx-timeout-raised", SILENT).to_str().unwrap()]);
+    let Some(proxy) = fixed_nginx("timeout-raised", &host_port(&url), "proxy_read_timeout 8s;")
+    else {
+        return;
+    };
+    // Past the first 5 s silence: with `proxy_read_timeout 3s` the cut comes at 3 s.
+    let report = doctor(&proxy.url("/events"), "6s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 2, "{report}");
+}
+
+#[test]
+fn nginx_heartbeats_more_often_than_proxy_read_timeout_keep_the_stream_open() {
+    let (_upstream, url) = serve(&[script("nginx-timeout-heartbeat", HEARTBEAT)
+        .to_str()
+        .unwrap()]);
+    let Some(proxy) = fixed_nginx(
+        "timeout-heartbeat",
+        &host_port(&url),
+        "proxy_read_timeout 3s;",
+    ) else {
+        return;
+    };
+    let report = doctor(&proxy.url("/events"), "6s");
+    report.assert_no_fail();
+    assert_eq!(report.events(), 2, "{report}");
+}
