@@ -212,6 +212,12 @@ fn suspected(who: String, advice: &'static Advice) -> Suspect {
 
 /// The likeliest holder of events, from the headers.
 fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Suspect {
+    if let Some(header) = cached(obs) {
+        return suspected(
+            format!("a cache ({header}): a stored copy of the stream replayed, not buffering"),
+            &layers::CACHED,
+        );
+    }
     if obs.header("etag").is_some() {
         let rack = named.iter().find(|l| l.name == "Rack/Rails");
         return match rack.and_then(|l| l.holds.as_ref()) {
@@ -225,7 +231,7 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
             ),
         };
     }
-    if let Some(enc) = obs.header("content-encoding") {
+    if let Some(enc) = obs.content_encoding() {
         let by = named
             .iter()
             .find_map(|l| l.compresses.as_ref().map(|a| (l, a)));

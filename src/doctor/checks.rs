@@ -290,6 +290,12 @@ pub fn http_version(obs: &Observation, a: &Analysis) -> Finding {
 pub fn content_length(obs: &Observation, a: &Analysis) -> Finding {
     match obs.header("content-length") {
         None => Finding::pass("content-length", "none: the body is streamed"),
+        Some(n) if a.cached.is_some() => Finding::fail(
+            "content-length",
+            format!("Content-Length: {n}"),
+            format!("a length is only known once the whole body exists: this is {}", a.suspect.who),
+            a.suspect.fixes.clone(),
+        ),
         Some(n) => Finding::fail(
             "content-length",
             format!("Content-Length: {n}"),
@@ -300,7 +306,7 @@ pub fn content_length(obs: &Observation, a: &Analysis) -> Finding {
 }
 
 pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
-    let Some(enc) = obs.header("content-encoding") else {
+    let Some(enc) = obs.content_encoding() else {
         return Finding::pass("content-encoding", "none");
     };
     let seen = format!("Content-Encoding: {enc} (doctor asked with a browser's Accept-Encoding)");
@@ -501,6 +507,14 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
             ms(d.p99),
             ms(d.max)
         );
+        if let (true, Some(header)) = (d.max > a.limit, &a.cached) {
+            return Finding::fail(
+                "delivery",
+                seen,
+                format!("events arrived up to {} after they were first sent, from a cache ({header}): {}", ms(d.max), layers::CACHED.does),
+                advice(),
+            );
+        }
         if d.max > a.limit {
             return Finding::fail(
                 "delivery",
@@ -552,7 +566,7 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
                 "a silence followed by a burst is what buffering looks like: likely {who}; {basis}"
             );
             if let Some(header) = &a.cached {
-                return Finding::warn(
+                return Finding::fail(
                     "delivery",
                     seen,
                     format!(
@@ -1187,9 +1201,20 @@ mod tests {
             "200",
         );
         let f = check(obs, delivery);
-        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert_eq!(f.status, Status::Fail, "{f:?}");
         assert!(f.why.contains("replay, not buffering"), "{f:?}");
+        assert!(f.fix().contains("return (pass)"), "{f:?}");
         let (obs, a) = judge(with(base(), "age", "0"));
         assert!(a.cached.is_none(), "{obs:?}");
+    }
+
+    #[test]
+    fn content_encoding_identity_is_no_encoding() {
+        let obs = with(
+            steady(base(), 3, 300, None, true),
+            "content-encoding",
+            "identity",
+        );
+        assert_eq!(check(obs, content_encoding).status, Status::Pass);
     }
 }

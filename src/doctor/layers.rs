@@ -309,7 +309,7 @@ pub static LAYERS: &[Layer] = &[
         signs: &[Sign::Has("x-varnish"), Sign::Contains("via", "varnish")],
         holds: Some(Advice {
             does: "Varnish may serve a stream from its cache (a replay arrives all at once) or fetch it without streaming when `beresp.do_stream` is off",
-            fixes: &[fix("", "Varnish: `return (pass);` (or `pipe`) for the stream's URL in `vcl_recv`, and keep `set beresp.do_stream = true;`")],
+            fixes: &[verified("", "Varnish: `return (pass);` (or `pipe`) for the stream's URL in `vcl_recv`, and keep `set beresp.do_stream = true;`", "varnish::varnish_with_return_pass_for_the_stream_streams_a_cacheable_stream")],
         }),
         compresses: None,
         idle: None,
@@ -349,8 +349,10 @@ pub static LAYERS: &[Layer] = &[
         compresses: Some(Advice {
             does: "Flask-Compress and Django's GZipMiddleware compress streamed responses, and may hold events in the compressor",
             fixes: &[
-                fix("Flask-Compress", "keep text/event-stream out of `COMPRESS_MIMETYPES` (it is not there by default), or set `COMPRESS_STREAMS = False`"),
-                fix("Django", "set `response['Content-Encoding'] = 'identity'` on the StreamingHttpResponse (GZipMiddleware skips encoded responses), or use a Django whose GZipMiddleware flushes each chunk (ticket #36293)"),
+                verified("Flask-Compress", "keep text/event-stream out of `COMPRESS_MIMETYPES` (it is not there by default)", "wsgi::flask_compress_leaves_an_event_stream_alone_by_default"),
+                fix("Flask-Compress", "or set `COMPRESS_STREAMS = False`"),
+                verified("Django", "set `response['Content-Encoding'] = 'identity'` on the StreamingHttpResponse (GZipMiddleware skips encoded responses)", "wsgi::django_streaming_response_with_content_encoding_identity_passes"),
+                fix("Django", "or use a Django whose GZipMiddleware flushes each chunk (ticket #36293)"),
             ],
         }),
         idle: None,
@@ -436,7 +438,10 @@ pub static SOME_BUFFER: Advice = Advice {
 /// A stream served from a cache (RFC 9111 Age, Varnish's X-Varnish on a hit, X-Cache).
 pub static CACHED: Advice = Advice {
     does: "a stored copy of an old stream is replayed at once; that is a replay, not buffering, but a live stream must not be cached",
-    fixes: &[fix("", "keep the stream out of caches: `Cache-Control: no-store` on it, and pass it uncached in the cache's config (Varnish: `return (pass);` in `vcl_recv` for its URL)")],
+    fixes: &[
+        verified("", "pass the stream uncached in the cache's config (Varnish: `return (pass);` in `vcl_recv` for its URL)", "varnish::varnish_with_return_pass_for_the_stream_streams_a_cacheable_stream"),
+        fix("", "and send `Cache-Control: no-store` on it, so no cache keeps a copy"),
+    ],
 };
 
 /// An ETag on a stream, whoever set it.

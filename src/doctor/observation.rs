@@ -159,6 +159,13 @@ impl Observation {
         self.head.as_ref()?.header(name)
     }
 
+    /// The Content-Encoding, unless it is `identity` or empty, which is no encoding at
+    /// all (RFC 9110 8.4.1; Django's fix for GZipMiddleware sets it).
+    pub fn content_encoding(&self) -> Option<&str> {
+        self.header("content-encoding")
+            .filter(|v| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("identity"))
+    }
+
     pub fn status(&self) -> Option<u16> {
         self.head.as_ref().map(|h| h.status)
     }

@@ -166,7 +166,7 @@ pub fn resume_finding(r: &Resume) -> Finding {
 /// compressed and its events came late (held back, a burst, stamped delays past the
 /// warning line, or compressed bytes with no event in them).
 pub fn compression_suspected(obs: &Observation, a: &Analysis) -> bool {
-    obs.header("content-encoding").is_some()
+    obs.content_encoding().is_some()
         && (a.held_back
             || (obs.events.count == 0 && obs.wire.bytes > 0)
             || (a.burst.is_some() && a.rhythm.is_none())
@@ -192,7 +192,7 @@ pub fn judge_compression(
         ("first_event_compressed", first(watch)),
         ("first_event_identity", first(identity)),
     ];
-    if let Some(enc) = identity.header("content-encoding") {
+    if let Some(enc) = identity.content_encoding() {
         return Finding::pass(
             "compression",
             format!(
