@@ -47,8 +47,8 @@ pub struct Advice {
 #[derive(Debug)]
 pub struct Idle {
     pub after: Duration,
-    /// Another value the layer's documentation has given (an older default).
-    pub formerly: Option<Duration>,
+    /// Another value it commonly has (an older documented default, a distribution's).
+    pub also: Option<Duration>,
     pub advice: Advice,
 }
 
@@ -56,7 +56,7 @@ impl Idle {
     /// Whether a cut this long after the last byte matches this timeout.
     pub fn matches(&self, after: Duration) -> bool {
         let near = |d: Duration| after.abs_diff(d) <= Duration::from_secs(2).max(d / 10);
-        near(self.after) || self.formerly.is_some_and(near)
+        near(self.after) || self.also.is_some_and(near)
     }
 }
 
@@ -126,7 +126,7 @@ fn rack_etag(value: &str) -> bool {
 }
 
 /// Tests that saw a heartbeat more frequent than a proxy's idle timeout keep a stream open.
-pub const HEARTBEAT_VERIFIED: &str = "haproxy::haproxy_heartbeats_more_often_than_timeout_server_keep_the_stream_open, apache::apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open";
+pub const HEARTBEAT_VERIFIED: &str = "haproxy::haproxy_heartbeats_more_often_than_timeout_server_keep_the_stream_open, apache::apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open, nginx_timeout::nginx_heartbeats_more_often_than_proxy_read_timeout_keep_the_stream_open";
 
 /// The heartbeat that keeps any idle timeout from firing.
 pub const HEARTBEAT: Fix = verified(
@@ -162,10 +162,10 @@ pub static LAYERS: &[Layer] = &[
         }),
         idle: Some(Idle {
             after: Duration::from_secs(60),
-            formerly: None,
+            also: None,
             advice: Advice {
                 does: "nginx closes a proxied stream whose upstream is silent for `proxy_read_timeout` (60 s by default)",
-                fixes: &[fix("", "nginx: raise `proxy_read_timeout` in the stream's location")],
+                fixes: &[verified("", "nginx: raise `proxy_read_timeout` in the stream's location above its longest silence", "nginx_timeout::nginx_proxy_read_timeout_above_the_silences_keeps_the_stream_open")],
             },
         }),
     },
@@ -185,7 +185,7 @@ pub static LAYERS: &[Layer] = &[
         holds: Some(Advice {
             does: "Rack::ETag reads the whole body to hash it before sending anything (Rack 2.2 does so whatever Cache-Control says, since 2.2.0; Rack 3 only for bodies that respond to `to_ary`)",
             fixes: &[
-                verified("Rack 2.x", "set a `Last-Modified` header (e.g. `response.headers['Last-Modified'] = Time.now.httpdate`) or an ETag of your own on the stream response: Rack::ETag skips responses that have either", "rack::rack_etag_leaves_a_stream_with_last_modified_alone"),
+                verified("Rack 2.x", "set a `Last-Modified` header (e.g. `response.headers['Last-Modified'] = Time.now.httpdate`) or an ETag of your own on the stream response: Rack::ETag skips responses that have either", "rack::rack_etag_leaves_a_stream_with_last_modified_alone, rack::rails_live_with_last_modified_set_streams_live"),
                 verified("", "or remove Rack::ETag (Rails: `config.middleware.delete Rack::ETag`)", "rack::rack_stream_without_the_etag_middleware_passes"),
                 fix("Rack 3", "Rack::ETag hashes only bodies that respond to `to_ary`: stream with a body that only responds to `each` (or `call`), not an Array"),
             ],
@@ -252,9 +252,9 @@ pub static LAYERS: &[Layer] = &[
         }),
         idle: Some(Idle {
             after: Duration::from_secs(60),
-            formerly: None,
+            also: Some(Duration::from_secs(300)),
             advice: Advice {
-                does: "Apache's mod_proxy closes a stream whose backend is silent for `ProxyTimeout` (by default the `Timeout` directive, 60 s)",
+                does: "Apache's mod_proxy closes a stream whose backend is silent for `ProxyTimeout` (by default the `Timeout` directive: 60 s compiled in, 300 s in Debian's apache2.conf)",
                 fixes: &[verified("", "Apache: raise `ProxyTimeout`, or `timeout=` on the stream's `ProxyPass` line, above the stream's longest silence", "apache::apache_proxy_timeout_above_the_silences_keeps_the_stream_open, apache::apache_proxypass_timeout_overrides_a_short_proxy_timeout")],
             },
         }),
@@ -275,9 +275,9 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(50),
-            formerly: None,
+            also: None,
             advice: Advice {
-                does: "HAProxy closes a stream silent for `timeout server` (upstream side) or `timeout client` (client side); Debian's haproxy.cfg sets both to 50 s; its tunnel timeout does not apply to an event stream",
+                does: "HAProxy closes a stream whose upstream is silent for `timeout server` (Debian's haproxy.cfg sets 50 s); its tunnel timeout does not apply to an event stream",
                 fixes: &[verified("", "HAProxy: raise `timeout server` for the stream's backend above its longest silence", "haproxy::haproxy_timeout_server_above_the_silences_keeps_the_stream_open")],
             },
         }),
@@ -350,7 +350,7 @@ pub static LAYERS: &[Layer] = &[
             does: "Flask-Compress and Django's GZipMiddleware compress streamed responses, and may hold events in the compressor",
             fixes: &[
                 verified("Flask-Compress", "keep text/event-stream out of `COMPRESS_MIMETYPES` (it is not there by default)", "wsgi::flask_compress_leaves_an_event_stream_alone_by_default"),
-                fix("Flask-Compress", "or set `COMPRESS_STREAMS = False`"),
+                fix("Flask-Compress with COMPRESS_STREAMS (not 1.4, Debian 12's)", "or set `COMPRESS_STREAMS = False`"),
                 verified("Django", "set `response['Content-Encoding'] = 'identity'` on the StreamingHttpResponse (GZipMiddleware skips encoded responses)", "wsgi::django_streaming_response_with_content_encoding_identity_passes"),
                 fix("Django", "or use a Django whose GZipMiddleware flushes each chunk (ticket #36293)"),
             ],
@@ -367,7 +367,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(55),
-            formerly: None,
+            also: None,
             advice: Advice {
                 does: "Heroku's router wants the first byte within 30 s and closes connections silent for 55 s",
                 fixes: &[fix("", "Heroku: send a `:` heartbeat comment every 15-30 s")],
@@ -386,7 +386,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(120),
-            formerly: Some(Duration::from_secs(100)),
+            also: Some(Duration::from_secs(100)),
             advice: Advice {
                 does: "Cloudflare gives up on an origin that sends nothing for its Proxy Read Timeout (120 s by its current documentation, 100 s before)",
                 fixes: &[fix("", "Cloudflare: send a `:` heartbeat comment at least every 60 s")],
@@ -403,7 +403,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(60),
-            formerly: None,
+            also: None,
             advice: Advice {
                 does: "an AWS ALB closes connections idle for 60 s by default",
                 fixes: &[fix("", "AWS ALB: raise `idle_timeout.timeout_seconds`, or send a heartbeat every 30 s")],
@@ -420,7 +420,7 @@ pub static LAYERS: &[Layer] = &[
         compresses: None,
         idle: Some(Idle {
             after: Duration::from_secs(30),
-            formerly: None,
+            also: None,
             advice: Advice {
                 does: "CloudFront gives up on an origin silent for its response timeout (30 s by default)",
                 fixes: &[fix("", "CloudFront: raise the origin's response timeout (OriginReadTimeout, up to 120 s), or send a heartbeat every 15 s")],
