@@ -228,6 +228,10 @@ pub fn play(body: &mut Body<&TcpStream>, start: usize, config: &Config) -> Outco
         events: body.events_sent(),
         cause: io_message(&e),
     };
+    // `close-after=0` and the like: the cut comes before the first event.
+    if let Some(what) = config.plan.cut_at(0) {
+        return cut(body, what, 0);
+    }
     let mut events = 0u64;
     // No --interval before the first event, nor right after an @sleep.
     let mut slept = true;

@@ -716,6 +716,47 @@ fn reset_after_sends_a_tcp_reset() {
 }
 
 #[test]
+fn a_cut_after_0_events_comes_before_the_first_event() {
+    let s = script("cut0", "id: 1\ndata: one\n\n");
+    let s = s.to_str().unwrap();
+
+    let (_a, url) = serve(&[s, "--fault", "close-after=0"]);
+    let (head, body) = split(&get(&url, ""));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body.is_empty(), "{:?}", String::from_utf8_lossy(&body));
+
+    let (b, url) = serve(&[s, "--fault", "stall-after=0"]);
+    let mut stream = open_stream(&url, "");
+    let (got, _) = read_until(&mut stream, b"\r\n\r\n");
+    assert!(
+        !contains(&got, b"data:"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    drop(stream);
+    b.stderr_line_with("stalled after 0 events", LIVE);
+
+    let (c, url) = serve(&[s, "--fault", "reset-after=0"]);
+    let mut stream = open_stream(&url, "");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let end = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => panic!("a clean close, not a reset"),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(end.kind(), std::io::ErrorKind::ConnectionReset, "{end}");
+    assert!(
+        !contains(&got, b"data:"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    c.stderr_line_with("reset after 0 events", LIVE);
+}
+
+#[test]
 fn drip_sends_every_event_a_few_bytes_at_a_time() {
     let (_server, url) = serve(&[script("drip", SCRIPT).to_str().unwrap(), "--fault", "drip"]);
     let response = get(&url, "");
