@@ -72,10 +72,33 @@ impl Buffer {
     /// `s` as a JSON string literal, escaped exactly as serde_json escapes it.
     pub fn push_json_str(&mut self, s: &str) {
         self.push(b"\"");
+        self.push_json_chars(s);
+        self.push(b"\"");
+    }
+
+    /// [`Buffer::push_json_str`] for a terminal: DEL and the C1 controls (which JSON
+    /// may leave raw, and xterm obeys as CSI and friends) are escaped too, as `\u007f`
+    /// and `\u009b`. The same JSON value.
+    pub fn push_json_str_for_terminal(&mut self, s: &str) {
+        self.push(b"\"");
+        let mut rest = s;
+        while let Some((at, c)) = rest
+            .char_indices()
+            .find(|&(_, c)| matches!(c, '\x7f'..='\u{9f}'))
+        {
+            self.push_json_chars(&rest[..at]);
+            let hex = |n: u32| b"0123456789abcdef"[(n & 0xf) as usize];
+            self.push(&[b'\\', b'u', b'0', b'0', hex(c as u32 >> 4), hex(c as u32)]);
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.push_json_chars(rest);
+        self.push(b"\"");
+    }
+
+    fn push_json_chars(&mut self, s: &str) {
         for block in s.as_bytes().chunks(ESCAPE_BLOCK) {
             self.push_escaped(block);
         }
-        self.push(b"\"");
     }
 
     fn push_escaped(&mut self, s: &[u8]) {

@@ -77,8 +77,9 @@ pub fn write_event(out: &mut Buffer, end: &mut LineEnd, ev: &EventRef<'_>, arriv
     out.push(b"}\n");
 }
 
-/// The same line coloured as jq colours its output, for a terminal (never the hot path:
-/// a pipe gets [`write_event`]).
+/// The same line coloured as jq colours its output (with `Palette::PLAIN`: not
+/// coloured), for a terminal: DEL and C1 controls in strings are escaped too, which
+/// [`write_event`] (the hot path, for pipes) leaves raw as serde_json does.
 pub fn write_event_colored(
     out: &mut Buffer,
     end: &mut LineEnd,
@@ -105,7 +106,7 @@ pub fn write_event_colored(
     };
     let string = |out: &mut Buffer, s: &str| {
         out.push(p.string.as_bytes());
-        out.push_json_str(s);
+        out.push_json_str_for_terminal(s);
         out.push(p.reset.as_bytes());
     };
     let number = |out: &mut Buffer, write: &dyn Fn(&mut Buffer)| {
@@ -231,6 +232,41 @@ mod tests {
             plain = plain.replace(code, "");
         }
         assert_eq!(plain, text);
+    }
+
+    #[test]
+    fn for_a_terminal_del_and_c1_controls_are_escaped_too() {
+        let ev = EventRef {
+            event_type: "t\u{9b}2J",
+            data: "a\x1b[2J\x7fb\u{9b}31m\u{a0}é",
+            id: "\u{85}",
+            id_set: true,
+            retry: None,
+            end: 0,
+        };
+        let arrival = Arrival {
+            wall: std::time::UNIX_EPOCH,
+            gap: Duration::ZERO,
+            connection: 1,
+            read: 1,
+        };
+        let mut piped = Buffer::default();
+        write_event(&mut piped, &mut LineEnd::default(), &ev, &arrival);
+        let mut tty = Buffer::default();
+        let mut end = LineEnd::default();
+        write_event_colored(&mut tty, &mut end, &ev, &arrival, &Palette::PLAIN);
+        let tty = String::from_utf8(tty.as_bytes().to_vec()).unwrap();
+        assert!(!tty.chars().any(|c| c.is_control() && c != '\n'), "{tty:?}");
+        assert!(
+            tty.contains("\"a\\u001b[2J\\u007fb\\u009b31m\u{a0}é\"")
+                && tty.contains("\"t\\u009b2J\"")
+                && tty.contains("\"\\u0085\""),
+            "{tty:?}"
+        );
+        // The same JSON values as the line a pipe gets.
+        let piped: serde_json::Value = serde_json::from_slice(piped.as_bytes()).unwrap();
+        let tty: serde_json::Value = serde_json::from_str(&tty).unwrap();
+        assert_eq!(piped, tty);
     }
 
     #[test]

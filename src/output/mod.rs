@@ -267,7 +267,7 @@ impl Printer {
                 let standout = self.rhythm.stands_out(arrival.gap);
                 pretty::write_event(out, ev, arrival, &self.clock_text, standout, &self.style)
             }
-            Mode::Json if self.look.color => {
+            Mode::Json if self.look.color || self.look.terminal => {
                 json::write_event_colored(out, &mut self.json_end, ev, arrival, &self.style.colors);
                 Ok(())
             }
