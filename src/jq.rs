@@ -76,7 +76,8 @@ impl Jq {
             .chain(jaq_json::defs());
         let funs = jaq_core::funs::<Data>()
             .chain(jaq_std::funs::<Data>())
-            .chain(jaq_json::funs::<Data>());
+            .chain(jaq_json::funs::<Data>().filter(|(name, ..)| *name != "fromjson"))
+            .chain([fromjson()]);
         let arena = Arena::default();
         let loader = Loader::new(defs);
         let modules = loader
@@ -159,6 +160,30 @@ impl Jq {
         }
         Ok(Ok(()))
     }
+}
+
+/// jaq's `fromjson` with the depth limit the event data has: a string from the network
+/// nested a million deep (`--jq 'fromjson'` on an LLM's tool-call arguments) would
+/// otherwise overflow the stack. Its error does not repeat the (maybe huge) string.
+fn fromjson() -> jaq_core::native::Fun<Data> {
+    use jaq_core::{native, Error, Exn};
+    native::run(("fromjson", native::v(0), |cv| {
+        let bytes = match cv.1.try_as_utf8_bytes_owned() {
+            Ok(bytes) => bytes,
+            Err(e) => return native::bome(Err(e)),
+        };
+        if nested_deeper_than(&bytes, MAX_DEPTH) {
+            return native::bome(Err(Error::str(format_args!(
+                "fromjson: the string is nested deeper than {MAX_DEPTH} levels"
+            ))));
+        }
+        let values = jaq_json::bytes_valrs(bytes, |s| {
+            Box::new(jaq_json::read::parse_many(s).map(|r| {
+                r.map_err(|e| Error::str(format_args!("fromjson: cannot parse as JSON: {e}")))
+            }))
+        });
+        Box::new(values.map(|r| r.map_err(Exn::from)))
+    }))
 }
 
 /// Whether JSON text opens more than `limit` arrays or objects at once (brackets
@@ -346,6 +371,34 @@ mod tests {
         assert!(!nested_deeper_than(quoted.as_bytes(), 4), "{quoted}");
         assert!(nested_deeper_than(b"[[[[[1]]]]]", 4));
         assert!(!nested_deeper_than(b"[[[[1]]]]", 4));
+    }
+
+    #[test]
+    fn fromjson_on_deep_text_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(200_000) + &"]".repeat(200_000);
+        let data = serde_json::to_string(&serde_json::json!({ "args": deep })).unwrap();
+        for filter in [".args | fromjson", ".args | tonumber"] {
+            let err = run(filter, &ev("m", &data, "")).unwrap_err();
+            assert!(err.contains("nested deeper than"), "{filter}: {err}");
+            assert!(err.len() < 200, "{filter}: {} bytes", err.len());
+        }
+        // Within the limit it is jq's fromjson: several values, errors, numbers.
+        let e = ev("m", r#"{"a":"[[1]] {\"b\":2}","bad":"[1,","n":"12"}"#, "");
+        assert_eq!(
+            run(".a | fromjson", &e).unwrap(),
+            vec![
+                Output::Json("[[1]]".into()),
+                Output::Json(r#"{"b":2}"#.into())
+            ]
+        );
+        assert!(run(".bad | fromjson", &e)
+            .unwrap_err()
+            .contains("cannot parse as JSON"));
+        assert!(run("1 | fromjson", &e).is_err());
+        assert_eq!(
+            run(".n | tonumber", &e).unwrap(),
+            vec![Output::Json("12".into())]
+        );
     }
 
     #[test]
