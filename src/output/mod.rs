@@ -10,6 +10,7 @@ mod json;
 mod jsonview;
 mod pretty;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
@@ -50,6 +51,18 @@ pub enum Mode {
 /// The data by which OpenAI-style streams say they are finished: a normal end, shown
 /// as an end marker, never as an event.
 pub const DONE: &str = "[DONE]";
+
+/// Characters of a filter error shown: jq's messages quote the value they failed on,
+/// which may be a whole event of megabytes.
+const FILTER_ERROR_SHOWN: usize = 300;
+
+/// `s` cut to `max` characters, with a mark where it was cut.
+fn shorten(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => Cow::Owned(format!("{} [...]", &s[..at])),
+        None => Cow::Borrowed(s),
+    }
+}
 
 /// How output looks: decided once at startup (`term::look`), never per event.
 #[derive(Debug, Clone)]
@@ -247,7 +260,7 @@ impl Printer {
                     self.filter_code(),
                     self.seen,
                     escape::line(ev.event_type),
-                    escape::line(&msg)
+                    escape::line(&shorten(&msg, FILTER_ERROR_SHOWN))
                 ));
             }
         }
@@ -289,5 +302,40 @@ impl Printer {
             Mode::Raw => out.write_all(bytes),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_error_shows_the_start_of_a_huge_value() {
+        let mut printer = Printer::new(Mode::Jq).with_jq(Jq::compile(".a").unwrap());
+        let data = format!("\"{}\"", "x".repeat(1 << 20));
+        let ev = EventRef {
+            event_type: "message",
+            data: &data,
+            id: "",
+            id_set: false,
+            retry: None,
+            end: 0,
+        };
+        let arrival = Arrival {
+            wall: std::time::UNIX_EPOCH,
+            gap: std::time::Duration::ZERO,
+            connection: 1,
+            read: 1,
+        };
+        let mut out = Buffer::default();
+        printer.event(&mut out, &ev, &arrival).unwrap();
+        let notice = printer.take_notice().unwrap();
+        assert!(
+            notice.contains("cannot index") && notice.contains("xxx [...]"),
+            "{notice}"
+        );
+        assert!(notice.len() < 500, "{} bytes", notice.len());
+        assert_eq!(shorten("héllo", 2), "hé [...]");
+        assert_eq!(shorten("héllo", 5), "héllo");
     }
 }
