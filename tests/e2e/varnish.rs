@@ -75,7 +75,6 @@ fn varnish_streams_a_no_cache_stream_as_it_is_sent() {
 }
 
 #[test]
-#[ignore = "waiting for doctor change: a cached replay (Age > 0, X-Varnish with two ids) called a replay, not buffering"]
 fn varnish_replays_a_cached_stream_and_doctor_calls_it_a_replay_not_buffering() {
     let (_upstream, url) = serve(&[
         script("varnish-cached", &ticks("max-age=60"))

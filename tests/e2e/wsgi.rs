@@ -101,7 +101,6 @@ fn django_streaming_response_with_content_encoding_identity_passes() {
 /// `Content-Encoding: identity` is no encoding at all (RFC 9110 8.4.1): nothing to warn
 /// about, least of all with the fix that put it there.
 #[test]
-#[ignore = "waiting for doctor change: Content-Encoding: identity is not compression"]
 fn content_encoding_identity_is_not_compression() {
     let Some(app) = gunicorn("django_app:application") else {
         return;
