@@ -152,6 +152,26 @@ pub const DEMO: &str = include_str!("demo.txt");
 
 const DIRECTIVES: &str = "@sleep, @close, @status, @header or @body";
 
+/// The lines of a script, ended as the stream format ends them: CRLF, LF or a lone CR
+/// (a stream recorded or written with CR line ends is a script as it is).
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        let Some(end) = memchr::memchr2(b'\n', b'\r', s) else {
+            rest = None;
+            return Some(s);
+        };
+        let next = if s[end..].starts_with(b"\r\n") {
+            end + 2
+        } else {
+            end + 1
+        };
+        rest = Some(&s[next..]);
+        Some(&s[..end])
+    })
+}
+
 /// Parses script bytes; `path` names the file in errors.
 pub fn parse(text: &[u8], path: &Path) -> Result<Script, Error> {
     let err = |line: usize, msg: String| Error::Script {
@@ -172,9 +192,8 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Script, Error> {
     let mut first_body_line = None;
 
     let text = text.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(text);
-    for (index, raw_line) in text.split(|&b| b == b'\n').enumerate() {
+    for (index, line) in lines(text).enumerate() {
         let n = index + 1;
-        let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
         if line.starts_with(b"#") {
             continue;
         }
@@ -405,6 +424,21 @@ mod tests {
             s.steps,
             vec![e("data: a\n\n", None, None), e("data: b\n\n", None, None)]
         );
+    }
+
+    #[test]
+    fn cr_only_scripts_are_read_as_the_stream_format_reads_them() {
+        let lf = p("event: e\ndata: a\n\n@sleep 10ms\n# note\ndata: b\n\n");
+        let cr = p("event: e\rdata: a\r\r@sleep 10ms\r# note\rdata: b\r\r");
+        assert_eq!(cr.steps, lf.steps);
+        assert_eq!(cr.events(), 2);
+        let mixed = p("event: e\r\ndata: a\r\n\n@sleep 10ms\r# note\ndata: b\r\r\n");
+        assert_eq!(mixed.steps, lf.steps);
+        assert_eq!(
+            lines(b"a\r\nb\rc\n\rd").collect::<Vec<_>>(),
+            [&b"a"[..], b"b", b"c", b"", b"d"]
+        );
+        assert_eq!(lines(b"a\n").collect::<Vec<_>>(), [&b"a"[..], b""]);
     }
 
     #[test]
