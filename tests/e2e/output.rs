@@ -7,6 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
+use crate::tail::run_with_stdin;
 
 /// Event type, id and data full of terminal controls: ESC sequences (title, colour,
 /// clear screen), BEL, DEL, and the C1 CSI U+009B that xterm obeys on its own.
@@ -158,22 +159,11 @@ fn apart(a: f64, b: f64) -> f64 {
 }
 
 fn tail_stdin(args: &[&str], tz: &str) -> String {
-    let mut child = sse()
-        .args(["tail", "-", "--color", "never"])
+    let mut cmd = sse();
+    cmd.args(["tail", "-", "--color", "never"])
         .args(args)
-        .env("TZ", tz)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"data: tick\n\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .env("TZ", tz);
+    let out = run_with_stdin(cmd, b"data: tick\n\n".to_vec());
     assert_exit(&out, 0);
     String::from_utf8(out.stdout).unwrap()
 }
@@ -569,22 +559,10 @@ fn json_is_coloured_as_jq_colours_it_only_when_colour_is_on() {
 
 #[test]
 fn jq_survives_data_nested_a_million_deep() {
-    let mut child = sse()
-        .args(["tail", "-", "--jq", "length"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = thread::spawn(move || {
-        let deep = "[".repeat(1 << 20) + &"]".repeat(1 << 20);
-        stdin
-            .write_all(format!("data: {deep}\n\ndata: [1,2]\n\n").as_bytes())
-            .unwrap();
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let deep = "[".repeat(1 << 20) + &"]".repeat(1 << 20);
+    let mut cmd = sse();
+    cmd.args(["tail", "-", "--jq", "length"]);
+    let out = run_with_stdin(cmd, format!("data: {deep}\n\ndata: [1,2]\n\n").into_bytes());
     assert_exit(&out, 0);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2\n");
     let err = String::from_utf8_lossy(&out.stderr);

@@ -570,11 +570,10 @@ fn a_compressed_stream_is_decoded() {
     server.join();
 }
 
-/// Runs `sse tail - ARGS` on `input` to the end.
-fn tail_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
-    let mut child = sse()
-        .args(["tail", "-"])
-        .args(args)
+/// Runs `cmd` with `input` on its stdin, to the end. The input is written on its own
+/// thread, so a child that prints as it reads never blocks on a full stdout pipe.
+pub fn run_with_stdin(mut cmd: std::process::Command, input: Vec<u8>) -> std::process::Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -582,9 +581,19 @@ fn tail_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     // sse may stop reading before the end (that is the point of -n): ignore EPIPE.
-    let _ = stdin.write_all(input);
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Runs `sse tail - ARGS` on `input` to the end.
+fn tail_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut cmd = sse();
+    cmd.args(["tail", "-"]).args(args);
+    run_with_stdin(cmd, input.to_vec())
 }
 
 #[test]
