@@ -5,6 +5,8 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::escape;
+
 #[derive(Debug)]
 pub enum Error {
     /// A usage mistake clap could not catch (flags that only clash in combination).
@@ -61,9 +63,21 @@ impl Error {
     }
 }
 
+/// Every error line is escaped once, here: a script line, a reason phrase or a body
+/// from the network reaches the terminal with its control characters shown, not obeyed.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        let text = Unescaped(self).to_string();
+        f.write_str(&escape::controls(&text, escape::Lines::Keep))
+    }
+}
+
+/// The error's words as they were made, before escaping.
+struct Unescaped<'a>(&'a Error);
+
+impl fmt::Display for Unescaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Usage(msg) => write!(f, "{msg}"),
             Error::Output(e) => write!(f, "writing output: {}", io_message(e)),
             Error::Connect { url, cause } => write!(f, "cannot connect to {url}: {cause}"),
@@ -180,5 +194,11 @@ mod tests {
         assert_eq!(e.to_string(), "demo.txt:7: @sleep needs a duration");
         let e = Error::io("reading x", io::Error::from_raw_os_error(2));
         assert_eq!(e.to_string(), "reading x: no such file or directory");
+        let e = Error::Script {
+            path: "s.txt".into(),
+            line: 1,
+            msg: "unknown directive @x\x1b[2J".into(),
+        };
+        assert_eq!(e.to_string(), "s.txt:1: unknown directive @x\\x1b[2J");
     }
 }

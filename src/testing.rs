@@ -484,7 +484,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "fixed by escaping errors: a script error quotes the line's bytes raw (issue 11 point 4)"]
     fn script_errors_carry_no_control_characters() {
         let mut rng = Rng::new(0x5EED_0006);
         for _ in 0..3000 {
