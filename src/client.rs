@@ -14,11 +14,11 @@ use crate::value::Header;
 
 pub const USER_AGENT: &str = concat!("sse/", env!("CARGO_PKG_VERSION"));
 
-/// A browser's Accept-Encoding, for `sse doctor` (compression layers only buffer when
-/// the request allows compression).
 /// The reconnection time before the server sets one with `retry:` (browsers use about 3 s).
 pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 
+/// A browser's Accept-Encoding, for `sse doctor` (compression layers only buffer when
+/// the request allows compression).
 pub const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
 #[derive(Debug, Clone)]
@@ -69,12 +69,18 @@ impl Request {
             };
             lines.push(("Content-Type".into(), kind.into()));
         }
+        // A -H replaces a default of its name; -H repeated sends every value, as curl
+        // does; `Name:` removes the default and the values given before it.
+        let mut given: Vec<(String, String)> = Vec::new();
         for h in &self.headers {
             lines.retain(|(name, _)| !name.eq_ignore_ascii_case(&h.name));
-            if !h.value.is_empty() {
-                lines.push((h.name.clone(), h.value.clone()));
+            if h.value.is_empty() {
+                given.retain(|(name, _)| !name.eq_ignore_ascii_case(&h.name));
+            } else {
+                given.push((h.name.clone(), h.value.clone()));
             }
         }
+        lines.extend(given);
         lines
     }
 }
@@ -648,6 +654,31 @@ mod tests {
                 .filter(|(k, _)| k.eq_ignore_ascii_case("cache-control"))
                 .count(),
             1
+        );
+        // Repeated, every value goes, in order; an empty value removes them.
+        let header = |name: &str, value: &str| Header {
+            name: name.into(),
+            value: value.into(),
+        };
+        req.headers = vec![
+            header("X-Forwarded-For", "a"),
+            header("x-forwarded-for", "b"),
+            header("Cookie", "c=1"),
+            header("cookie", ""),
+        ];
+        let repeated: Vec<_> = req
+            .header_lines()
+            .into_iter()
+            .filter(|(k, _)| {
+                k.eq_ignore_ascii_case("x-forwarded-for") || k.eq_ignore_ascii_case("cookie")
+            })
+            .collect();
+        assert_eq!(
+            repeated,
+            [
+                ("X-Forwarded-For".to_string(), "a".to_string()),
+                ("x-forwarded-for".to_string(), "b".to_string()),
+            ]
         );
         req.last_event_id = Some(String::new());
         assert_eq!(
