@@ -131,7 +131,24 @@ impl Config {
             })
             .transpose()?;
         let (input, reconnect) = match args.source {
-            Source::Stdin => (Input::Stdin, false),
+            Source::Stdin => {
+                // Flags only a request uses mean nothing here: say so rather than ignore them.
+                let request_only = [
+                    ("-H/--header", !args.headers.is_empty()),
+                    ("-X/--method", args.method.is_some()),
+                    ("-d/--data", args.data.is_some()),
+                    ("--last-event-id", args.last_event_id.is_some()),
+                    ("--retry", args.retry.is_some()),
+                    ("-k/--insecure", args.insecure),
+                    ("--reconnect", args.reconnect),
+                ];
+                if let Some((flag, _)) = request_only.iter().find(|(_, given)| *given) {
+                    return Err(Error::Usage(format!(
+                        "{flag} is for a URL: `sse tail -` reads standard input, with no request"
+                    )));
+                }
+                (Input::Stdin, false)
+            }
             Source::Url(url) => {
                 let body = args.data.as_deref().map(client::read_body).transpose()?;
                 let method = args
@@ -910,6 +927,28 @@ mod tests {
         assert_eq!(c.retry, Duration::from_millis(10));
         assert!(config(&[":1/e", "-d", "{}", "--reconnect"], &tty).reconnect);
         assert!(!config(&[":1/e", "--no-reconnect"], &tty).reconnect);
+
+        // Flags for a request are usage errors with stdin, not ignored.
+        for flag in [
+            &["-H", "X: y"][..],
+            &["-X", "POST"],
+            &["-d", "x"],
+            &["--last-event-id", "5"],
+            &["--retry", "5"],
+            &["-k"],
+            &["--reconnect"],
+        ] {
+            let cli = crate::cli::Cli::try_parse_from([&["sse", "tail", "-"][..], flag].concat())
+                .unwrap();
+            let crate::cli::Command::Tail(args) = cli.command else {
+                unreachable!()
+            };
+            let err = Config::resolve(args, cli.color, &tty).unwrap_err();
+            assert!(
+                matches!(&err, Error::Usage(msg) if msg.contains(&flag[0][1..]) && msg.contains("sse tail -")),
+                "{flag:?}: {err}"
+            );
+        }
 
         // stdin has no connection to show a status for.
         let c = config(&["-", "--json"], &tty);
