@@ -8,9 +8,9 @@
 
 use std::io::{self, Read};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvError, RecvTimeoutError, SyncSender};
 use std::thread;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Bytes per read of a stream (ureq's own buffer is as large).
 pub const READ_SIZE: usize = 256 * 1024;
@@ -57,6 +57,8 @@ pub struct ReadAhead {
     empty: SyncSender<Vec<u8>>,
     /// The buffer handed out last, returned to the reader on the next call.
     current: Option<Vec<u8>>,
+    /// A wait for a read longer than this is a `TimedOut` error.
+    silence: Option<Duration>,
 }
 
 impl ReadAhead {
@@ -97,7 +99,15 @@ impl ReadAhead {
             wake: full_tx_waker,
             empty,
             current: None,
+            silence: None,
         })
+    }
+
+    /// Makes `next_read` fail with `ErrorKind::TimedOut` when no read comes within
+    /// `limit` (`--timeout` on a stream that has no socket timeout of its own: stdin).
+    pub fn with_silence_limit(mut self, limit: Option<Duration>) -> Self {
+        self.silence = limit;
+        self
     }
 
     /// A handle that makes a waiting [`ReadAhead::next_read`] return an `Interrupted`
@@ -111,7 +121,16 @@ impl ReadAhead {
         if let Some(buf) = self.current.take() {
             let _ = self.empty.send(buf);
         }
-        match self.full.recv() {
+        let next = match self.silence {
+            Some(limit) => match self.full.recv_timeout(limit) {
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "no data"))
+                }
+                other => other.map_err(|_| RecvError),
+            },
+            None => self.full.recv(),
+        };
+        match next {
             Ok(Ok(chunk)) if chunk.len == 0 => Ok(None),
             Ok(Ok(chunk)) => {
                 let buf = self.current.insert(chunk.buf);
@@ -179,6 +198,26 @@ mod tests {
         assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"b");
         let e = next_bytes(&mut reads).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[test]
+    fn a_silence_limit_ends_a_wait_with_timed_out() {
+        let (_tx, rx) = channel();
+        let mut reads = ReadAhead::new(Box::new(Scripted(rx)), 64)
+            .unwrap()
+            .with_silence_limit(Some(Duration::from_millis(10)));
+        // Nothing is ever sent: the limit ends the wait.
+        let e = next_bytes(&mut reads).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+
+        let (tx, rx) = channel();
+        let mut reads = ReadAhead::new(Box::new(Scripted(rx)), 64)
+            .unwrap()
+            .with_silence_limit(Some(Duration::from_secs(30)));
+        tx.send(Ok(b"a".to_vec())).unwrap();
+        assert_eq!(next_bytes(&mut reads).unwrap().unwrap(), b"a");
+        drop(tx);
+        assert_eq!(next_bytes(&mut reads).unwrap(), None);
     }
 
     #[test]

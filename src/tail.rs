@@ -422,6 +422,7 @@ impl<W: Write> Tail<'_, W> {
         )?;
         self.stream_ended()?;
         match end {
+            End::Lost(e) if is_timeout(&e) => Err(self.silence("stdin", "")),
             End::Lost(e) => Err(Error::io("reading stdin", e)),
             End::Stopped | End::Eof => Ok(ExitCode::SUCCESS),
             End::Interrupted => self.interrupted(),
@@ -668,8 +669,14 @@ impl<W: Write> Tail<'_, W> {
         opened: Instant,
         url: &str,
     ) -> Result<End, Error> {
-        let mut reads =
-            ReadAhead::new(input, READ_SIZE).map_err(|e| Error::io("starting a thread", e))?;
+        // A connection's reads time out in the HTTP client; stdin has no such limit.
+        let silence = match self.config.input {
+            Input::Stdin => self.config.timeout,
+            Input::Url(_) => None,
+        };
+        let mut reads = ReadAhead::new(input, READ_SIZE)
+            .map_err(|e| Error::io("starting a thread", e))?
+            .with_silence_limit(silence);
         self.interrupt.watch(Some(reads.waker()));
         let end = self.pump_reads(&mut reads, parser, connection, opened, url);
         self.interrupt.watch(None);

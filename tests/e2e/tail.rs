@@ -258,6 +258,26 @@ fn timeout_gives_up_on_a_silent_stream_even_when_reconnecting() {
 }
 
 #[test]
+fn timeout_gives_up_on_silent_stdin() {
+    // stdin stays open and silent after one event.
+    let mut cmd = sse();
+    cmd.args(["tail", "-", "--timeout", "300ms", "--json"])
+        .stdin(Stdio::piped());
+    let mut tail = Spawned::new(cmd);
+    let mut stdin = tail.child.stdin.take().unwrap();
+    stdin.write_all(b"data: a\n\n").unwrap();
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "a");
+    tail.assert_exit(1);
+    assert!(
+        tail.stderr()
+            .contains("sse: stdin: no data for 300ms (--timeout)"),
+        "{}",
+        tail.stderr()
+    );
+    drop(stdin);
+}
+
+#[test]
 fn timeout_bounds_reconnecting_to_a_server_that_is_gone() {
     // One connection, then nothing listens: reconnection fails until --timeout.
     let server = RawServer::new(
