@@ -245,23 +245,36 @@ impl<S: Read + SetTimeout> Reader<S> {
     /// keep-alive connection), which is a quiet end rather than a 408.
     pub fn head(&mut self, first: bool) -> Result<RequestHead, HeadError> {
         let deadline = Instant::now() + HEAD_TIMEOUT;
+        // How much of `buf` the last parse saw. A head can only be completed by a line
+        // end, so the buffer is parsed again only when one arrives (and once at the
+        // start): a head sent a byte at a time costs a parse per line, not per byte
+        // (16 KiB byte by byte was ~128 MB of parsing). Before any refusal the whole
+        // buffer is parsed once more, so the verdict is the same however the head was cut.
+        let mut parsed = 0;
         loop {
-            if !self.buf.is_empty() {
+            let fresh = &self.buf[parsed.min(self.buf.len())..];
+            if !fresh.is_empty() && (parsed == 0 || memchr::memchr(b'\n', fresh).is_some()) {
+                parsed = self.buf.len();
                 if let Some((head, len)) = parse_head(&self.buf)? {
                     self.buf.drain(..len);
                     return Ok(head);
                 }
-                if self.buf.len() > MAX_HEAD {
-                    return Err(HeadError::TooLarge);
-                }
+            }
+            if self.buf.len() > MAX_HEAD {
+                parse_head(&self.buf)?;
+                return Err(HeadError::TooLarge);
             }
             let quiet = self.buf.is_empty() && !first;
             match fill(&mut self.stream, &mut self.buf, deadline) {
                 Ok(0) if self.buf.is_empty() => return Err(HeadError::Closed),
-                Ok(0) => return Err(HeadError::Malformed("the request head ended early".into())),
+                Ok(0) => {
+                    parse_head(&self.buf)?;
+                    return Err(HeadError::Malformed("the request head ended early".into()));
+                }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::TimedOut && !quiet => {
-                    return Err(HeadError::Timeout)
+                    parse_head(&self.buf)?;
+                    return Err(HeadError::Timeout);
                 }
                 Err(_) => return Err(HeadError::Closed),
             }
