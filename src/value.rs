@@ -82,7 +82,10 @@ pub fn parse_fault(s: &str) -> Result<Fault, String> {
         ("stall-after", Some(n)) => Fault::StallAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
         ("reset-after", Some(n)) => Fault::ResetAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
         ("close-after" | "stall-after" | "reset-after", None) => return Err(needs(&format!("N, e.g. {name}=1"))),
-        ("content-type", Some(t)) if !t.is_empty() && !t.contains(['\r', '\n']) => Fault::ContentType(t.to_string()),
+        // It goes into the response head: what @header refuses, this refuses too.
+        ("content-type", Some(t)) if !t.trim().is_empty() => Fault::ContentType(
+            parse_header(&format!("Content-Type: {t}")).map_err(|e| format!("--fault content-type: {e}"))?.value,
+        ),
         ("content-type", _) => return Err(needs("TYPE, e.g. content-type=text/plain")),
         ("status", Some(c)) => match c.parse::<u16>() {
             Ok(code) if (100..=999).contains(&code) => Fault::Status(code),
@@ -410,6 +413,14 @@ mod tests {
         assert!(parse_fault("close-after=x").is_err());
         assert!(parse_fault("status=42").is_err());
         assert!(parse_fault("gzip=1").is_err());
+        for bad in [
+            "content-type=a\x1b",
+            "content-type=a\r\nX: y",
+            "content-type=\u{9b}",
+        ] {
+            let err = parse_fault(bad).unwrap_err();
+            assert!(err.contains("--fault content-type"), "{bad:?}: {err}");
+        }
         assert!(parse_fault("slow").unwrap_err().contains("unknown fault"));
     }
 }
