@@ -11,7 +11,7 @@ use crate::manual;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::value::{
     parse_duration, parse_header, parse_method, parse_origin, parse_path, parse_size, parse_source,
-    parse_speed, parse_url, Fault, Header, Source,
+    parse_speed, parse_timeout, parse_url, Fault, Header, Source,
 };
 
 /// See, mock and diagnose Server-Sent Events streams.
@@ -127,7 +127,7 @@ pub struct TailArgs {
     pub count: Option<u64>,
 
     /// Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
     /// Show request and response headers, comments and retry changes on stderr

@@ -212,6 +212,18 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `--timeout`: a duration above 0 (a limit of 0 would give up before anything could
+/// arrive).
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!(
+            "a timeout of {:?} gives up at once: use a duration above 0, e.g. 30s",
+            s.trim()
+        )),
+        d => Ok(d),
+    }
+}
+
 fn parse_any_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
@@ -374,6 +386,9 @@ mod tests {
     fn durations_and_sizes() {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_timeout("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_timeout("0s").unwrap_err().contains("above 0"));
+        assert!(parse_timeout("0").is_err());
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
