@@ -119,9 +119,10 @@ pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
     } else {
         format!(" with --fault {faults}")
     };
+    let events = config.script.events();
     log(&format!(
-        "serving {name} ({} events){faults}; browser page at {base}/; Ctrl-C stops",
-        config.script.events()
+        "serving {name} ({events} event{}){faults}; browser page at {base}/; Ctrl-C stops",
+        if events == 1 { "" } else { "s" }
     ));
     serve(listener, Arc::new(config));
 }

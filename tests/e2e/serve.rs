@@ -726,6 +726,7 @@ fn a_cut_after_0_events_comes_before_the_first_event() {
     assert!(body.is_empty(), "{:?}", String::from_utf8_lossy(&body));
 
     let (b, url) = serve(&[s, "--fault", "stall-after=0"]);
+    b.stderr_line_with("(1 event) with --fault stall-after=0", LIVE);
     let mut stream = open_stream(&url, "");
     let (got, _) = read_until(&mut stream, b"\r\n\r\n");
     assert!(
