@@ -375,60 +375,19 @@ fn compression_probe_proves_the_compressor_or_clears_it() {
     );
 }
 
-/// An HTTPS server for `localhost` (self-signed, made with rcgen) offering `alpn`,
-/// answering each request with one event and a clean end.
-fn tls_stream_server(alpn: &[&[u8]]) -> u16 {
-    use std::io::{Read, Write};
-    use std::sync::Arc;
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![certified.cert.der().clone()], key)
-    .unwrap();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let config = Arc::new(config);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for tcp in listener.incoming() {
-            let Ok(tcp) = tcp else { return };
-            let config = Arc::clone(&config);
-            std::thread::spawn(move || {
-                let conn = rustls::ServerConnection::new(config).unwrap();
-                let mut tls = rustls::StreamOwned::new(conn, tcp);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match tls.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        // The http2 probe only shakes hands.
-                        _ => return,
-                    }
-                }
-                let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nContent-Length: 16\r\n\r\nid: 1\ndata: a\n\n");
-                tls.conn.send_close_notify();
-                let _ = tls.flush();
-            });
-        }
-    });
-    port
-}
+/// One event and a clean end, for the http2 probe's servers.
+const ONE_EVENT: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nContent-Length: 16\r\n\r\nid: 1\ndata: a\n\n";
 
 #[test]
 fn http2_probe_asks_by_alpn() {
-    let port = tls_stream_server(&[b"h2", b"http/1.1"]);
+    let (port, _) = tls_server(&[b"h2", b"http/1.1"], ONE_EVENT, None);
     let url = format!("https://localhost:{port}/events");
     let (_, report) = doctor_json(&[&url, "-k", "--duration", "2s"]);
     let http2 = check(&report, "http2");
     assert_eq!(http2["status"], "PASS", "{report:#}");
     assert!(http2["seen"].as_str().unwrap().contains("h2"), "{report:#}");
 
-    let port = tls_stream_server(&[b"http/1.1"]);
+    let (port, _) = tls_server(&[b"http/1.1"], ONE_EVENT, None);
     let url = format!("https://localhost:{port}/events");
     let (_, report) = doctor_json(&[&url, "-k", "--duration", "2s"]);
     let http2 = check(&report, "http2");

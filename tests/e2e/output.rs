@@ -7,7 +7,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use crate::tail::run_with_stdin;
 
 /// Event type, id and data full of terminal controls: ESC sequences (title, colour,
 /// clear screen), BEL, DEL, and the C1 CSI U+009B that xterm obeys on its own.

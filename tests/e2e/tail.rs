@@ -590,25 +590,6 @@ fn a_compressed_stream_is_decoded() {
     server.join();
 }
 
-/// Runs `cmd` with `input` on its stdin, to the end. The input is written on its own
-/// thread, so a child that prints as it reads never blocks on a full stdout pipe.
-pub fn run_with_stdin(mut cmd: std::process::Command, input: Vec<u8>) -> std::process::Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // sse may stop reading before the end (that is the point of -n): ignore EPIPE.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
 /// Runs `sse tail - ARGS` on `input` to the end.
 fn tail_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
     let mut cmd = sse();
@@ -638,54 +619,13 @@ fn count_stops_parsing_at_the_event_boundary() {
 /// with PROTOCOL_ERROR.
 const H2_FRAMES: &[u8] = b"\0\0\0\x04\0\0\0\0\0\0\0\x08\x07\0\0\0\0\0\0\0\0\0\0\0\0\x01";
 
-/// An HTTPS server for `localhost` with a self-signed certificate made here (rcgen);
-/// answers `connections` connections with `answer` (a client that refuses the
-/// certificate still counts as one).
-fn tls_server(answer: &'static [u8], connections: usize) -> (u16, std::thread::JoinHandle<()>) {
-    use std::io::Read;
-    use std::sync::Arc;
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![certified.cert.der().clone()], key)
-    .unwrap();
-    let config = Arc::new(config);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        for _ in 0..connections {
-            let (tcp, _) = listener.accept().unwrap();
-            let conn = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
-            let mut tls = rustls::StreamOwned::new(conn, tcp);
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                match tls.read(&mut byte) {
-                    Ok(1) => head.push(byte[0]),
-                    _ => break,
-                }
-            }
-            if head.ends_with(b"\r\n\r\n") {
-                let _ = tls.write_all(answer);
-                tls.conn.send_close_notify();
-                let _ = tls.flush();
-            }
-        }
-    });
-    (port, handle)
-}
-
 #[test]
 fn tls_errors_say_what_to_do() {
     // A self-signed certificate: the error names -k, and -k then works.
     let (port, server) = tls_server(
+        &[],
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: secure\n\n",
-        2,
+        Some(2),
     );
     let url = format!("https://localhost:{port}/e");
     let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
@@ -718,7 +658,7 @@ fn tls_errors_say_what_to_do() {
     answer.join().unwrap();
 
     // A server that speaks only HTTP/2.
-    let (port, server) = tls_server(H2_FRAMES, 1);
+    let (port, server) = tls_server(&[], H2_FRAMES, Some(1));
     let url = format!("https://localhost:{port}/e");
     let out = run_exit(&["tail", &url, "-k", "--no-reconnect"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);

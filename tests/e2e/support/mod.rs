@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+mod tls;
+pub use tls::tls_server;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -622,4 +625,23 @@ fn evidence(out: &std::process::Output) -> String {
             ""
         }
     )
+}
+
+/// Runs `cmd` with `input` on its stdin, to the end. The input is written on its own
+/// thread, so a child that prints as it reads never blocks on a full stdout pipe.
+pub fn run_with_stdin(mut cmd: Command, input: Vec<u8>) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // sse may stop reading before the end (that is the point of -n): ignore EPIPE.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }
