@@ -144,8 +144,11 @@ impl Console {
             }
             None => "○ not connected".into(),
         };
+        // Some ptys (`script`, CI runners) report a width of 0: take the usual 80.
         let width = terminal::size()
+            .ok()
             .map(|(w, _)| usize::from(w))
+            .filter(|&w| w > 0)
             .unwrap_or(80)
             .saturating_sub(1);
         let text: String = text.chars().take(width).collect();

@@ -89,7 +89,7 @@ impl fmt::Display for ParseError {
         match self {
             ParseError::TooLarge { limit } => write!(
                 f,
-                "an event is larger than the {} limit (raise it with --max-event-size)",
+                "a line or an event is larger than the {} limit (raise it with --max-event-size)",
                 format_size(*limit as u64)
             ),
         }
