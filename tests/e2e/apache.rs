@@ -43,20 +43,19 @@ fn apache_with(name: &str, upstream: &str, params: &str, extra: &str) -> Option<
         return None;
     };
     let dir = temp_dir(&format!("apache-{name}"));
-    Some(start_on_free_port("apache", |port| {
-        let conf = config(
-            &dir,
-            &modules,
-            port,
-            &format!("{upstream}/events {params}"),
-            extra,
-        );
-        let path = dir.join("httpd.conf");
-        std::fs::write(&path, conf).unwrap();
-        let mut cmd = Command::new(&binary);
-        cmd.arg("-X").arg("-f").arg(&path);
-        cmd
-    }))
+    let target = format!("{upstream}/events {params}");
+    let conf = |port| config(&dir, &modules, port, &target, extra);
+    Some(start_with_config(
+        "apache",
+        &dir,
+        "httpd.conf",
+        conf,
+        |path| {
+            let mut cmd = Command::new(&binary);
+            cmd.arg("-X").arg("-f").arg(path);
+            cmd
+        },
+    ))
 }
 
 /// `target` is the ProxyPass line's `host:port/path [params]`.
@@ -76,69 +75,49 @@ fn error_log(name: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// The Content-Encoding doctor saw.
-fn encoding(report: &Report) -> String {
-    report.check("content-encoding")["seen"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[test]
 fn apache_mod_proxy_http_passes_stamped_events_as_they_are_sent() {
-    let (_upstream, url) = serve(&[script("apache-ticks", TICKS).to_str().unwrap(), "--stamp"]);
-    let Some(proxy) = apache("default", &host_port(&url), "") else {
+    let (_server, upstream) = sse_upstream("apache-ticks", TICKS, &["--stamp"]);
+    let Some(proxy) = apache("default", &upstream, "") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "7s");
-    report.assert_no_fail();
-    assert_eq!(report.status("delivery"), "PASS", "{report}");
-    assert_eq!(report.events(), 5, "{report}");
+    report.assert_live(5);
 }
 
 #[test]
 fn apache_mod_deflate_on_event_streams_still_flushes_each_event() {
-    let (_upstream, url) = serve(&[script("apache-deflate", TICKS).to_str().unwrap(), "--stamp"]);
+    let (_server, upstream) = sse_upstream("apache-deflate", TICKS, &["--stamp"]);
     let extra = "LoadModule filter_module $MODULES/mod_filter.so\nLoadModule deflate_module $MODULES/mod_deflate.so\nAddOutputFilterByType DEFLATE text/event-stream";
-    let Some(proxy) = apache("deflate", &host_port(&url), extra) else {
+    let Some(proxy) = apache("deflate", &upstream, extra) else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "7s");
-    assert!(encoding(&report).contains("gzip"), "{report}");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 5, "{report}");
+    assert!(report.encoding().contains("gzip"), "{report}");
+    report.assert_no_fail_with(5);
 }
 
 #[test]
 fn apache_mod_brotli_on_event_streams_still_flushes_each_event() {
-    let (_upstream, url) = serve(&[script("apache-brotli", TICKS).to_str().unwrap(), "--stamp"]);
+    let (_server, upstream) = sse_upstream("apache-brotli", TICKS, &["--stamp"]);
     let extra = "LoadModule filter_module $MODULES/mod_filter.so\nLoadModule brotli_module $MODULES/mod_brotli.so\nAddOutputFilterByType BROTLI_COMPRESS text/event-stream";
-    let Some(proxy) = apache("brotli", &host_port(&url), extra) else {
+    let Some(proxy) = apache("brotli", &upstream, extra) else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "7s");
     // A browser's Accept-Encoding offers br; doctor decodes what it offers.
-    assert!(encoding(&report).contains("br"), "{report}");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 5, "{report}");
+    assert!(report.encoding().contains("br"), "{report}");
+    report.assert_no_fail_with(5);
 }
 
 #[test]
 fn apache_proxy_timeout_cuts_a_silent_stream_and_doctor_names_it() {
-    let (_upstream, url) = serve(&[script("apache-silent", SILENT).to_str().unwrap()]);
-    let Some(proxy) = apache("silent", &host_port(&url), "ProxyTimeout 3") else {
+    let (_server, upstream) = sse_upstream("apache-silent", SILENT, &[]);
+    let Some(proxy) = apache("silent", &upstream, "ProxyTimeout 3") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "8s");
-    assert_eq!(report.code, 1, "{report}");
-    let fails = report.fail_text();
-    assert!(fails.contains("idle"), "{report}");
-    assert!(names_seconds_within(&fails, 2.5, 3.6), "{report}");
-    let cut = report.json["idle_cut_ms"].as_u64();
-    assert!(
-        cut.is_some_and(|ms| (2500..=3600).contains(&ms)),
-        "{report}"
-    );
+    report.assert_idle_cut_about_3s();
     // `Server: Apache` names the layer, so the fix names its setting.
     let fixes = report.fail_fixes();
     assert!(fixes.contains("ProxyTimeout"), "{report}");
@@ -156,35 +135,32 @@ fn apache_proxy_timeout_cuts_a_silent_stream_and_doctor_names_it() {
 
 #[test]
 fn apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open() {
-    let (_upstream, url) = serve(&[script("apache-heartbeat", HEARTBEAT).to_str().unwrap()]);
-    let Some(proxy) = apache("heartbeat", &host_port(&url), "ProxyTimeout 3") else {
+    let (_server, upstream) = sse_upstream("apache-heartbeat", HEARTBEAT, &[]);
+    let Some(proxy) = apache("heartbeat", &upstream, "ProxyTimeout 3") else {
         return;
     };
     // Past the first 5 s silence: without heartbeats the cut comes at 3 s.
     let report = doctor(&proxy.url("/events"), "6s");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 2, "{report}");
+    report.assert_no_fail_with(2);
 }
 
 #[test]
 fn apache_proxy_timeout_above_the_silences_keeps_the_stream_open() {
-    let (_upstream, url) = serve(&[script("apache-raised", SILENT).to_str().unwrap()]);
-    let Some(proxy) = apache("raised", &host_port(&url), "ProxyTimeout 8") else {
+    let (_server, upstream) = sse_upstream("apache-raised", SILENT, &[]);
+    let Some(proxy) = apache("raised", &upstream, "ProxyTimeout 8") else {
         return;
     };
     // Past the first 5 s silence: with `ProxyTimeout 3` the cut comes at 3 s.
     let report = doctor(&proxy.url("/events"), "6s");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 2, "{report}");
+    report.assert_no_fail_with(2);
 }
 
 #[test]
 fn apache_proxypass_timeout_overrides_a_short_proxy_timeout() {
-    let (_upstream, url) = serve(&[script("apache-worker", SILENT).to_str().unwrap()]);
-    let Some(proxy) = apache_with("worker", &host_port(&url), "timeout=8", "ProxyTimeout 3") else {
+    let (_server, upstream) = sse_upstream("apache-worker", SILENT, &[]);
+    let Some(proxy) = apache_with("worker", &upstream, "timeout=8", "ProxyTimeout 3") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "6s");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 2, "{report}");
+    report.assert_no_fail_with(2);
 }

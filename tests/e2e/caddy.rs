@@ -25,75 +25,57 @@ const SMALL: &str = "id: 1\ndata: a\n\n@sleep 1s\nid: 2\ndata: b\n\n@sleep 1s\ni
 fn caddy(name: &str, upstream: &str, encode_block: &str) -> Option<Listening> {
     let binary = require_program(&["caddy"], "apt-get install -y caddy")?;
     let dir = temp_dir(&format!("caddy-{name}"));
-    Some(start_on_free_port("caddy", |port| {
-        let conf = format!(
+    let conf = |port| {
+        format!(
             "{{\n\tadmin off\n\tauto_https off\n}}\nhttp://127.0.0.1:{port} {{\n\tencode gzip zstd {encode_block}\n\treverse_proxy {upstream}\n}}\n"
-        );
-        let path = dir.join("Caddyfile");
-        std::fs::write(&path, conf).unwrap();
-        let mut cmd = Command::new(&binary);
-        cmd.args(["run", "--adapter", "caddyfile", "--config"])
-            .arg(&path)
-            .env("HOME", &dir)
-            .env("XDG_DATA_HOME", dir.join("data"))
-            .env("XDG_CONFIG_HOME", dir.join("config"));
-        cmd
-    }))
-}
-
-/// The Content-Encoding doctor saw.
-fn encoding(report: &Report) -> String {
-    report.check("content-encoding")["seen"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+        )
+    };
+    Some(start_with_config(
+        "caddy",
+        &dir,
+        "Caddyfile",
+        conf,
+        |path| {
+            let mut cmd = Command::new(&binary);
+            cmd.args(["run", "--adapter", "caddyfile", "--config"])
+                .arg(path)
+                .env("HOME", &dir)
+                .env("XDG_DATA_HOME", dir.join("data"))
+                .env("XDG_CONFIG_HOME", dir.join("config"));
+            cmd
+        },
+    ))
 }
 
 #[test]
 fn caddy_encode_holds_a_stream_whose_first_event_is_large_and_doctor_names_it() {
-    let (_upstream, url) = serve(&[
-        script("caddy-large", &large_first()).to_str().unwrap(),
-        "--stamp",
-    ]);
-    let Some(proxy) = caddy("large", &host_port(&url), "") else {
+    let (_server, upstream) = sse_upstream("caddy-large", &large_first(), &["--stamp"]);
+    let Some(proxy) = caddy("large", &upstream, "") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "8s");
-    assert_eq!(report.code, 1, "{report}");
-    assert!(encoding(&report).contains("gzip"), "{report}");
-    assert!(report.fail_text().contains("Caddy"), "{report}");
-    let fixes = report.fail_fixes();
-    assert!(
-        fixes.contains("encode") && fixes.contains("match"),
-        "{report}"
-    );
-    assert_eq!(report.events(), 4, "{report}");
+    assert!(report.encoding().contains("gzip"), "{report}");
+    report.assert_fail_naming("Caddy", "encode", 4);
+    assert!(report.fail_fixes().contains("match"), "{report}");
 }
 
 #[test]
 fn caddy_encode_with_a_match_block_leaving_out_event_streams_passes() {
-    let (_upstream, url) = serve(&[
-        script("caddy-match", &large_first()).to_str().unwrap(),
-        "--stamp",
-    ]);
+    let (_server, upstream) = sse_upstream("caddy-match", &large_first(), &["--stamp"]);
     let block = "{\n\t\tmatch {\n\t\t\theader Content-Type text/html*\n\t\t\theader Content-Type application/json*\n\t\t}\n\t}";
-    let Some(proxy) = caddy("match", &host_port(&url), block) else {
+    let Some(proxy) = caddy("match", &upstream, block) else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "8s");
-    report.assert_no_fail();
-    assert_eq!(report.status("delivery"), "PASS", "{report}");
-    assert_eq!(report.events(), 4, "{report}");
+    report.assert_live(4);
 }
 
 #[test]
 fn caddy_encode_leaves_a_stream_of_small_events_uncompressed_and_live() {
-    let (_upstream, url) = serve(&[script("caddy-small", SMALL).to_str().unwrap(), "--stamp"]);
-    let Some(proxy) = caddy("small", &host_port(&url), "") else {
+    let (_server, upstream) = sse_upstream("caddy-small", SMALL, &["--stamp"]);
+    let Some(proxy) = caddy("small", &upstream, "") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "8s");
-    report.assert_no_fail();
-    assert_eq!(report.status("delivery"), "PASS", "{report}");
-    assert_eq!(report.events(), 4, "{report}");
+    report.assert_live(4);
 }

@@ -14,36 +14,34 @@ use crate::support::*;
 fn haproxy(name: &str, upstream: &str, server_timeout: &str, extra: &str) -> Option<Listening> {
     let binary = require_program(&["haproxy"], "apt-get install -y haproxy")?;
     let dir = temp_dir(&format!("haproxy-{name}"));
-    Some(start_on_free_port("haproxy", |port| {
-        let conf = format!(
+    let conf = |port| {
+        format!(
             "global\n  log stderr format raw local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 3s\n  timeout client 3s\n  timeout server {server_timeout}\n{extra}\nfrontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  server up {upstream}\n"
-        );
-        let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, conf).unwrap();
-        let mut cmd = Command::new(&binary);
-        cmd.arg("-db").arg("-f").arg(&path);
-        cmd
-    }))
+        )
+    };
+    Some(start_with_config(
+        "haproxy",
+        &dir,
+        "haproxy.cfg",
+        conf,
+        |path| {
+            let mut cmd = Command::new(&binary);
+            cmd.arg("-db").arg("-f").arg(path);
+            cmd
+        },
+    ))
 }
 
 #[test]
 fn haproxy_timeout_server_cuts_a_silent_stream_and_doctor_names_the_idle_timeout() {
-    let (_upstream, url) = serve(&[script("haproxy-silent", SILENT).to_str().unwrap()]);
-    let Some(proxy) = haproxy("silent", &host_port(&url), "3s", "") else {
+    let (_server, upstream) = sse_upstream("haproxy-silent", SILENT, &[]);
+    let Some(proxy) = haproxy("silent", &upstream, "3s", "") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "8s");
-    assert_eq!(report.code, 1, "{report}");
-    let fails = report.fail_text();
     // Cut 3 s after the last byte HAProxy read; doctor sees the event up to ~200 ms
     // later (HAProxy sends with MSG_MORE), so "about 3 s", however it is written.
-    assert!(fails.contains("idle"), "{report}");
-    assert!(names_seconds_within(&fails, 2.5, 3.6), "{report}");
-    let cut = report.json["idle_cut_ms"].as_u64();
-    assert!(
-        cut.is_some_and(|ms| (2500..=3600).contains(&ms)),
-        "{report}"
-    );
+    report.assert_idle_cut_about_3s();
     assert!(report.fail_fixes().contains("heartbeat"), "{report}");
     // The heartbeat check agrees with the connection check.
     assert_ne!(report.status("heartbeat"), "PASS", "{report}");
@@ -52,8 +50,8 @@ fn haproxy_timeout_server_cuts_a_silent_stream_and_doctor_names_the_idle_timeout
 
 #[test]
 fn haproxy_timeout_tunnel_does_not_keep_an_event_stream_open() {
-    let (_upstream, url) = serve(&[script("haproxy-tunnel", SILENT).to_str().unwrap()]);
-    let Some(proxy) = haproxy("tunnel", &host_port(&url), "3s", "  timeout tunnel 1h") else {
+    let (_server, upstream) = sse_upstream("haproxy-tunnel", SILENT, &[]);
+    let Some(proxy) = haproxy("tunnel", &upstream, "3s", "  timeout tunnel 1h") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "8s");
@@ -67,14 +65,13 @@ fn haproxy_timeout_tunnel_does_not_keep_an_event_stream_open() {
 
 #[test]
 fn haproxy_heartbeats_more_often_than_timeout_server_keep_the_stream_open() {
-    let (_upstream, url) = serve(&[script("haproxy-heartbeat", HEARTBEAT).to_str().unwrap()]);
-    let Some(proxy) = haproxy("heartbeat", &host_port(&url), "3s", "") else {
+    let (_server, upstream) = sse_upstream("haproxy-heartbeat", HEARTBEAT, &[]);
+    let Some(proxy) = haproxy("heartbeat", &upstream, "3s", "") else {
         return;
     };
     // Past the first 5 s silence: without heartbeats the cut comes at 3 s.
     let report = doctor(&proxy.url("/events"), "6s");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 2, "{report}");
+    report.assert_no_fail_with(2);
 }
 
 /// Four events a second apart, for `sse serve --stamp`.
@@ -92,8 +89,7 @@ fn delays(report: &Report) -> Vec<u64> {
 
 #[test]
 fn haproxy_holds_each_event_about_200_ms_unless_option_http_no_delay() {
-    let (_upstream, url) = serve(&[script("haproxy-ticks", TICKS).to_str().unwrap(), "--stamp"]);
-    let upstream = host_port(&url);
+    let (_server, upstream) = sse_upstream("haproxy-ticks", TICKS, &["--stamp"]);
     // HAProxy sends body data with MSG_MORE while more is expected, and Linux holds such
     // data up to 200 ms: every event but the body's last arrives that late. A floor, not
     // a ceiling, so a slow machine cannot break it. Late by a fraction of a second: a
@@ -117,12 +113,11 @@ fn haproxy_holds_each_event_about_200_ms_unless_option_http_no_delay() {
 
 #[test]
 fn haproxy_timeout_server_above_the_silences_keeps_the_stream_open() {
-    let (_upstream, url) = serve(&[script("haproxy-raised", SILENT).to_str().unwrap()]);
+    let (_server, upstream) = sse_upstream("haproxy-raised", SILENT, &[]);
     // `timeout client` stays 3 s: a client with nothing to send is not cut by it.
-    let Some(proxy) = haproxy("raised", &host_port(&url), "8s", "") else {
+    let Some(proxy) = haproxy("raised", &upstream, "8s", "") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "6s");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 2, "{report}");
+    report.assert_no_fail_with(2);
 }

@@ -8,21 +8,12 @@ use crate::support::*;
 
 #[test]
 fn nginx_proxy_read_timeout_cuts_a_silent_stream_and_doctor_names_it() {
-    let (_upstream, url) = serve(&[script("nginx-timeout-silent", SILENT).to_str().unwrap()]);
-    let Some(proxy) = fixed_nginx("timeout-silent", &host_port(&url), "proxy_read_timeout 3s;")
-    else {
+    let (_server, upstream) = sse_upstream("nginx-timeout-silent", SILENT, &[]);
+    let Some(proxy) = fixed_nginx("timeout-silent", &upstream, "proxy_read_timeout 3s;") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "8s");
-    assert_eq!(report.code, 1, "{report}");
-    let fails = report.fail_text();
-    assert!(fails.contains("idle"), "{report}");
-    assert!(names_seconds_within(&fails, 2.5, 3.6), "{report}");
-    let cut = report.json["idle_cut_ms"].as_u64();
-    assert!(
-        cut.is_some_and(|ms| (2500..=3600).contains(&ms)),
-        "{report}"
-    );
+    report.assert_idle_cut_about_3s();
     // `Server: nginx` names the layer, so the advice names its setting.
     let fixes = report.fail_fixes();
     assert!(fixes.contains("proxy_read_timeout"), "{report}");
@@ -33,30 +24,21 @@ fn nginx_proxy_read_timeout_cuts_a_silent_stream_and_doctor_names_it() {
 
 #[test]
 fn nginx_proxy_read_timeout_above_the_silences_keeps_the_stream_open() {
-    let (_upstream, url) = serve(&[script("nginx-timeout-raised", SILENT).to_str().unwrap()]);
-    let Some(proxy) = fixed_nginx("timeout-raised", &host_port(&url), "proxy_read_timeout 8s;")
-    else {
+    let (_server, upstream) = sse_upstream("nginx-timeout-raised", SILENT, &[]);
+    let Some(proxy) = fixed_nginx("timeout-raised", &upstream, "proxy_read_timeout 8s;") else {
         return;
     };
     // Past the first 5 s silence: with `proxy_read_timeout 3s` the cut comes at 3 s.
     let report = doctor(&proxy.url("/events"), "6s");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 2, "{report}");
+    report.assert_no_fail_with(2);
 }
 
 #[test]
 fn nginx_heartbeats_more_often_than_proxy_read_timeout_keep_the_stream_open() {
-    let (_upstream, url) = serve(&[script("nginx-timeout-heartbeat", HEARTBEAT)
-        .to_str()
-        .unwrap()]);
-    let Some(proxy) = fixed_nginx(
-        "timeout-heartbeat",
-        &host_port(&url),
-        "proxy_read_timeout 3s;",
-    ) else {
+    let (_server, upstream) = sse_upstream("nginx-timeout-heartbeat", HEARTBEAT, &[]);
+    let Some(proxy) = fixed_nginx("timeout-heartbeat", &upstream, "proxy_read_timeout 3s;") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "6s");
-    report.assert_no_fail();
-    assert_eq!(report.events(), 2, "{report}");
+    report.assert_no_fail_with(2);
 }

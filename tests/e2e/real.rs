@@ -1,5 +1,5 @@
 //! Shared by the tests that run `sse doctor` against real software started by the test
-//! (rack.rs, express.rs, haproxy.rs, apache.rs, bursts.rs): starting a program on a free
+//! (nginx.rs, rack.rs, express.rs, haproxy.rs, apache.rs, bursts.rs and the others): starting a program on a free
 //! loopback port, and reading doctor's JSON report.
 
 use std::net::{TcpListener, TcpStream};
@@ -74,6 +74,32 @@ pub fn start_on_free_port(what: &str, command: impl Fn(u16) -> Command) -> Liste
         );
     }
     panic!("{what} would not start");
+}
+
+/// Starts a program on a free port with its config file `file` in `dir` written anew for
+/// each port tried (`conf(port)`); `command(path)` runs the program on that file.
+pub fn start_with_config(
+    what: &str,
+    dir: &Path,
+    file: &str,
+    conf: impl Fn(u16) -> String,
+    command: impl Fn(&Path) -> Command,
+) -> Listening {
+    let path = dir.join(file);
+    start_on_free_port(what, |port| {
+        std::fs::write(&path, conf(port)).unwrap();
+        command(&path)
+    })
+}
+
+/// `sse serve` playing `text` (saved as the script `name`) with `args` after it, and the
+/// host:port a proxy in front of it is pointed at.
+pub fn sse_upstream(name: &str, text: &str, args: &[&str]) -> (Spawned, String) {
+    let script = script(name, text);
+    let mut all = vec![script.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let (server, url) = serve(&all);
+    (server, host_port(&url))
 }
 
 /// Starts a program that picks a free port itself and prints its URL on stdout (Puma's
@@ -191,10 +217,52 @@ impl Report {
             .unwrap_or_else(|| panic!("no event count in {self}"))
     }
 
+    /// The Content-Encoding doctor saw (its request offers what a browser offers).
+    pub fn encoding(&self) -> String {
+        self.check("content-encoding")["seen"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Asserts the verdict "nothing FAILs" with the whole report as the message.
     pub fn assert_no_fail(&self) {
         assert!(self.failed().is_empty(), "a check FAILed: {self}");
         assert_eq!(self.code, 0, "{self}");
+    }
+
+    /// Asserts "nothing FAILs" and that doctor decoded `events` events.
+    pub fn assert_no_fail_with(&self, events: u64) {
+        self.assert_no_fail();
+        assert_eq!(self.events(), events, "{self}");
+    }
+
+    /// Asserts "nothing FAILs", the delivery check PASSes (each stamped event came as it
+    /// was sent) and doctor decoded `events` events.
+    pub fn assert_live(&self, events: u64) {
+        self.assert_no_fail();
+        assert_eq!(self.status("delivery"), "PASS", "{self}");
+        assert_eq!(self.events(), events, "{self}");
+    }
+
+    /// Asserts exit 1 with a FAIL naming `layer`, a fix naming `fix`, and `events` events
+    /// decoded (late or not).
+    pub fn assert_fail_naming(&self, layer: &str, fix: &str, events: u64) {
+        assert_eq!(self.code, 1, "{self}");
+        assert!(self.fail_text().contains(layer), "{self}");
+        assert!(self.fail_fixes().contains(fix), "{self}");
+        assert_eq!(self.events(), events, "{self}");
+    }
+
+    /// Asserts exit 1 with a FAIL naming an idle cut of about 3 s, in its text ("3 s",
+    /// "2.80 s", however written) and in `idle_cut_ms` (2.5 to 3.6 s).
+    pub fn assert_idle_cut_about_3s(&self) {
+        assert_eq!(self.code, 1, "{self}");
+        let fails = self.fail_text();
+        assert!(fails.contains("idle"), "{self}");
+        assert!(names_seconds_within(&fails, 2.5, 3.6), "{self}");
+        let cut = self.json["idle_cut_ms"].as_u64();
+        assert!(cut.is_some_and(|ms| (2500..=3600).contains(&ms)), "{self}");
     }
 }
 
@@ -260,26 +328,41 @@ pub fn python(install: &str) -> Option<PathBuf> {
     }
 }
 
-/// nginx (Debian's nginx-light) with the streaming fix in the location, proxying to
-/// `upstream` (host:port), with `extra` directives in the location.
-pub fn fixed_nginx(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
+/// The directives that make nginx pass an event stream on as it comes.
+pub const NGINX_FIX: &str =
+    "proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_buffering off;";
+
+/// nginx (Debian's nginx-light) on a free port with its own config and temp dirs,
+/// proxying to `upstream` (host:port) with `location` directives in the location.
+pub fn nginx(name: &str, upstream: &str, location: &str) -> Option<Listening> {
     let binary = require_program(&["nginx"], "apt-get install -y nginx-light")?;
     let dir = temp_dir(&format!("nginx-{name}"));
     std::fs::create_dir_all(dir.join("temp")).unwrap();
-    Some(start_on_free_port("nginx", |port| {
+    let conf = |port| {
         let d = dir.display();
-        let conf = format!(
-            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr warn;\nevents {{ worker_connections 128; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n  scgi_temp_path {d}/temp/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://{upstream};\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_buffering off;\n      {extra}\n    }}\n  }}\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        std::fs::write(&path, conf).unwrap();
-        let mut cmd = Command::new(&binary);
-        cmd.arg("-p")
-            .arg(&dir)
-            .arg("-c")
-            .arg(&path)
-            .arg("-e")
-            .arg(dir.join("error.log"));
-        cmd
-    }))
+        format!(
+            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr warn;\nevents {{ worker_connections 128; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n  scgi_temp_path {d}/temp/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://{upstream};\n      {location}\n    }}\n  }}\n}}\n"
+        )
+    };
+    Some(start_with_config(
+        "nginx",
+        &dir,
+        "nginx.conf",
+        conf,
+        |path| {
+            let mut cmd = Command::new(&binary);
+            cmd.arg("-p")
+                .arg(&dir)
+                .arg("-c")
+                .arg(path)
+                .arg("-e")
+                .arg(dir.join("error.log"));
+            cmd
+        },
+    ))
+}
+
+/// nginx with the streaming fix ([`NGINX_FIX`]) and `extra` directives in the location.
+pub fn fixed_nginx(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
+    nginx(name, upstream, &format!("{NGINX_FIX}\n      {extra}"))
 }

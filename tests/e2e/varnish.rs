@@ -59,30 +59,18 @@ fn warm(proxy: &Listening) {
 
 #[test]
 fn varnish_streams_a_no_cache_stream_as_it_is_sent() {
-    let (_upstream, url) = serve(&[
-        script("varnish-no-cache", &ticks("no-cache"))
-            .to_str()
-            .unwrap(),
-        "--stamp",
-    ]);
-    let Some(proxy) = varnish("no-cache", &host_port(&url), "") else {
+    let (_server, upstream) = sse_upstream("varnish-no-cache", &ticks("no-cache"), &["--stamp"]);
+    let Some(proxy) = varnish("no-cache", &upstream, "") else {
         return;
     };
     let report = doctor(&proxy.url("/events"), "7s");
-    report.assert_no_fail();
-    assert_eq!(report.status("delivery"), "PASS", "{report}");
-    assert_eq!(report.events(), 5, "{report}");
+    report.assert_live(5);
 }
 
 #[test]
 fn varnish_replays_a_cached_stream_and_doctor_calls_it_a_replay_not_buffering() {
-    let (_upstream, url) = serve(&[
-        script("varnish-cached", &ticks("max-age=60"))
-            .to_str()
-            .unwrap(),
-        "--stamp",
-    ]);
-    let Some(proxy) = varnish("cached", &host_port(&url), "") else {
+    let (_server, upstream) = sse_upstream("varnish-cached", &ticks("max-age=60"), &["--stamp"]);
+    let Some(proxy) = varnish("cached", &upstream, "") else {
         return;
     };
     warm(&proxy);
@@ -97,19 +85,12 @@ fn varnish_replays_a_cached_stream_and_doctor_calls_it_a_replay_not_buffering() 
 
 #[test]
 fn varnish_with_return_pass_for_the_stream_streams_a_cacheable_stream() {
-    let (_upstream, url) = serve(&[
-        script("varnish-pass", &ticks("max-age=60"))
-            .to_str()
-            .unwrap(),
-        "--stamp",
-    ]);
+    let (_server, upstream) = sse_upstream("varnish-pass", &ticks("max-age=60"), &["--stamp"]);
     let recv = "if (req.url ~ \"^/events\") { return (pass); }";
-    let Some(proxy) = varnish("pass", &host_port(&url), recv) else {
+    let Some(proxy) = varnish("pass", &upstream, recv) else {
         return;
     };
     warm(&proxy);
     let report = doctor(&proxy.url("/events"), "7s");
-    report.assert_no_fail();
-    assert_eq!(report.status("delivery"), "PASS", "{report}");
-    assert_eq!(report.events(), 5, "{report}");
+    report.assert_live(5);
 }
