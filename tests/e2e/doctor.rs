@@ -214,7 +214,8 @@ fn an_encoding_doctor_cannot_read_is_not_counted_as_zero_events() {
     server.join();
 }
 
-fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+/// The check called `name` in a `--json` report.
+pub fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     report["checks"]
         .as_array()
         .unwrap()

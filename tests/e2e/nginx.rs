@@ -1,6 +1,7 @@
 //! `sse doctor` through a real nginx, with `sse serve --stamp` as the upstream.
 //! nginx runs on a free loopback port with its own config and temp dirs.
 
+use crate::doctor::check;
 use crate::real::{nginx, NGINX_FIX};
 use crate::support::*;
 
@@ -28,15 +29,6 @@ fn doctor(url: &str) -> (std::process::Output, serde_json::Value, String) {
         report,
         String::from_utf8_lossy(&text.stdout).into_owned(),
     )
-}
-
-fn check<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {report}"))
 }
 
 fn max_delay_ms(report: &serde_json::Value) -> u64 {
