@@ -52,13 +52,9 @@ pub struct Config {
     pub retry: Duration,
     /// Give up connecting, or on a stream silent, for this long.
     pub timeout: Option<Duration>,
-    /// Colour on stdout and stderr.
-    pub color: bool,
     /// Draw the live status line on stderr: only when stdout and stderr are both
     /// terminals, so it never lands in another program's output.
     pub status_line: bool,
-    /// stdout is a terminal: the status line steps aside while events are written.
-    pub stdout_tty: bool,
     /// stderr is a terminal: Ctrl-C takes the status line away before the exit.
     pub stderr_tty: bool,
     /// How printed events look: colour, terminal width, clock.
@@ -190,7 +186,6 @@ impl Config {
                 .retry
                 .map_or(client::DEFAULT_RETRY, Duration::from_millis),
             timeout: args.timeout,
-            color,
             // --text leaves its line open between events: a status line drawn on the
             // same terminal would wipe it.
             status_line: env.stderr_tty
@@ -198,7 +193,6 @@ impl Config {
                 && !stdin
                 && !args.quiet
                 && mode != Mode::Text,
-            stdout_tty: env.stdout_tty,
             stderr_tty: env.stderr_tty,
             jq,
             summary: args.stats || (env.stderr_tty && !args.quiet),
@@ -219,13 +213,13 @@ impl Config {
 /// Runs `sse tail`, printing events to `out`.
 pub fn run<W: Write>(args: TailArgs, color: ColorChoice, out: W) -> Result<ExitCode, Error> {
     let config = Config::resolve(args, color, &Env::read())?;
-    colored::control::set_override(config.color);
+    colored::control::set_override(config.look.color);
     tail(&config, out)
 }
 
 /// `sse tail` with its settings decided.
 pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
-    let console = Console::new(config.status_line, config.stdout_tty);
+    let console = Console::new(config.status_line, config.look.terminal);
     let stats = config.summary.then(|| Stats::new(Instant::now()));
     let interrupt = Interrupt::default();
     if config.stderr_tty || stats.is_some() || config.record.is_some() {
@@ -908,7 +902,7 @@ mod tests {
             ..Env::default()
         };
         let c = config(&[":8080/e"], &tty);
-        assert!(c.color && c.status_line && c.reconnect);
+        assert!(c.look.color && c.status_line && c.reconnect);
         // --text keeps a line open on the terminal: no status line to wipe it.
         assert!(!config(&[":8080/e", "--text"], &tty).status_line);
         assert_eq!(c.retry, client::DEFAULT_RETRY);
@@ -925,8 +919,12 @@ mod tests {
             no_color: Some("1".into()),
             ..tty.clone()
         };
-        assert!(!config(&[":8080/e"], &no_color).color);
-        assert!(config(&["--color", "always", ":8080/e"], &no_color).color);
+        assert!(!config(&[":8080/e"], &no_color).look.color);
+        assert!(
+            config(&["--color", "always", ":8080/e"], &no_color)
+                .look
+                .color
+        );
 
         // A body implies POST, which is not re-sent unless asked.
         let c = config(&[":1/e", "-d", "{}", "--retry", "10"], &tty);
