@@ -11,6 +11,8 @@ pub mod doctor;
 pub mod error;
 pub mod escape;
 pub mod event;
+pub mod format;
+pub mod histogram;
 pub mod jq;
 pub mod manual;
 pub mod output;
@@ -21,6 +23,7 @@ pub mod serve;
 mod simd;
 pub mod stats;
 pub mod status;
+pub mod sync;
 pub mod tail;
 pub mod term;
 #[cfg(any(test, fuzzing))]
