@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use sse::output::{Arrival, Buffer, Mode, Printer};
+use sse::output::{printer, Arrival, Look, Mode, Out};
 use sse::parser::{Flow, Item, ParseError, Parser};
 
 fn stream(events: usize) -> Vec<u8> {
@@ -66,8 +66,8 @@ fn main() {
     // What `sse tail --json` does per read, without the I/O: parse and print NDJSON.
     let (json, printed) = best_of(5, || {
         let mut parser = Parser::default();
-        let mut printer = Printer::new(Mode::Json);
-        let mut out = Buffer::with_capacity(256 * 1024);
+        let mut printer = printer(Mode::Json, Look::plain(), None);
+        let mut out = Out::with_capacity(256 * 1024);
         let mut arrival = Arrival {
             wall: std::time::SystemTime::now(),
             gap: Duration::ZERO,
@@ -85,8 +85,8 @@ fn main() {
                     Ok::<_, ParseError>(Flow::Continue)
                 })
                 .expect("valid stream");
-            printed += black_box(out.as_bytes()).len();
-            out.clear();
+            printed += black_box(out.buf.as_bytes()).len();
+            out.buf.clear();
         }
         printed
     });

@@ -14,7 +14,10 @@ pub enum Error {
     /// Writing to stdout failed; a broken pipe here is a normal, quiet end.
     Output(io::Error),
     /// The first connection could not be made.
-    Connect { url: String, cause: String },
+    Connect {
+        url: String,
+        cause: crate::http::Cause,
+    },
     /// The server answered with a status that ends the stream (204, or not 200).
     /// `body`: the start of the response body, escaped for a terminal ("" when none).
     Status {

@@ -1,8 +1,12 @@
 //! An event kept beyond the parser's callback, and its wire form.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::parser::EventRef;
+
+/// The reconnection time before the server sets one with `retry:` (browsers use about 3 s).
+pub const DEFAULT_RETRY: Duration = Duration::from_millis(3000);
 
 /// The comment `sse serve --stamp` writes before each event, `: sent-at <unix-ms>`,
 /// as the whole line (with its LF).

@@ -5,7 +5,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod cli;
-pub mod client;
 pub mod demo;
 pub mod doctor;
 pub mod error;
@@ -13,6 +12,7 @@ pub mod escape;
 pub mod event;
 pub mod format;
 pub mod histogram;
+pub mod http;
 pub mod jq;
 pub mod manual;
 pub mod output;

@@ -9,8 +9,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::output::format_gap;
-use crate::parser::format_size;
+use crate::format;
+use crate::sync::lock;
+
+/// Where the lines go (stderr), and how wide the terminal is (asked at each draw: it
+/// may be resized).
+type Writer = Box<dyn Write + Send>;
+type Width = Box<dyn Fn() -> Option<usize> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Console {
@@ -25,28 +30,22 @@ struct Shared {
     events: AtomicU64,
     bytes: AtomicU64,
     stopped: AtomicBool,
+    width: Width,
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
+    err: Writer,
     connected_at: Option<Instant>,
     last_event: Option<Instant>,
     drawn: bool,
 }
 
 impl Console {
+    /// The console on stderr, with a ticker redrawing the status line when `live`.
     pub fn new(live: bool, stdout_tty: bool) -> Self {
-        let console = Console {
-            shared: Arc::new(Shared {
-                live,
-                stdout_tty,
-                events: AtomicU64::new(0),
-                bytes: AtomicU64::new(0),
-                stopped: AtomicBool::new(false),
-                state: Mutex::new(State::default()),
-            }),
-        };
+        let width: Width = Box::new(|| terminal::size().ok().map(|(w, _)| usize::from(w)));
+        let console = Console::to(Box::new(io::stderr()), width, live, stdout_tty);
         if live {
             let ticker = console.clone();
             // A detached ticker: it ends with the process.
@@ -64,18 +63,43 @@ impl Console {
         console
     }
 
+    /// A console writing to `err`, with the terminal `width` (tests), and no ticker:
+    /// the status line is drawn after each line and by [`Console::tick`].
+    pub fn to(err: Writer, width: Width, live: bool, stdout_tty: bool) -> Self {
+        Console {
+            shared: Arc::new(Shared {
+                live,
+                stdout_tty,
+                events: AtomicU64::new(0),
+                bytes: AtomicU64::new(0),
+                stopped: AtomicBool::new(false),
+                width,
+                state: Mutex::new(State {
+                    err,
+                    connected_at: None,
+                    last_event: None,
+                    drawn: false,
+                }),
+            }),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.shared.state)
+    }
+
+    /// Redraws the status line (what the ticker does four times a second).
+    pub fn tick(&self) {
+        let mut state = self.lock();
+        self.draw(&mut state);
     }
 
     /// A line on stderr, above the status line.
     pub fn line(&self, text: &str) {
         let mut state = self.lock();
-        let mut err = io::stderr().lock();
-        clear(&mut err, &mut state);
-        let _ = writeln!(err, "{text}");
-        let _ = err.flush();
-        drop(err);
+        clear(&mut state);
+        let _ = writeln!(state.err, "{text}");
+        let _ = state.err.flush();
         self.draw(&mut state);
     }
 
@@ -106,7 +130,7 @@ impl Console {
             return write();
         }
         let mut state = self.lock();
-        clear(&mut io::stderr().lock(), &mut state);
+        clear(&mut state);
         let result = write();
         self.draw(&mut state);
         result
@@ -116,7 +140,7 @@ impl Console {
     pub fn finish(&self) {
         self.shared.stopped.store(true, Ordering::Relaxed);
         let mut state = self.lock();
-        clear(&mut io::stderr().lock(), &mut state);
+        clear(&mut state);
     }
 
     fn draw(&self, state: &mut State) {
@@ -129,30 +153,25 @@ impl Console {
                 let events = self.shared.events.load(Ordering::Relaxed);
                 let bytes = self.shared.bytes.load(Ordering::Relaxed);
                 let last = match state.last_event {
-                    Some(t) => format!(
-                        "last event {} ago",
-                        format_gap(now - t).trim_start_matches('+')
-                    ),
+                    Some(t) => format!("last event {} ago", format::clock(now - t)),
                     None => "no events yet".into(),
                 };
                 format!(
-                    "● connected {} · {events} event{} · {} · {last}",
-                    format_gap(now - at).trim_start_matches('+'),
-                    if events == 1 { "" } else { "s" },
-                    format_size(bytes)
+                    "● connected {} · {} · {} · {last}",
+                    format::clock(now - at),
+                    format::count(events, "event"),
+                    format::size(bytes)
                 )
             }
             None => "○ not connected".into(),
         };
         // Some ptys (`script`, CI runners) report a width of 0: take the usual 80.
-        let width = terminal::size()
-            .ok()
-            .map(|(w, _)| usize::from(w))
+        let width = (self.shared.width)()
             .filter(|&w| w > 0)
             .unwrap_or(80)
             .saturating_sub(1);
         let text: String = text.chars().take(width).collect();
-        let mut err = io::stderr().lock();
+        let err = &mut state.err;
         let _ = queue!(
             err,
             cursor::MoveToColumn(0),
@@ -166,14 +185,112 @@ impl Console {
     }
 }
 
-fn clear(err: &mut impl Write, state: &mut State) {
+fn clear(state: &mut State) {
     if state.drawn {
+        let err = &mut state.err;
         let _ = queue!(
             err,
             cursor::MoveToColumn(0),
             terminal::Clear(terminal::ClearType::CurrentLine)
         );
-        let _ = err.flush();
+        let _ = state.err.flush();
         state.drawn = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// stderr for a test: what was written, shared with the console.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            lock(&self.0).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&lock(&self.0)).into_owned()
+        }
+    }
+
+    fn captured(width: usize, live: bool) -> (Console, Captured) {
+        let err = Captured::default();
+        let console = Console::to(
+            Box::new(err.clone()),
+            Box::new(move || Some(width)),
+            live,
+            true,
+        );
+        (console, err)
+    }
+
+    #[test]
+    fn the_status_line_counts_what_arrived_and_fits_the_terminal() {
+        let (console, err) = captured(200, true);
+        console.tick();
+        assert!(
+            err.text().ends_with("○ not connected\u{1b}[0m"),
+            "{:?}",
+            err.text()
+        );
+        console.connected();
+        console.arrived(1536, 2, Instant::now());
+        console.tick();
+        let text = err.text();
+        let drawn = text.rsplit("\u{1b}[2m").next().unwrap();
+        assert!(drawn.starts_with("● connected 0.0"), "{drawn:?}");
+        assert!(
+            drawn.contains(" · 2 events · 1.5 KiB · last event 0.0"),
+            "{drawn:?}"
+        );
+
+        let (narrow, err) = captured(20, true);
+        narrow.connected();
+        narrow.tick();
+        let drawn = err.text();
+        let drawn = drawn.rsplit("\u{1b}[2m").next().unwrap();
+        assert_eq!(
+            drawn.trim_end_matches("\u{1b}[0m").chars().count(),
+            19,
+            "{drawn:?}"
+        );
+    }
+
+    #[test]
+    fn a_line_clears_the_status_first_and_finish_takes_it_away() {
+        let (console, err) = captured(80, true);
+        console.tick();
+        console.line("* connected");
+        let text = err.text();
+        let clear = "\u{1b}[1G\u{1b}[2K";
+        let line_at = text.find("* connected\n").unwrap();
+        assert!(text[..line_at].ends_with(clear), "{text:?}");
+        assert!(
+            !text.ends_with(clear),
+            "drawn again below the line: {text:?}"
+        );
+        console.finish();
+        assert!(err.text().ends_with(clear), "{:?}", err.text());
+        console.tick();
+        assert!(err.text().ends_with(clear), "nothing drawn after finish");
+    }
+
+    #[test]
+    fn without_a_terminal_only_lines_are_written() {
+        let (console, err) = captured(80, false);
+        console.connected();
+        console.arrived(10, 1, Instant::now());
+        console.tick();
+        console.line("* the server closed the stream");
+        assert_eq!(err.text(), "* the server closed the stream\n");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::analysis::{self, Analysis, WARN_DELAY};
 use super::layers::{self, Advice, Fix};
 use super::observation::{Observation, Stop};
-use crate::client::media_type;
+use crate::http::media_type;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -679,7 +679,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         seen,
         format!(
             "the server ended the stream; a browser reconnects after the retry time ({} ms) and resumes with Last-Event-ID",
-            obs.retry.unwrap_or(crate::client::DEFAULT_RETRY.as_millis() as u64)
+            obs.retry.unwrap_or(crate::event::DEFAULT_RETRY.as_millis() as u64)
         ),
         "if the stream should stay open, find what ends it; if it is meant to end, answer the reconnection with 204",
     )
@@ -793,8 +793,8 @@ pub fn ms(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Head;
     use crate::doctor::observation::{Seen, StreamEnd};
+    use crate::http::Head;
 
     fn base() -> Observation {
         Observation {

@@ -484,7 +484,7 @@ pub fn by_name(name: &str) -> Option<&'static Layer> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Head;
+    use crate::http::Head;
 
     fn with(headers: &[(&str, &str)]) -> Observation {
         Observation {

@@ -18,8 +18,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cli::{ColorChoice, DoctorArgs};
-use crate::client::{self, Request, Response, BROWSER_ACCEPT_ENCODING};
 use crate::error::{io_message, Error};
+use crate::http::{self, Request, Response, BROWSER_ACCEPT_ENCODING};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
 use crate::term;
 
@@ -47,7 +47,7 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
                 .unwrap_or_default()
         );
     }
-    let body = args.data.as_deref().map(client::read_body).transpose()?;
+    let body = args.data.as_deref().map(http::read_body).transpose()?;
     let method = args
         .method
         .clone()
@@ -355,18 +355,18 @@ impl Reader {
     /// The watch itself: how it stopped, or `None` once that was sent on `done` (a body
     /// being read is reported before it is dropped: closing a connection takes a while).
     fn watch(&self, req: &Request, done: &mpsc::SyncSender<Stop>) -> Option<Stop> {
-        let response = match client::open(req) {
+        let response = match http::Client::new().open(req) {
             Ok(r) => r,
             Err(e) => {
                 let cause = match e {
-                    Error::Connect { cause, .. } => cause,
+                    Error::Connect { cause, .. } => cause.to_string(),
                     other => other.to_string(),
                 };
                 lock(&self.shared).connect_error = Some(cause);
                 return Some(Stop::NoResponse);
             }
         };
-        let Response { head, body } = response;
+        let Response { head, body, .. } = response;
         let (status, encoding) = (
             head.status,
             head.header("content-encoding").unwrap_or("").to_string(),
@@ -375,7 +375,7 @@ impl Reader {
             let mut obs = lock(&self.shared);
             obs.head_at = Some(self.started.elapsed());
             obs.head = Some(head);
-            if status == 200 && !client::can_decode(&encoding) {
+            if status == 200 && !http::can_decode(&encoding) {
                 obs.decode_error = Some(format!(
                     "the body is {}-encoded, which doctor does not decode; timing is judged by bytes only",
                     keep_text(encoding.trim())
@@ -393,8 +393,7 @@ impl Reader {
             failed: Arc::clone(&wire_failed),
         };
         // An encoding doctor cannot decode is still read, for its timing on the wire.
-        let mut body =
-            client::decode_body(Some(&encoding), raw).unwrap_or_else(|raw| Box::new(raw));
+        let mut body = http::decode_body(Some(&encoding), raw).unwrap_or_else(|raw| Box::new(raw));
         let stopped = self.pump(&mut *body, &encoding, &wire_failed);
         let _ = done.send(stopped);
         drop(body);

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::client::Head;
+use crate::http::Head;
 
 /// Events kept verbatim at each end of the stream (the rest are only counted).
 pub const KEEP: usize = 100;

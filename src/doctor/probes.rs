@@ -49,7 +49,7 @@ pub fn resume_from(obs: &Observation) -> Result<String, &'static str> {
     if obs.last_id.is_empty() {
         return Err("the last event id is empty or too long to send");
     }
-    if !crate::client::header_safe(&obs.last_id) {
+    if !crate::http::header_safe(&obs.last_id) {
         return Err("the last event id holds characters a header cannot carry");
     }
     Ok(obs.last_id.clone())
@@ -441,8 +441,8 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Head;
     use crate::doctor::checks::Status;
+    use crate::http::Head;
 
     fn stream(ids: &[&str], status: u16) -> Observation {
         let mut obs = Observation {

@@ -242,8 +242,8 @@ pub fn write_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Head;
     use crate::doctor::checks::run_all;
+    use crate::http::Head;
 
     fn judged(obs: Observation) -> (Observation, Analysis, Vec<Finding>) {
         let a = Analysis::of(&obs, None);

@@ -5,8 +5,37 @@
 
 use std::fmt::Write as _;
 
-use super::{Arrival, Buffer, Palette};
+use std::io;
+
+use super::{Arrival, Buffer, Look, Out, Palette, Printer};
 use crate::parser::EventRef;
+
+/// `--json`: plain NDJSON for a pipe; for a terminal (or `--color always`), coloured
+/// as jq colours and with every control escaped.
+pub struct Json {
+    end: LineEnd,
+    /// `Some` for a terminal or colour.
+    colored: Option<Palette>,
+}
+
+impl Json {
+    pub fn new(look: &Look) -> Json {
+        Json {
+            end: LineEnd::default(),
+            colored: (look.color || look.terminal).then(|| Palette::new(look.color)),
+        }
+    }
+}
+
+impl Printer for Json {
+    fn event(&mut self, out: &mut Out, ev: &EventRef<'_>, arrival: &Arrival) -> io::Result<()> {
+        match &self.colored {
+            Some(palette) => write_event_colored(&mut out.buf, &mut self.end, ev, arrival, palette),
+            None => write_event(&mut out.buf, &mut self.end, ev, arrival),
+        }
+        Ok(())
+    }
+}
 
 /// The end of a line after the id, `,"time":"…","gap_ms":G,"connection":C`: the same for
 /// every event of one read except the gap, so all but the gap is rendered once per read.

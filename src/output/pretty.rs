@@ -18,7 +18,7 @@ use std::time::Duration;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::jsonview::{Palette, View};
-use super::Arrival;
+use super::{Arrival, Look, Out, Printer};
 use crate::escape::{self, Lines};
 use crate::parser::EventRef;
 use crate::term::type_color;
@@ -76,6 +76,59 @@ impl Rhythm {
     }
 }
 
+/// The pretty printer: the view above, with the clock rendered once per read.
+pub struct Pretty {
+    look: Look,
+    style: Style,
+    /// The read the clock text was rendered for.
+    clock_read: Option<u64>,
+    clock_text: String,
+    rhythm: Rhythm,
+}
+
+impl Pretty {
+    pub fn new(look: Look) -> Pretty {
+        Pretty {
+            style: Style {
+                colors: Palette::new(look.color),
+                width: look.width,
+            },
+            look,
+            clock_read: None,
+            clock_text: String::new(),
+            rhythm: Rhythm::default(),
+        }
+    }
+
+    fn render_clock(&mut self, arrival: &Arrival) {
+        if self.clock_read != Some(arrival.read) {
+            self.clock_read = Some(arrival.read);
+            self.look.clock.render(arrival.wall, &mut self.clock_text);
+        }
+    }
+}
+
+impl Printer for Pretty {
+    fn event(&mut self, out: &mut Out, ev: &EventRef<'_>, arrival: &Arrival) -> io::Result<()> {
+        self.render_clock(arrival);
+        let standout = self.rhythm.stands_out(arrival.gap);
+        write_event(
+            &mut out.buf,
+            ev,
+            arrival,
+            &self.clock_text,
+            standout,
+            &self.style,
+        )
+    }
+
+    /// An end marker.
+    fn done(&mut self, out: &mut Out, arrival: &Arrival) -> io::Result<()> {
+        self.render_clock(arrival);
+        write_done(&mut out.buf, arrival, &self.clock_text)
+    }
+}
+
 pub fn write_event(
     out: &mut impl Write,
     ev: &EventRef<'_>,
@@ -84,7 +137,7 @@ pub fn write_event(
     standout: bool,
     style: &Style,
 ) -> io::Result<()> {
-    let gap = format!("{:>8}", format_gap(arrival.gap));
+    let gap = format!("{:>8}", crate::format::gap(arrival.gap));
     let event_type = escape::line(ev.event_type);
     write!(
         out,
@@ -140,7 +193,7 @@ pub fn write_done(out: &mut impl Write, arrival: &Arrival, clock: &str) -> io::R
         out,
         "{} {:>8}  {}",
         clock.dimmed(),
-        format_gap(arrival.gap),
+        crate::format::gap(arrival.gap),
         "[DONE] end of stream".dimmed()
     )
 }
@@ -193,23 +246,6 @@ fn split_at_width(s: &str, room: usize) -> (&str, &str) {
         }
     }
     (s, "")
-}
-
-/// `+0.000s` below 10 s, `+12.3s` below 100 s, then `+2m03s`.
-pub fn format_gap(gap: Duration) -> String {
-    let secs = gap.as_secs_f64();
-    if secs < 10.0 {
-        format!("+{secs:.3}s")
-    } else if secs < 100.0 {
-        format!("+{secs:.1}s")
-    } else {
-        let whole = gap.as_secs();
-        if whole < 3600 {
-            format!("+{}m{:02}s", whole / 60, whole % 60)
-        } else {
-            format!("+{}h{:02}m", whole / 3600, (whole % 3600) / 60)
-        }
-    }
 }
 
 #[cfg(test)]
@@ -393,13 +429,5 @@ mod tests {
         }
         assert!(!fast.stands_out(ms(200)));
         assert!(fast.stands_out(ms(300)));
-    }
-
-    #[test]
-    fn gaps_stay_short() {
-        assert_eq!(format_gap(Duration::from_millis(1)), "+0.001s");
-        assert_eq!(format_gap(Duration::from_millis(12_345)), "+12.3s");
-        assert_eq!(format_gap(Duration::from_secs(123)), "+2m03s");
-        assert_eq!(format_gap(Duration::from_secs(7322)), "+2h02m");
     }
 }

@@ -28,7 +28,7 @@ pub struct RequestHead {
 
 impl RequestHead {
     pub fn header(&self, name: &str) -> Option<&str> {
-        crate::client::find_header(&self.headers, name)
+        crate::http::find_header(&self.headers, name)
     }
 
     /// Whether the connection may carry another request after this one: HTTP/1.1

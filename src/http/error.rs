@@ -1,0 +1,179 @@
+//! Why a connection failed, as a value: what the transports found, kept typed so that
+//! what is said about it (and what doctor decides from it) never parses a message.
+
+use std::fmt;
+
+use crate::error::lowercase_first;
+
+/// Why no response came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// The URL does not parse.
+    BadUrl(String),
+    /// The request could not be built (a header name or value HTTP cannot carry).
+    InvalidRequest(String),
+    /// The proxy the environment names is not usable.
+    Proxy {
+        proxy: String,
+        cause: Box<Cause>,
+    },
+    HostNotFound,
+    /// A timeout, named by what timed out.
+    Timeout(String),
+    /// A socket error, in the operating system's words.
+    Io(String),
+    Tls(Tls),
+    /// The server answered something that is not HTTP/1.x (an HTTP/2 frame, likely).
+    NotHttp1(String),
+    TooManyRedirects,
+    RedirectFailed,
+    ConnectionFailed,
+    ConnectProxyFailed(String),
+    InvalidProxyUrl,
+    Other(String),
+}
+
+/// TLS failures a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    /// Self-signed, or from an authority the system does not trust.
+    UnknownIssuer,
+    WrongName,
+    Expired,
+    /// The server answered plain HTTP; `rest` is the URL after its scheme.
+    PlainHttp {
+        rest: String,
+    },
+    /// The server offered none of the application protocols asked for (ALPN).
+    NoAlpn,
+    Other(String),
+}
+
+impl Cause {
+    /// The cause of a failed ureq request to `url`.
+    pub fn of_ureq(err: &ureq::Error, url: &str) -> Cause {
+        let rest = || url.split_once("://").map_or("", |(_, r)| r).to_string();
+        match err {
+            // rustls reports through the socket's io::Error.
+            ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+            {
+                Some(tls) => Cause::Tls(Tls::of_rustls(tls, rest)),
+                None => Cause::Io(crate::error::io_message(e)),
+            },
+            ureq::Error::HostNotFound => Cause::HostNotFound,
+            ureq::Error::Timeout(t) => Cause::Timeout(t.to_string()),
+            ureq::Error::Tls(msg) => Cause::Tls(Tls::Other(msg.to_string())),
+            ureq::Error::Rustls(e) => Cause::Tls(Tls::of_rustls(e, rest)),
+            // httparse's failure on an answer that is not HTTP/1.x, such as an HTTP/2 frame.
+            ureq::Error::Protocol(e @ ureq_proto::Error::HttpParseFail(_)) => {
+                Cause::NotHttp1(e.to_string())
+            }
+            ureq::Error::TooManyRedirects => Cause::TooManyRedirects,
+            ureq::Error::RedirectFailed => Cause::RedirectFailed,
+            ureq::Error::ConnectionFailed => Cause::ConnectionFailed,
+            ureq::Error::ConnectProxyFailed(msg) => Cause::ConnectProxyFailed(msg.clone()),
+            ureq::Error::InvalidProxyUrl => Cause::InvalidProxyUrl,
+            ureq::Error::BadUri(msg) => Cause::BadUrl(msg.clone()),
+            other => Cause::Other(lowercase_first(&other.to_string())),
+        }
+    }
+}
+
+impl Tls {
+    fn of_rustls(e: &rustls::Error, rest: impl FnOnce() -> String) -> Tls {
+        use rustls::{CertificateError as Cert, Error as E};
+        match e {
+            E::InvalidCertificate(Cert::UnknownIssuer | Cert::BadSignature | Cert::Other(_)) => {
+                Tls::UnknownIssuer
+            }
+            E::InvalidCertificate(Cert::NotValidForName | Cert::NotValidForNameContext { .. }) => {
+                Tls::WrongName
+            }
+            E::InvalidCertificate(
+                Cert::Expired
+                | Cert::ExpiredContext { .. }
+                | Cert::NotValidYet
+                | Cert::NotValidYetContext { .. },
+            ) => Tls::Expired,
+            E::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+                Tls::PlainHttp { rest: rest() }
+            }
+            E::AlertReceived(rustls::AlertDescription::NoApplicationProtocol) => Tls::NoAlpn,
+            other => Tls::Other(other.to_string()),
+        }
+    }
+}
+
+const HTTP2_ONLY: &str =
+    "the server did not answer in HTTP/1.1: it may speak only HTTP/2, which sse does not";
+
+/// A few words for a one-line error.
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::BadUrl(msg) => write!(f, "bad URL: {msg}"),
+            Cause::InvalidRequest(msg) => write!(f, "invalid request: {msg}"),
+            Cause::Proxy { proxy, cause } => write!(f, "proxy {proxy}: {cause}"),
+            Cause::HostNotFound => f.write_str("host not found (DNS lookup failed)"),
+            Cause::Timeout(what) => write!(f, "timed out ({what})"),
+            Cause::Io(msg) | Cause::Other(msg) => f.write_str(msg),
+            Cause::Tls(tls) => tls.fmt(f),
+            Cause::NotHttp1(detail) => write!(f, "{HTTP2_ONLY} ({detail})"),
+            Cause::TooManyRedirects => f.write_str("too many redirects"),
+            Cause::RedirectFailed => f.write_str("a redirect could not be followed"),
+            Cause::ConnectionFailed => f.write_str("connection failed"),
+            Cause::ConnectProxyFailed(msg) => write!(f, "proxy: {msg}"),
+            Cause::InvalidProxyUrl => f.write_str("invalid proxy URL in the environment"),
+        }
+    }
+}
+
+impl fmt::Display for Tls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tls::UnknownIssuer => f.write_str(
+                "the server's certificate is self-signed or from an unknown certificate authority \
+                 (for a development server, -k accepts it)",
+            ),
+            Tls::WrongName => f.write_str(
+                "the server's certificate is for another host name (-k accepts it anyway)",
+            ),
+            Tls::Expired => f.write_str(
+                "the server's certificate has expired or is not valid yet \
+                 (is the clock right? -k accepts it anyway)",
+            ),
+            Tls::PlainHttp { rest } => {
+                write!(f, "the server answered plain HTTP: try http://{rest}")
+            }
+            Tls::NoAlpn => f.write_str(HTTP2_ONLY),
+            Tls::Other(msg) => write!(f, "TLS: {msg}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_read_as_before() {
+        let plain = Cause::Tls(Tls::PlainHttp {
+            rest: "localhost:8443/e".into(),
+        });
+        assert_eq!(
+            plain.to_string(),
+            "the server answered plain HTTP: try http://localhost:8443/e"
+        );
+        let e = Cause::of_ureq(&ureq::Error::HostNotFound, "http://x/");
+        assert_eq!(e, Cause::HostNotFound);
+        assert_eq!(e.to_string(), "host not found (DNS lookup failed)");
+        let proxy = Cause::Proxy {
+            proxy: "http://p:1".into(),
+            cause: Box::new(Cause::InvalidProxyUrl),
+        };
+        assert_eq!(
+            proxy.to_string(),
+            "proxy http://p:1: invalid proxy URL in the environment"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! HTTP/1.1 (and 1.0) over ureq: one transport behind [`super::Transport`].
+
+use ureq::http::{self, Uri};
+use ureq::tls::{RootCerts, TlsConfig};
+use ureq::{Agent, Proxy, ResponseExt};
+
+use super::error::Cause;
+use super::{Connection, Head, Request, Response, Transport, USER_AGENT};
+use crate::error::{lowercase_first, Error};
+
+/// The ureq transport.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct H1;
+
+impl Transport for H1 {
+    fn open(&self, req: &Request, uri: &Uri, proxy: Option<&str>) -> Result<Response, Error> {
+        let connect_error = |cause: Cause| Error::Connect {
+            url: req.url.clone(),
+            cause,
+        };
+        let proxy = match proxy {
+            Some(p) => Some(Proxy::new(p).map_err(|e| {
+                connect_error(Cause::Proxy {
+                    proxy: p.to_string(),
+                    cause: Box::new(Cause::of_ureq(&e, &req.url)),
+                })
+            })?),
+            None => None,
+        };
+        let agent = agent(req, proxy);
+        let mut builder = http::Request::builder()
+            .method(req.method.as_str())
+            .uri(uri);
+        for (name, value) in req.header_lines() {
+            builder = builder.header(name, value);
+        }
+        let result = match &req.body {
+            Some(body) => builder.body(body.clone()).map(|r| agent.run(r)),
+            // A method that carries content is sent with `Content-Length: 0`, as curl
+            // does: servers may refuse a POST without one (411 Length Required).
+            None if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") => {
+                builder.body(Vec::new()).map(|r| agent.run(r))
+            }
+            None => builder.body(()).map(|r| agent.run(r)),
+        };
+        let response = result
+            .map_err(|e| connect_error(Cause::InvalidRequest(lowercase_first(&e.to_string()))))?
+            .map_err(|e| connect_error(Cause::of_ureq(&e, &req.url)))?;
+        Ok(response_of(response, uri))
+    }
+}
+
+/// An agent for one request: its timeouts, its TLS checks, its proxy.
+fn agent(req: &Request, proxy: Option<Proxy>) -> Agent {
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::PlatformVerifier)
+        .disable_verification(req.insecure)
+        .build();
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(10)
+        .proxy(proxy)
+        .tls_config(tls)
+        .user_agent(USER_AGENT)
+        .timeout_resolve(req.timeout)
+        .timeout_connect(req.timeout)
+        .timeout_recv_response(req.timeout)
+        .timeout_per_read(req.timeout)
+        .allow_non_standard_methods(true)
+        // As large as tail's reads: half as many reads (and hand-overs) on a fast stream.
+        .input_buffer_size(crate::readahead::READ_SIZE)
+        .build()
+        .into()
+}
+
+fn response_of(response: http::Response<ureq::Body>, uri: &Uri) -> Response {
+    let status = response.status();
+    let version = match response.version() {
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_09 => "HTTP/0.9",
+        _ => "HTTP/1.1",
+    };
+    let url = response.get_uri().to_string();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    Response {
+        head: Head {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            version,
+            headers,
+            url,
+        },
+        body: Box::new(response.into_body().into_reader()),
+        conn: Connection {
+            version,
+            tls: uri
+                .scheme_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("https")),
+        },
+    }
+}

@@ -1,0 +1,275 @@
+//! `sse tail`: connect, parse, filter, print; reconnect the way a browser's EventSource
+//! does.
+//!
+//! - `settings`: what the flags and the environment decide, once;
+//! - `follow`: the reconnection loop (connect, check, wait, again);
+//! - `pump`: one stream's reads through the parser, each item recorded, counted, printed;
+//! - `sink`: the only writer of stdout (the printer, the flush points, `--raw`'s bytes).
+
+mod follow;
+mod pump;
+mod settings;
+mod sink;
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use colored::Colorize;
+
+use crate::cli::{ColorChoice, TailArgs};
+use crate::error::Error;
+use crate::http::Client;
+use crate::output;
+use crate::parser::Parser;
+use crate::record::Recorder;
+use crate::stats::Stats;
+use crate::status::Console;
+use crate::sync::Interrupt;
+
+pub use settings::{Config, Env, Input};
+use sink::Sink;
+
+/// Runs `sse tail`, printing events to `out`.
+pub fn run<W: Write>(args: TailArgs, color: ColorChoice, out: W) -> Result<ExitCode, Error> {
+    let config = Config::resolve(args, color, &Env::read())?;
+    colored::control::set_override(config.look.color);
+    tail(&config, out)
+}
+
+/// `sse tail` with its settings decided.
+pub fn tail<W: Write>(config: &Config, out: W) -> Result<ExitCode, Error> {
+    let console = Console::new(config.status_line, config.look.terminal);
+    // Ctrl-C is caught where there is something to finish (the recording, the summary,
+    // the status line to take away); elsewhere it ends the process, as for `tail -f`.
+    let interrupt = if config.stderr_tty || config.summary || config.record.is_some() {
+        Interrupt::caught().clone()
+    } else {
+        Interrupt::default()
+    };
+    let stdin = || Box::new(io::stdin()) as Box<dyn Read + Send>;
+    tail_with(config, out, console, interrupt, stdin)
+}
+
+/// The run, with its console, its Ctrl-C and (for `sse tail -`) its input given.
+fn tail_with<W: Write>(
+    config: &Config,
+    out: W,
+    console: Console,
+    interrupt: Interrupt,
+    stdin: impl FnOnce() -> Box<dyn Read + Send>,
+) -> Result<ExitCode, Error> {
+    let recorder = match &config.record {
+        Some(path) => Some(Recorder::create(path)?),
+        None => None,
+    };
+    let printer = output::printer(config.mode, config.look.clone(), config.jq.clone());
+    let mut run = Run {
+        config,
+        sink: Sink::new(printer, out, console.clone()),
+        side: Side {
+            console: console.clone(),
+            recorder,
+            stats: config.summary.then(|| Stats::new(Instant::now())),
+        },
+        progress: Progress {
+            shown: 0,
+            last_event_at: None,
+            reads: 0,
+            retry: config.retry,
+            heard: Instant::now(),
+        },
+        interrupt,
+        client: Client::new(),
+    };
+    let result = match &config.input {
+        Input::Stdin => run.read_stdin(stdin()),
+        Input::Url(request) => run.follow(request.clone()),
+    };
+    if let Some(stats) = &run.side.stats {
+        let summary = stats.summary(Instant::now());
+        if result.is_ok() || summary.events > 0 {
+            console.line(&format!("{} {}", "*".dimmed(), summary.line()));
+        }
+    }
+    console.finish();
+    if let Some(recorder) = run.side.recorder.as_mut() {
+        recorder.finish()?;
+    }
+    result
+}
+
+/// One run of `sse tail`: its settings, where output goes, and what it has seen.
+struct Run<'c, W: Write> {
+    config: &'c Config,
+    sink: Sink<W>,
+    side: Side,
+    progress: Progress,
+    interrupt: Interrupt,
+    /// Every connection of the run goes through it (one proxy environment).
+    client: Client,
+}
+
+/// What is told besides stdout: stderr, the recording, the summary's numbers.
+struct Side {
+    console: Console,
+    recorder: Option<Recorder>,
+    /// What the summary reports (`--stats`, or stderr is a terminal).
+    stats: Option<Stats>,
+}
+
+/// What the run has seen so far, across connections.
+struct Progress {
+    /// Events printed (for `-n`).
+    shown: u64,
+    last_event_at: Option<Instant>,
+    /// Reads so far (see `Arrival::read`).
+    reads: u64,
+    /// The reconnection time, as the server last set it.
+    retry: Duration,
+    /// When the server last sent anything (or the run started): `--timeout` measures
+    /// silence from here, across reconnections.
+    heard: Instant,
+}
+
+/// One stream being read: a connection, or stdin.
+struct Conn {
+    /// 1 for the first connection, counting reconnections.
+    number: u32,
+    opened: Instant,
+    /// Where it came from after redirects ("stdin" for stdin).
+    url: String,
+}
+
+/// How one stream (one connection, or stdin) ended.
+enum End {
+    /// The printer asked to stop: `-n` events were shown, or the stream sent `[DONE]`.
+    Stopped,
+    /// The body ended normally.
+    Eof,
+    /// Reading failed: reset, timeout, a broken chunked body.
+    Lost(io::Error),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// The exit status after Ctrl-C, as a shell reports a process SIGINT ended.
+fn interrupted() -> ExitCode {
+    ExitCode::from(130)
+}
+
+impl<W: Write> Run<'_, W> {
+    fn read_stdin(&mut self, input: Box<dyn Read + Send>) -> Result<ExitCode, Error> {
+        let mut parser = Parser::new(self.config.max_event_size);
+        let conn = Conn {
+            number: 1,
+            opened: Instant::now(),
+            url: "stdin".into(),
+        };
+        let end = self.pump(input, &mut parser, &conn)?;
+        self.stream_ended()?;
+        match end {
+            End::Lost(e) if pump::is_timeout(&e) => Err(self.silence("stdin", "")),
+            End::Lost(e) => Err(Error::io("reading stdin", e)),
+            End::Stopped | End::Eof => Ok(ExitCode::SUCCESS),
+            End::Interrupted => self.interrupted(),
+        }
+    }
+
+    /// A stream ended: the printer finishes what it has open (`--text`'s line) and says
+    /// how many more events its filter failed on.
+    fn stream_ended(&mut self) -> Result<(), Error> {
+        self.sink.end().map_err(Error::Output)
+    }
+
+    /// Ctrl-C: the recording ends as a connection that closed there.
+    fn interrupted(&mut self) -> Result<ExitCode, Error> {
+        if let Some(recorder) = self.side.recorder.as_mut() {
+            recorder.closed("interrupted (Ctrl-C)")?;
+        }
+        Ok(interrupted())
+    }
+
+    /// A connection lifecycle line on stderr, unless `--quiet`.
+    fn lifecycle(&self, text: &str) {
+        if !self.config.quiet {
+            self.side.console.line(text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::lock;
+    use clap::Parser as _;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            lock(&self.0).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn text(c: &Captured) -> String {
+        String::from_utf8_lossy(&lock(&c.0)).into_owned()
+    }
+
+    /// `sse tail - ARGS` over `input`, stderr captured: (exit, stdout, stderr).
+    fn tail_stdin(argv: &[&str], input: &'static [u8]) -> (ExitCode, String, String) {
+        let cli =
+            crate::cli::Cli::try_parse_from([&["sse", "tail", "-"][..], argv].concat()).unwrap();
+        let crate::cli::Command::Tail(args) = cli.command else {
+            unreachable!()
+        };
+        let config = Config::resolve(args, cli.color, &Env::default()).unwrap();
+        let err = Captured::default();
+        let console = Console::to(Box::new(err.clone()), Box::new(|| Some(80)), false, false);
+        let mut out = Vec::new();
+        let code = tail_with(&config, &mut out, console, Interrupt::default(), || {
+            Box::new(input)
+        })
+        .unwrap();
+        (code, String::from_utf8(out).unwrap(), text(&err))
+    }
+
+    #[test]
+    fn the_summary_counts_the_events_and_goes_to_stderr() {
+        let (code, out, err) = tail_stdin(
+            &["--stats", "--json"],
+            b"data: 1\n\ndata: 2\n\n: c\n\ndata: 3\n\n",
+        );
+        assert_eq!(code, ExitCode::SUCCESS);
+        assert_eq!(out.lines().count(), 3, "{out}");
+        let summary = err.lines().last().unwrap();
+        assert!(summary.starts_with("* 3 events in "), "{err}");
+        assert!(summary.contains("; from the start: first byte "), "{err}");
+        assert!(summary.contains("; gaps p50 "), "{err}");
+    }
+
+    #[test]
+    fn count_and_done_end_the_stream_and_filter_errors_are_told_on_stderr() {
+        let (_, out, err) = tail_stdin(
+            &["-n", "2", "--text=."],
+            b"data: \"a\"\n\ndata: \"b\"\n\ndata: \"c\"\n\n",
+        );
+        assert_eq!(out, "ab\n");
+        assert_eq!(err, "");
+        let (_, out, err) = tail_stdin(
+            &["--jq", ".x"],
+            b"data: {\"x\":1}\n\ndata: 2\n\ndata: 3\n\ndata: [DONE]\n\ndata: {\"x\":4}\n\n",
+        );
+        assert_eq!(out, "1\n");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        assert!(lines[0].starts_with("sse: --jq '.x': event 2 (type message): "));
+        assert_eq!(lines[1], "sse: --jq '.x': 1 more event failed the filter");
+    }
+}
