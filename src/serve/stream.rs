@@ -401,7 +401,10 @@ pub fn wait(stream: &TcpStream, d: Duration) -> io::Result<()> {
             events: libc::POLLIN,
             revents: 0,
         };
-        // SAFETY: one valid pollfd, for the duration of the call.
+        // SAFETY: poll reads and writes `nfds` = 1 `pollfd` through the pointer, which
+        // is `fd`, a live local borrowed mutably for the call. The descriptor belongs to
+        // `stream`, borrowed for all of this function, so it stays open (and a bad one
+        // would only be reported as POLLNVAL). The timeout is clamped to i32::MAX.
         let ready = unsafe { libc::poll(&mut fd, 1, ms.min(i32::MAX as u128) as i32) };
         if ready < 0 {
             let e = io::Error::last_os_error();
@@ -464,7 +467,10 @@ fn reset_on_close(stream: &TcpStream) -> io::Result<()> {
         l_onoff: 1,
         l_linger: 0,
     };
-    // SAFETY: a valid socket and a `linger` of the size passed.
+    // SAFETY: setsockopt reads `optlen` bytes from `optval`: that is `linger`, a live
+    // local of exactly size_of::<linger>() bytes, the layout SO_LINGER expects. The
+    // descriptor belongs to `stream`, borrowed for the call, so it is open; the call
+    // changes only how closing the socket behaves.
     let r = unsafe {
         libc::setsockopt(
             stream.as_raw_fd(),
