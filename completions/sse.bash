@@ -270,7 +270,7 @@ _sse() {
                     return 0
                     ;;
                 --fault)
-                    COMPREPLY=($(compgen -W "buffer etag gzip http10 close-after= content-type= status= stall-after= reset-after= drip" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "buffer etag gzip close-after= http10 content-type= status= stall-after= reset-after= drip" -- "${cur}"))
                     return 0
                     ;;
                 --cors)

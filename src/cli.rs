@@ -5,13 +5,14 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::manual;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::value::{
-    parse_duration, parse_header, parse_method, parse_origin, parse_path, parse_size, parse_source,
-    parse_speed, parse_timeout, parse_url, Fault, Header, Source,
+    fault_help, parse_duration, parse_header, parse_method, parse_origin, parse_path, parse_size,
+    parse_source, parse_speed, parse_timeout, parse_url, Fault, Header, Source, FAULTS,
 };
 
 /// See, mock and diagnose Server-Sent Events streams.
@@ -201,13 +202,9 @@ pub struct ServeArgs {
     #[arg(long)]
     pub stamp: bool,
 
-    /// Reproduce a breakage (repeatable): buffer (hold the body, send it with
-    /// Content-Length), etag (as Rack::ETag), gzip (compress, flush only at the end),
-    /// close-after=N (drop the connection after N events), http10 (answer as HTTP/1.0),
-    /// content-type=TYPE, status=CODE; mid-stream: stall-after=N (silent after N events,
-    /// connection kept open), reset-after=N (a TCP reset after N events), drip (events
-    /// sent a few bytes at a time)
-    #[arg(long, value_name = "NAME[=ARG]", value_parser = FaultParser, hide_possible_values = true)]
+    // The help lists every fault of `value::FAULTS`, with what it does.
+    #[arg(long, value_name = "NAME[=ARG]", value_parser = FaultParser, hide_possible_values = true,
+          help = fault_help())]
     pub fault: Vec<Fault>,
 
     /// Allow pages from this origin (or `*`) to open the stream (CORS)
@@ -279,23 +276,22 @@ pub struct DemoArgs {
     pub json: bool,
 }
 
-/// What shell completion offers for `--fault`: each fault, those that take an argument
-/// with their `=`. Parsing is `value::parse_fault`'s, so `close-after=3` is accepted
-/// though only `close-after=` is listed.
-const FAULT_NAMES: &[&str] = &[
-    "buffer",
-    "etag",
-    "gzip",
-    "http10",
-    "close-after=",
-    "content-type=",
-    "status=",
-    "stall-after=",
-    "reset-after=",
-    "drip",
-];
+/// What shell completion offers for `--fault`: each of `value::FAULTS`, those that
+/// take an argument with their `=`. Parsing is `value::parse_fault`'s, so
+/// `close-after=3` is accepted though only `close-after=` is listed.
+fn fault_completions() -> &'static [&'static str] {
+    // clap (without its `string` feature) wants `&'static str`: made once, kept for
+    // the life of the process.
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        FAULTS
+            .iter()
+            .map(|spec| &*Box::leak(spec.completion().into_boxed_str()))
+            .collect()
+    })
+}
 
-/// `--fault NAME[=ARG]`: parsed by `value::parse_fault`, completed from [`FAULT_NAMES`].
+/// `--fault NAME[=ARG]`: parsed by `value::parse_fault`, completed from [`fault_completions`].
 #[derive(Debug, Clone, Copy)]
 struct FaultParser;
 
@@ -326,7 +322,9 @@ impl TypedValueParser for FaultParser {
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(FAULT_NAMES.iter().map(|n| PossibleValue::new(*n))))
+        Some(Box::new(
+            fault_completions().iter().map(|n| PossibleValue::new(*n)),
+        ))
     }
 }
 
@@ -355,7 +353,7 @@ mod tests {
             clap_complete::generate(shell, &mut command(), "sse", &mut buf);
             String::from_utf8(buf).unwrap()
         };
-        let faults = FAULT_NAMES.join(" ");
+        let faults = fault_completions().join(" ");
         let bash = script(Shell::Bash);
         assert!(
             bash.contains(&format!("compgen -W \"{faults}\"")),
@@ -379,7 +377,7 @@ mod tests {
 
     #[test]
     fn fault_completions_are_faults() {
-        for name in FAULT_NAMES {
+        for name in fault_completions() {
             let sample = match *name {
                 "content-type=" => "content-type=text/plain".to_string(),
                 "status=" => "status=500".to_string(),

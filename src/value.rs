@@ -49,55 +49,222 @@ pub enum Fault {
     Drip,
 }
 
+impl Fault {
+    /// The [`FAULTS`] entry this fault was parsed from.
+    pub fn spec(&self) -> &'static FaultSpec {
+        let kind = std::mem::discriminant(self);
+        FAULTS
+            .iter()
+            .find(|spec| std::mem::discriminant(&spec.arg.sample()) == kind)
+            .expect("FAULTS has an entry for every Fault (tested)")
+    }
+}
+
+/// `close-after=3`: as typed, so that it parses back.
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.spec().name)?;
         match self {
-            Fault::Buffer => write!(f, "buffer"),
-            Fault::Etag => write!(f, "etag"),
-            Fault::Gzip => write!(f, "gzip"),
-            Fault::CloseAfter(n) => write!(f, "close-after={n}"),
-            Fault::Http10 => write!(f, "http10"),
-            Fault::ContentType(t) => write!(f, "content-type={t}"),
-            Fault::Status(c) => write!(f, "status={c}"),
-            Fault::StallAfter(n) => write!(f, "stall-after={n}"),
-            Fault::ResetAfter(n) => write!(f, "reset-after={n}"),
-            Fault::Drip => write!(f, "drip"),
+            Fault::CloseAfter(n) | Fault::StallAfter(n) | Fault::ResetAfter(n) => write!(f, "={n}"),
+            Fault::ContentType(t) => write!(f, "={t}"),
+            Fault::Status(c) => write!(f, "={c}"),
+            Fault::Buffer | Fault::Etag | Fault::Gzip | Fault::Http10 | Fault::Drip => Ok(()),
         }
     }
 }
 
+/// What follows a fault's name: nothing, or `=ARG` of one of these shapes.
+#[derive(Debug, Clone, Copy)]
+pub enum FaultArg {
+    /// No argument: `buffer`.
+    None(fn() -> Fault),
+    /// `=N`, a whole number of events: `close-after=3`.
+    Events(fn(u64) -> Fault),
+    /// `=TYPE`, a Content-Type: `content-type=text/plain`.
+    ContentType,
+    /// `=CODE`, a status from 100 to 999: `status=503`.
+    Status,
+}
+
+impl FaultArg {
+    /// The placeholder after `=` in help and messages (`N`, `TYPE`, `CODE`).
+    pub fn placeholder(self) -> Option<&'static str> {
+        match self {
+            FaultArg::None(_) => None,
+            FaultArg::Events(_) => Some("N"),
+            FaultArg::ContentType => Some("TYPE"),
+            FaultArg::Status => Some("CODE"),
+        }
+    }
+
+    /// A fault of this shape with an arbitrary argument, to tell which entry a
+    /// [`Fault`] came from.
+    fn sample(self) -> Fault {
+        match self {
+            FaultArg::None(make) => make(),
+            FaultArg::Events(make) => make(0),
+            FaultArg::ContentType => Fault::ContentType(String::new()),
+            FaultArg::Status => Fault::Status(0),
+        }
+    }
+}
+
+/// One `--fault`: its name, what follows it, and how `--help` explains it.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultSpec {
+    pub name: &'static str,
+    pub arg: FaultArg,
+    /// Said in brackets after the name in `--help`; empty when the name says enough.
+    pub help: &'static str,
+    /// It breaks a stream already under way (`--help` lists these apart).
+    pub mid_stream: bool,
+}
+
+impl FaultSpec {
+    /// `close-after=N`, `buffer`: the name as `--help` and messages show it.
+    pub fn usage(&self) -> String {
+        match self.arg.placeholder() {
+            Some(arg) => format!("{}={arg}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// What shell completion offers: `close-after=` for a fault that takes an
+    /// argument, `buffer` for one that takes none.
+    pub fn completion(&self) -> String {
+        match self.arg.placeholder() {
+            Some(_) => format!("{}=", self.name),
+            None => self.name.to_string(),
+        }
+    }
+}
+
+/// Every fault, in the order `--help` and the "unknown fault" message list them. Each
+/// place that names faults (the parser, its messages, `--help`, shell completion)
+/// reads this table.
+pub const FAULTS: &[FaultSpec] = &[
+    FaultSpec {
+        name: "buffer",
+        arg: FaultArg::None(|| Fault::Buffer),
+        help: "hold the body, send it with Content-Length",
+        mid_stream: false,
+    },
+    FaultSpec {
+        name: "etag",
+        arg: FaultArg::None(|| Fault::Etag),
+        help: "as Rack::ETag",
+        mid_stream: false,
+    },
+    FaultSpec {
+        name: "gzip",
+        arg: FaultArg::None(|| Fault::Gzip),
+        help: "compress, flush only at the end",
+        mid_stream: false,
+    },
+    FaultSpec {
+        name: "close-after",
+        arg: FaultArg::Events(Fault::CloseAfter),
+        help: "drop the connection after N events",
+        mid_stream: false,
+    },
+    FaultSpec {
+        name: "http10",
+        arg: FaultArg::None(|| Fault::Http10),
+        help: "answer as HTTP/1.0",
+        mid_stream: false,
+    },
+    FaultSpec {
+        name: "content-type",
+        arg: FaultArg::ContentType,
+        help: "",
+        mid_stream: false,
+    },
+    FaultSpec {
+        name: "status",
+        arg: FaultArg::Status,
+        help: "",
+        mid_stream: false,
+    },
+    FaultSpec {
+        name: "stall-after",
+        arg: FaultArg::Events(Fault::StallAfter),
+        help: "silent after N events, connection kept open",
+        mid_stream: true,
+    },
+    FaultSpec {
+        name: "reset-after",
+        arg: FaultArg::Events(Fault::ResetAfter),
+        help: "a TCP reset after N events",
+        mid_stream: true,
+    },
+    FaultSpec {
+        name: "drip",
+        arg: FaultArg::None(|| Fault::Drip),
+        help: "events sent a few bytes at a time",
+        mid_stream: true,
+    },
+];
+
+/// The `--fault` help: every entry of [`FAULTS`] with its explanation, the mid-stream
+/// ones last.
+pub fn fault_help() -> String {
+    let list = |mid_stream: bool| {
+        FAULTS
+            .iter()
+            .filter(|spec| spec.mid_stream == mid_stream)
+            .map(|spec| match spec.help {
+                "" => spec.usage(),
+                help => format!("{} ({help})", spec.usage()),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "Reproduce a breakage (repeatable): {}; mid-stream: {}",
+        list(false),
+        list(true)
+    )
+}
+
+/// `buffer, etag, ... or drip`: every fault, for the "unknown fault" message.
+fn fault_choices() -> String {
+    let names: Vec<String> = FAULTS.iter().map(FaultSpec::usage).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// `NAME[=ARG]`, one of [`FAULTS`].
 pub fn parse_fault(s: &str) -> Result<Fault, String> {
     let (name, arg) = match s.split_once('=') {
         Some((n, a)) => (n.trim(), Some(a.trim())),
         None => (s.trim(), None),
     };
+    let Some(spec) = FAULTS.iter().find(|spec| spec.name == name) else {
+        return Err(format!("unknown fault {name:?}: use {}", fault_choices()));
+    };
     let needs = |what: &str| format!("--fault {name} needs ={what}");
-    let fault = match (name, arg) {
-        ("buffer", None) => Fault::Buffer,
-        ("etag", None) => Fault::Etag,
-        ("gzip", None) => Fault::Gzip,
-        ("http10", None) => Fault::Http10,
-        ("drip", None) => Fault::Drip,
-        ("close-after", Some(n)) => Fault::CloseAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
-        ("stall-after", Some(n)) => Fault::StallAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
-        ("reset-after", Some(n)) => Fault::ResetAfter(n.parse().map_err(|_| needs("N, a whole number of events"))?),
-        ("close-after" | "stall-after" | "reset-after", None) => return Err(needs(&format!("N, e.g. {name}=1"))),
-        // It goes into the response head: what @header refuses, this refuses too.
-        ("content-type", Some(t)) if !t.trim().is_empty() => Fault::ContentType(
-            parse_header(&format!("Content-Type: {t}")).map_err(|e| format!("--fault content-type: {e}"))?.value,
+    let fault = match (spec.arg, arg) {
+        (FaultArg::None(make), None) => make(),
+        (FaultArg::None(_), Some(_)) => return Err(format!("--fault {name} takes no argument")),
+        (FaultArg::Events(make), Some(n)) => make(
+            n.parse()
+                .map_err(|_| needs("N, a whole number of events"))?,
         ),
-        ("content-type", _) => return Err(needs("TYPE, e.g. content-type=text/plain")),
-        ("status", Some(c)) => match c.parse::<u16>() {
+        (FaultArg::Events(_), None) => return Err(needs(&format!("N, e.g. {name}=1"))),
+        // It goes into the response head: what @header refuses, this refuses too.
+        (FaultArg::ContentType, Some(t)) if !t.trim().is_empty() => Fault::ContentType(
+            parse_header(&format!("Content-Type: {t}"))
+                .map_err(|e| format!("--fault {name}: {e}"))?
+                .value,
+        ),
+        (FaultArg::ContentType, _) => return Err(needs(&format!("TYPE, e.g. {name}=text/plain"))),
+        (FaultArg::Status, Some(c)) => match c.parse::<u16>() {
             Ok(code) if (100..=999).contains(&code) => Fault::Status(code),
             _ => return Err(needs("CODE, a status from 100 to 999")),
         },
-        ("status", None) => return Err(needs("CODE, e.g. status=500")),
-        ("buffer" | "etag" | "gzip" | "http10" | "drip", Some(_)) => return Err(format!("--fault {name} takes no argument")),
-        _ => {
-            return Err(format!(
-                "unknown fault {name:?}: use buffer, etag, gzip, close-after=N, http10, content-type=TYPE, status=CODE, stall-after=N, reset-after=N or drip"
-            ))
-        }
+        (FaultArg::Status, None) => return Err(needs(&format!("CODE, e.g. {name}=500"))),
     };
     Ok(fault)
 }
@@ -437,5 +604,39 @@ mod tests {
             assert!(err.contains("--fault content-type"), "{bad:?}: {err}");
         }
         assert!(parse_fault("slow").unwrap_err().contains("unknown fault"));
+    }
+
+    #[test]
+    fn every_fault_in_the_table_parses_and_is_offered() {
+        let unknown = parse_fault("slow").unwrap_err();
+        let help = fault_help();
+        for spec in FAULTS {
+            let text = match spec.arg {
+                FaultArg::None(_) => spec.name.to_string(),
+                FaultArg::Events(_) => format!("{}=3", spec.name),
+                FaultArg::ContentType => format!("{}=text/plain", spec.name),
+                FaultArg::Status => format!("{}=503", spec.name),
+            };
+            let fault = parse_fault(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(fault.spec().name, spec.name);
+            assert_eq!(fault.to_string(), text);
+            assert!(
+                unknown.contains(&spec.usage()),
+                "{unknown} lacks {}",
+                spec.usage()
+            );
+            assert!(
+                help.contains(&spec.usage()),
+                "{help} lacks {}",
+                spec.usage()
+            );
+            assert!(help.contains(spec.help), "{help} lacks {}", spec.help);
+        }
+        // The message users have always seen, built from the table.
+        assert_eq!(
+            unknown,
+            "unknown fault \"slow\": use buffer, etag, gzip, close-after=N, http10, \
+             content-type=TYPE, status=CODE, stall-after=N, reset-after=N or drip"
+        );
     }
 }

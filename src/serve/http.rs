@@ -374,10 +374,8 @@ impl Chunked {
     /// Takes bytes of the body; returns how many were part of it (fewer than given
     /// only once the body is complete: the rest is the next request).
     pub fn feed(&mut self, bytes: &[u8]) -> Result<usize, BodyError> {
-        let bad = |why: &str| BodyError::new(400, format!("bad chunked request body: {why}"));
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
             match self.state {
                 ChunkState::Done => return Ok(i),
                 ChunkState::Data(left) => {
@@ -390,73 +388,106 @@ impl Chunked {
                     };
                     continue;
                 }
-                ChunkState::DataEnd(false) if b == b'\r' => self.state = ChunkState::DataEnd(true),
-                ChunkState::DataEnd(_) if b == b'\n' => self.state = ChunkState::SizeStart,
-                ChunkState::DataEnd(_) => return Err(bad("no line end after a chunk's data")),
-                ChunkState::SizeStart | ChunkState::Size(_) => {
-                    let size = match self.state {
-                        ChunkState::Size(n) => Some(n),
-                        _ => None,
-                    };
-                    if let Some(d) = (b as char).to_digit(16) {
-                        let n = size
-                            .unwrap_or(0)
-                            .checked_mul(16)
-                            .and_then(|n| n.checked_add(u64::from(d)));
-                        match n {
-                            Some(n) if self.total + n <= MAX_BODY => {
-                                self.state = ChunkState::Size(n)
-                            }
-                            _ => {
-                                return Err(BodyError::new(
-                                    413,
-                                    format!("request body over {MAX_BODY} bytes"),
-                                ))
-                            }
-                        }
-                    } else if let Some(n) = size {
-                        self.state = ChunkState::Extension(n);
-                        continue; // the same byte, as an extension or the line end
-                    } else {
-                        return Err(bad("a chunk size is not hexadecimal"));
-                    }
-                    self.line += 1;
-                }
-                ChunkState::Extension(n) => {
-                    self.line += 1;
-                    if b == b'\n' {
-                        self.line = 0;
-                        self.total += n;
-                        self.state = if n == 0 {
-                            ChunkState::TrailerStart
-                        } else {
-                            ChunkState::Data(n)
-                        };
-                    } else if b != b'\r' && b != b'\t' && b < 0x20 {
-                        return Err(bad("a control character in a chunk-size line"));
+                _ => {
+                    if !self.byte(bytes[i])? {
+                        continue; // the same byte again, in the new state
                     }
                 }
-                ChunkState::TrailerStart if b == b'\n' => self.state = ChunkState::Done,
-                ChunkState::TrailerStart if b == b'\r' => {}
-                ChunkState::TrailerStart | ChunkState::Trailer => {
-                    self.line += 1;
-                    self.state = if b == b'\n' {
-                        ChunkState::TrailerStart
-                    } else {
-                        ChunkState::Trailer
-                    };
-                }
             }
-            if self.line > MAX_CHUNK_LINE * 16
-                || (self.line > MAX_CHUNK_LINE
-                    && !matches!(self.state, ChunkState::Trailer | ChunkState::TrailerStart))
-            {
-                return Err(bad("a chunk-size line or the trailers are too long"));
-            }
+            self.check_line()?;
             i += 1;
         }
         Ok(i)
     }
+
+    /// One byte outside a chunk's data. `false`: the state changed without taking
+    /// the byte, which is to be read again.
+    fn byte(&mut self, b: u8) -> Result<bool, BodyError> {
+        match self.state {
+            // `feed` takes these itself.
+            ChunkState::Done | ChunkState::Data(_) => {}
+            ChunkState::DataEnd(false) if b == b'\r' => self.state = ChunkState::DataEnd(true),
+            ChunkState::DataEnd(_) if b == b'\n' => self.state = ChunkState::SizeStart,
+            ChunkState::DataEnd(_) => return Err(bad_chunk("no line end after a chunk's data")),
+            ChunkState::SizeStart | ChunkState::Size(_) => return self.size_byte(b),
+            ChunkState::Extension(n) => self.extension_byte(n, b)?,
+            ChunkState::TrailerStart if b == b'\n' => self.state = ChunkState::Done,
+            ChunkState::TrailerStart if b == b'\r' => {}
+            ChunkState::TrailerStart | ChunkState::Trailer => {
+                self.line += 1;
+                self.state = if b == b'\n' {
+                    ChunkState::TrailerStart
+                } else {
+                    ChunkState::Trailer
+                };
+            }
+        }
+        Ok(true)
+    }
+
+    /// A byte of a chunk-size line before any extension: a hex digit of the size, or
+    /// (after at least one digit) the start of an extension or the line end, which is
+    /// not taken here.
+    fn size_byte(&mut self, b: u8) -> Result<bool, BodyError> {
+        let size = match self.state {
+            ChunkState::Size(n) => Some(n),
+            _ => None,
+        };
+        if let Some(d) = (b as char).to_digit(16) {
+            let n = size
+                .unwrap_or(0)
+                .checked_mul(16)
+                .and_then(|n| n.checked_add(u64::from(d)));
+            match n {
+                Some(n) if self.total + n <= MAX_BODY => self.state = ChunkState::Size(n),
+                _ => {
+                    return Err(BodyError::new(
+                        413,
+                        format!("request body over {MAX_BODY} bytes"),
+                    ))
+                }
+            }
+        } else if let Some(n) = size {
+            self.state = ChunkState::Extension(n);
+            return Ok(false);
+        } else {
+            return Err(bad_chunk("a chunk size is not hexadecimal"));
+        }
+        self.line += 1;
+        Ok(true)
+    }
+
+    /// A byte after a chunk's size (of `n` bytes): its extensions, up to the line end.
+    fn extension_byte(&mut self, n: u64, b: u8) -> Result<(), BodyError> {
+        self.line += 1;
+        if b == b'\n' {
+            self.line = 0;
+            self.total += n;
+            self.state = if n == 0 {
+                ChunkState::TrailerStart
+            } else {
+                ChunkState::Data(n)
+            };
+        } else if b != b'\r' && b != b'\t' && b < 0x20 {
+            return Err(bad_chunk("a control character in a chunk-size line"));
+        }
+        Ok(())
+    }
+
+    /// A size line stays short; the trailers may be longer, but bounded too.
+    fn check_line(&self) -> Result<(), BodyError> {
+        if self.line > MAX_CHUNK_LINE * 16
+            || (self.line > MAX_CHUNK_LINE
+                && !matches!(self.state, ChunkState::Trailer | ChunkState::TrailerStart))
+        {
+            return Err(bad_chunk("a chunk-size line or the trailers are too long"));
+        }
+        Ok(())
+    }
+}
+
+fn bad_chunk(why: &str) -> BodyError {
+    BodyError::new(400, format!("bad chunked request body: {why}"))
 }
 
 /// The standard reason phrase for a status (`""` for a code without one).

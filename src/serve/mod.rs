@@ -136,7 +136,10 @@ fn raise_open_file_limit() {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        // SAFETY: a valid rlimit to fill, then the same back with a raised soft limit.
+        // SAFETY: getrlimit writes one `rlimit` through a pointer to `limit`, a live,
+        // initialised local of exactly that type; setrlimit only reads it. Neither call
+        // touches other memory, and a failure is an error return (ignored: the soft
+        // limit then stays as it was).
         unsafe {
             if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0
                 && limit.rlim_cur < limit.rlim_max
@@ -192,7 +195,12 @@ fn log(line: &str) {
     #[cfg(unix)]
     {
         use std::os::fd::{AsRawFd, FromRawFd};
-        // SAFETY: stderr's descriptor, borrowed: ManuallyDrop never closes it.
+        // SAFETY: `from_raw_fd` needs an open descriptor that nothing else closes
+        // while the `File` uses it. Descriptor 2 is open for the whole process: std
+        // reopens a standard descriptor that was closed at exec as /dev/null before
+        // `main`, and nothing in sse closes it. ManuallyDrop means this `File` never
+        // closes it either, and it lives only for this one write (concurrent write(2)
+        // calls on one descriptor are fine).
         let file = std::mem::ManuallyDrop::new(unsafe {
             std::fs::File::from_raw_fd(io::stderr().as_raw_fd())
         });

@@ -179,116 +179,31 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Script, Error> {
         line,
         msg,
     };
-    let mut script = Script::default();
-    let mut block: Vec<u8> = Vec::new();
-    // The block has a data field: its blank line dispatches an event.
-    let mut block_has_data = false;
-    let mut block_has_fields = false;
-    let mut block_id: Option<String> = None;
-    let mut block_type: Option<String> = None;
-    // A directive cut the current event: part of it was already sent.
-    let mut event_open = false;
-    let mut seen_event = false;
-    let mut first_body_line = None;
-
+    let mut reader = Reader::default();
     let text = text.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(text);
     for (index, line) in lines(text).enumerate() {
         let n = index + 1;
-        if line.starts_with(b"#") {
-            continue;
-        }
-        if script.invalid_utf8_line.is_none() && std::str::from_utf8(line).is_err() {
-            script.invalid_utf8_line = Some(n);
-        }
-        if let Some(directive) = line.strip_prefix(b"@") {
-            let directive = std::str::from_utf8(directive)
-                .map_err(|_| err(n, "a directive line is not valid UTF-8".into()))?;
-            let (name, arg) = match directive.split_once(char::is_whitespace) {
-                Some((name, arg)) => (name, arg.trim()),
-                None => (directive, ""),
-            };
-            if !block.is_empty() {
-                script.steps.push(Step::Raw(std::mem::take(&mut block)));
-                event_open |= block_has_fields;
-            }
-            let before_events = |what: &str| {
-                if seen_event || event_open {
-                    Err(err(n, format!("@{what} must come before the first event")))
-                } else {
-                    Ok(())
-                }
-            };
-            match name {
-                "sleep" => {
-                    if arg.is_empty() {
-                        return Err(err(n, "@sleep needs a duration, e.g. @sleep 500ms".into()));
-                    }
-                    let d = parse_duration(arg).map_err(|e| err(n, format!("@sleep: {e}")))?;
-                    script.steps.push(Step::Sleep(d));
-                }
-                "close" => {
-                    if !arg.is_empty() {
-                        return Err(err(n, "@close takes no argument".into()));
-                    }
-                    script.steps.push(Step::Close);
-                }
-                "status" => {
-                    before_events("status")?;
-                    let code = arg.parse::<u16>().ok().filter(|c| (100..=999).contains(c));
-                    script.status = Some(code.ok_or_else(|| {
-                        err(
-                            n,
-                            format!("@status needs a status code from 100 to 999, not {arg:?}"),
-                        )
-                    })?);
-                }
-                "header" => {
-                    before_events("header")?;
-                    let h = crate::value::parse_header(arg)
-                        .map_err(|e| err(n, format!("@header: {e}")))?;
-                    script.headers.push((h.name, h.value));
-                }
-                "body" => {
-                    before_events("body")?;
-                    first_body_line.get_or_insert(n);
-                    // The text after `@body ` as written (only the separating space goes).
-                    let text = directive["body".len()..]
-                        .strip_prefix([' ', '\t'])
-                        .unwrap_or("");
-                    script.body.push(text.to_string());
-                }
-                "" => return Err(err(n, format!("a directive needs a name: {DIRECTIVES}"))),
-                other => {
-                    return Err(err(
-                        n,
-                        format!("unknown directive @{other}: use {DIRECTIVES}"),
-                    ))
-                }
-            }
-            continue;
-        }
-        if line.is_empty() {
-            if block_has_data {
-                block.push(b'\n');
-                script.steps.push(Step::Event {
-                    text: std::mem::take(&mut block),
-                    id: block_id.take(),
-                    event_type: block_type.take(),
-                });
-                seen_event = true;
-            } else if !block.is_empty() || event_open {
-                // Comments, or fields that dispatch nothing (`retry:`, an id alone): sent
-                // as written, with their blank line, but not counted as an event.
-                block.push(b'\n');
-                script.steps.push(Step::Raw(std::mem::take(&mut block)));
-            }
-            block_has_data = false;
-            block_has_fields = false;
-            event_open = false;
-            continue;
-        }
+        reader.line(n, line).map_err(|msg| err(n, msg))?;
+    }
+    reader.finish().map_err(|(line, msg)| err(line, msg))
+}
+
+/// The lines of the event block being read, and what its fields set.
+#[derive(Default)]
+struct Block {
+    bytes: Vec<u8>,
+    /// It has a data field: its blank line dispatches an event.
+    has_data: bool,
+    has_fields: bool,
+    id: Option<String>,
+    event_type: Option<String>,
+}
+
+impl Block {
+    /// A field or an SSE comment line: kept as written, its field noted.
+    fn push_line(&mut self, line: &[u8]) {
         if !line.starts_with(b":") {
-            block_has_fields = true;
+            self.has_fields = true;
             let (name, value) = match line.iter().position(|&b| b == b':') {
                 Some(i) => {
                     let value = &line[i + 1..];
@@ -298,39 +213,155 @@ pub fn parse(text: &[u8], path: &Path) -> Result<Script, Error> {
             };
             let text = || String::from_utf8_lossy(value).into_owned();
             match name {
-                b"data" => block_has_data = true,
-                b"id" if !value.contains(&0) => block_id = Some(text()),
-                b"event" => block_type = Some(text()).filter(|t| !t.is_empty()),
+                b"data" => self.has_data = true,
+                b"id" if !value.contains(&0) => self.id = Some(text()),
+                b"event" => self.event_type = Some(text()).filter(|t| !t.is_empty()),
                 _ => {}
             }
         }
-        block.extend_from_slice(line);
-        block.push(b'\n');
+        self.bytes.extend_from_slice(line);
+        self.bytes.push(b'\n');
     }
-    if !block.is_empty() {
-        // A last block without its blank line: an event is still completed, as a script
-        // writer means it (the file's final newline is easy to forget).
-        if block_has_data {
-            block.push(b'\n');
-            script.steps.push(Step::Event {
-                text: block,
-                id: block_id,
-                event_type: block_type,
-            });
+
+    /// The block as an event, its blank line added; the id and type are used up.
+    fn take_event(&mut self) -> Step {
+        self.bytes.push(b'\n');
+        Step::Event {
+            text: std::mem::take(&mut self.bytes),
+            id: self.id.take(),
+            event_type: self.event_type.take(),
+        }
+    }
+}
+
+/// A script being read line by line: the steps so far and the block in progress.
+#[derive(Default)]
+struct Reader {
+    script: Script,
+    block: Block,
+    /// A directive cut the current event: part of it was already sent.
+    event_open: bool,
+    seen_event: bool,
+    first_body_line: Option<usize>,
+}
+
+impl Reader {
+    /// Line `n`; an error is the message for that line.
+    fn line(&mut self, n: usize, line: &[u8]) -> Result<(), String> {
+        if line.starts_with(b"#") {
+            return Ok(());
+        }
+        if self.script.invalid_utf8_line.is_none() && std::str::from_utf8(line).is_err() {
+            self.script.invalid_utf8_line = Some(n);
+        }
+        if let Some(directive) = line.strip_prefix(b"@") {
+            let directive = std::str::from_utf8(directive)
+                .map_err(|_| "a directive line is not valid UTF-8".to_string())?;
+            self.directive(n, directive)
+        } else if line.is_empty() {
+            self.end_block();
+            Ok(())
         } else {
-            script.steps.push(Step::Raw(block));
+            self.block.push_line(line);
+            Ok(())
         }
     }
-    script.join_bursts();
-    if let Some(line) = first_body_line {
-        if script.status.is_none_or(|s| s == 200) {
-            return Err(err(
-                line,
-                "@body is the body of an error answer: it needs a @status other than 200, e.g. @status 429".into(),
-            ));
+
+    /// `@name arg` (without its `@`) on line `n`.
+    fn directive(&mut self, n: usize, directive: &str) -> Result<(), String> {
+        let (name, arg) = match directive.split_once(char::is_whitespace) {
+            Some((name, arg)) => (name, arg.trim()),
+            None => (directive, ""),
+        };
+        // What the block holds so far leaves before the directive takes effect.
+        if !self.block.bytes.is_empty() {
+            let part = std::mem::take(&mut self.block.bytes);
+            self.script.steps.push(Step::Raw(part));
+            self.event_open |= self.block.has_fields;
         }
+        match name {
+            "sleep" => self.script.steps.push(Step::Sleep(sleep(arg)?)),
+            "close" if arg.is_empty() => self.script.steps.push(Step::Close),
+            "close" => return Err("@close takes no argument".into()),
+            "status" | "header" | "body" if self.seen_event || self.event_open => {
+                return Err(format!("@{name} must come before the first event"))
+            }
+            "status" => self.script.status = Some(status(arg)?),
+            "header" => {
+                let h = crate::value::parse_header(arg).map_err(|e| format!("@header: {e}"))?;
+                self.script.headers.push((h.name, h.value));
+            }
+            "body" => {
+                self.first_body_line.get_or_insert(n);
+                // The text after `@body ` as written (only the separating space goes).
+                let text = directive["body".len()..]
+                    .strip_prefix([' ', '\t'])
+                    .unwrap_or("");
+                self.script.body.push(text.to_string());
+            }
+            "" => return Err(format!("a directive needs a name: {DIRECTIVES}")),
+            other => return Err(format!("unknown directive @{other}: use {DIRECTIVES}")),
+        }
+        Ok(())
     }
-    Ok(script)
+
+    /// A blank line: the block becomes an event, or (comments, fields that dispatch
+    /// nothing such as `retry:` or an id alone) is sent as written with its blank
+    /// line, but not counted as an event.
+    fn end_block(&mut self) {
+        if self.block.has_data {
+            let event = self.block.take_event();
+            self.script.steps.push(event);
+            self.seen_event = true;
+        } else if !self.block.bytes.is_empty() || self.event_open {
+            self.block.bytes.push(b'\n');
+            let raw = std::mem::take(&mut self.block.bytes);
+            self.script.steps.push(Step::Raw(raw));
+        }
+        self.block.has_data = false;
+        self.block.has_fields = false;
+        self.event_open = false;
+    }
+
+    /// The script, once every line was read; an error names its line.
+    fn finish(mut self) -> Result<Script, (usize, String)> {
+        if !self.block.bytes.is_empty() {
+            // A last block without its blank line: an event is still completed, as a
+            // script writer means it (the file's final newline is easy to forget).
+            let last = if self.block.has_data {
+                self.block.take_event()
+            } else {
+                Step::Raw(std::mem::take(&mut self.block.bytes))
+            };
+            self.script.steps.push(last);
+        }
+        self.script.join_bursts();
+        if let Some(line) = self.first_body_line {
+            if self.script.status.is_none_or(|s| s == 200) {
+                return Err((
+                    line,
+                    "@body is the body of an error answer: it needs a @status other than 200, e.g. @status 429".into(),
+                ));
+            }
+        }
+        Ok(self.script)
+    }
+}
+
+/// The argument of `@sleep`.
+fn sleep(arg: &str) -> Result<Duration, String> {
+    if arg.is_empty() {
+        return Err("@sleep needs a duration, e.g. @sleep 500ms".into());
+    }
+    parse_duration(arg).map_err(|e| format!("@sleep: {e}"))
+}
+
+/// The argument of `@status`.
+fn status(arg: &str) -> Result<u16, String> {
+    arg.parse::<u16>()
+        .ok()
+        .filter(|c| (100..=999).contains(c))
+        .ok_or_else(|| format!("@status needs a status code from 100 to 999, not {arg:?}"))
 }
 
 /// Reads and parses a script file (`-` is stdin).

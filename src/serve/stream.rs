@@ -110,28 +110,13 @@ pub fn respond(
         return error_answer(stream, head, status, config, head_only);
     }
 
-    let mut start = 0;
-    if let Some(id) = request.header("Last-Event-ID") {
-        match script.resume_after(id) {
-            Some(i) => start = i,
-            None if config.log => log(&format!(
-                "warning: {peer}: Last-Event-ID \"{}\" is not in the script; replaying from the start",
-                escape::line(id)
-            )),
-            None => {}
-        }
-        if !config.repeat && start > 0 && script.finished_at(start) {
-            // The standard's "stop reconnecting": the client has seen every event.
-            head.status = 204;
-            let why = " (Last-Event-ID is the script's last event)";
-            return send_short(
-                stream,
-                &head,
-                b"",
-                head_only,
-                Outcome::Answered { status: 204, why },
-            );
-        }
+    let start = resume_point(peer, request, config);
+    if !config.repeat && start > 0 && script.finished_at(start) {
+        // The standard's "stop reconnecting": the client has seen every event.
+        head.status = 204;
+        let why = " (Last-Event-ID is the script's last event)";
+        let outcome = Outcome::Answered { status: 204, why };
+        return send_short(stream, &head, b"", head_only, outcome);
     }
 
     head.keep_alive = false; // a stream is the connection's last answer
@@ -143,25 +128,51 @@ pub fn respond(
     }
     let framing = plan.framing(request.minor_version);
     if head_only {
-        let mut bytes = Vec::new();
-        head.write(
-            if matches!(framing, Framing::Length(_)) {
-                Framing::None
-            } else {
-                framing
-            },
-            &mut bytes,
-        );
-        return match http::write_all_vectored(stream, &mut [io::IoSlice::new(&bytes)]) {
-            Ok(()) => Outcome::HeadOnly,
-            Err(e) => Outcome::Left {
-                events: 0,
-                cause: io_message(&e),
-            },
-        };
+        return send_stream_head(stream, &head, framing);
     }
     let mut body = Body::new(&*stream, head, framing, plan);
     play(&mut body, start, config)
+}
+
+/// The step a request starts from: just after its Last-Event-ID, or the start (with a
+/// warning when the script has no such id).
+fn resume_point(peer: &str, request: &RequestHead, config: &Config) -> usize {
+    let Some(id) = request.header("Last-Event-ID") else {
+        return 0;
+    };
+    match config.script.resume_after(id) {
+        Some(i) => i,
+        None => {
+            if config.log {
+                log(&format!(
+                    "warning: {peer}: Last-Event-ID \"{}\" is not in the script; replaying from the start",
+                    escape::line(id)
+                ));
+            }
+            0
+        }
+    }
+}
+
+/// The answer to HEAD on the stream path: the stream's head alone (no Content-Length
+/// for a held body, whose length is not known yet).
+fn send_stream_head(stream: &mut TcpStream, head: &Head, framing: Framing) -> Outcome {
+    let mut bytes = Vec::new();
+    head.write(
+        if matches!(framing, Framing::Length(_)) {
+            Framing::None
+        } else {
+            framing
+        },
+        &mut bytes,
+    );
+    match http::write_all_vectored(stream, &mut [io::IoSlice::new(&bytes)]) {
+        Ok(()) => Outcome::HeadOnly,
+        Err(e) => Outcome::Left {
+            events: 0,
+            cause: io_message(&e),
+        },
+    }
 }
 
 /// A status other than 200 (`@status` or `--fault status=`), with the script's
@@ -214,6 +225,38 @@ fn send_short(
 /// Plays the script from step `start`: what is due now is handed to the body, which
 /// sends it all at once before any wait.
 pub fn play(body: &mut Body<&TcpStream>, start: usize, config: &Config) -> Outcome {
+    // `close-after=0` and the like: the cut comes before the first event.
+    if let Some(what) = config.plan.cut_at(0) {
+        return cut(body, what, 0);
+    }
+    let ended = match play_steps(body, start, config) {
+        Ok(Played::Cut(what, events)) => return cut(body, what, events),
+        Ok(Played::End(why)) => body.finish(true).map(|()| why),
+        Err(e) => Err(e),
+    };
+    match ended {
+        Ok(why) => Outcome::Done {
+            events: body.events_sent(),
+            why,
+        },
+        Err(e) => Outcome::Left {
+            events: body.events_sent(),
+            cause: io_message(&e),
+        },
+    }
+}
+
+/// Where playing the steps stopped.
+enum Played {
+    /// The script ended (`end of script`, `@close`): the body is to be finished.
+    End(&'static str),
+    /// A fault's cut came due after this many events.
+    Cut(Cut, u64),
+}
+
+/// The steps from `start` on, until the script ends or a cut comes due; an error is
+/// the connection's.
+fn play_steps(body: &mut Body<&TcpStream>, start: usize, config: &Config) -> io::Result<Played> {
     let steps = &config.script.steps;
     let loops = config.repeat
         && steps
@@ -224,79 +267,63 @@ pub fn play(body: &mut Body<&TcpStream>, start: usize, config: &Config) -> Outco
         && config.interval.is_none_or(|d| d.is_zero())
         && config.plan.cut.is_none()
         && !config.plan.drip;
-    let left = |body: &Body<&TcpStream>, e: io::Error| Outcome::Left {
-        events: body.events_sent(),
-        cause: io_message(&e),
-    };
-    // `close-after=0` and the like: the cut comes before the first event.
-    if let Some(what) = config.plan.cut_at(0) {
-        return cut(body, what, 0);
-    }
     let mut events = 0u64;
     // No --interval before the first event, nor right after an @sleep.
     let mut slept = true;
     let mut i = start;
-    let why = loop {
+    loop {
         let Some(step) = steps.get(i) else {
             if loops {
                 i = 0;
                 continue;
             }
-            break "end of script";
+            return Ok(Played::End("end of script"));
         };
         if let Some(burst) = config.script.burst_at(i).filter(|_| bursts) {
-            if let Err(e) = body.due_run(&burst.bytes, burst.events) {
-                return left(body, e);
-            }
+            body.due_run(&burst.bytes, burst.events)?;
             events += burst.events;
             slept = false;
             i = burst.end;
             continue;
         }
         i += 1;
-        let sent = match step {
+        match step {
             Step::Sleep(d) => {
                 slept = true;
-                pause(body, config.scaled(*d))
+                pause(body, config.scaled(*d))?;
             }
-            Step::Close => break "@close",
-            Step::Raw(text) => body.due(text, false),
+            Step::Close => return Ok(Played::End("@close")),
+            Step::Raw(text) => body.due(text, false)?,
             Step::Event { text, .. } => {
-                if let (false, Some(interval)) = (slept, config.interval) {
-                    if let Err(e) = pause(body, config.scaled(interval)) {
-                        return left(body, e);
-                    }
-                }
+                send_event(body, text, slept, config)?;
                 slept = false;
-                if config.stamp {
-                    let ms = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map_or(0, |d| d.as_millis());
-                    if let Err(e) = body.due(crate::event::stamp_line(ms).as_bytes(), false) {
-                        return left(body, e);
-                    }
-                }
                 events += 1;
-                body.due(text, true)
+                if let Some(what) = config.plan.cut_at(events) {
+                    return Ok(Played::Cut(what, events));
+                }
             }
-        };
-        if let Err(e) = sent {
-            return left(body, e);
         }
-        if !matches!(step, Step::Event { .. }) {
-            continue;
-        }
-        if let Some(what) = config.plan.cut_at(events) {
-            return cut(body, what, events);
-        }
-    };
-    match body.finish(true) {
-        Ok(()) => Outcome::Done {
-            events: body.events_sent(),
-            why,
-        },
-        Err(e) => left(body, e),
     }
+}
+
+/// One event: after the `--interval` pause (unless an `@sleep` just paused), with its
+/// `--stamp` line.
+fn send_event(
+    body: &mut Body<&TcpStream>,
+    text: &[u8],
+    slept: bool,
+    config: &Config,
+) -> io::Result<()> {
+    if let (false, Some(interval)) = (slept, config.interval) {
+        pause(body, config.scaled(interval))?;
+    }
+    if config.stamp {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        body.due(crate::event::stamp_line(ms).as_bytes(), false)?;
+    }
+    body.due(text, true)
 }
 
 /// `close-after`, `stall-after` or `reset-after` has come due after `events` events.
@@ -374,7 +401,10 @@ pub fn wait(stream: &TcpStream, d: Duration) -> io::Result<()> {
             events: libc::POLLIN,
             revents: 0,
         };
-        // SAFETY: one valid pollfd, for the duration of the call.
+        // SAFETY: poll reads and writes `nfds` = 1 `pollfd` through the pointer, which
+        // is `fd`, a live local borrowed mutably for the call. The descriptor belongs to
+        // `stream`, borrowed for all of this function, so it stays open (and a bad one
+        // would only be reported as POLLNVAL). The timeout is clamped to i32::MAX.
         let ready = unsafe { libc::poll(&mut fd, 1, ms.min(i32::MAX as u128) as i32) };
         if ready < 0 {
             let e = io::Error::last_os_error();
@@ -437,7 +467,10 @@ fn reset_on_close(stream: &TcpStream) -> io::Result<()> {
         l_onoff: 1,
         l_linger: 0,
     };
-    // SAFETY: a valid socket and a `linger` of the size passed.
+    // SAFETY: setsockopt reads `optlen` bytes from `optval`: that is `linger`, a live
+    // local of exactly size_of::<linger>() bytes, the layout SO_LINGER expects. The
+    // descriptor belongs to `stream`, borrowed for the call, so it is open; the call
+    // changes only how closing the socket behaves.
     let r = unsafe {
         libc::setsockopt(
             stream.as_raw_fd(),
