@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use super::checks::{ms, FixLine};
+use super::finding::{offer, FixLine};
 use super::layers::{self, Advice, Layer};
 use super::observation::{Burst, Observation};
+use crate::format::ms;
 
 /// Above this, a stamped event counts as late (a FAIL) unless `--max-delay` says otherwise.
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(1);
@@ -195,11 +196,6 @@ fn held_evidence(obs: &Observation) -> Option<&'static str> {
         && only.at + only.spread >= last.at
         && only.size as u64 * 2 >= obs.events.count;
     released_at_end.then_some("most events arrived in one release just before the stream ended")
-}
-
-/// The fixes of `advice`, as findings carry them.
-pub fn offer(advice: &'static Advice) -> Vec<FixLine> {
-    advice.fixes.iter().map(FixLine::from).collect()
 }
 
 fn suspected(who: String, advice: &'static Advice) -> Suspect {

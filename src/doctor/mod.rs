@@ -1,9 +1,11 @@
 //! `sse doctor`: connect like a browser, watch the stream into an `Observation`
 //! (bounded summaries, see `observation`), work out what it means once (`analysis`),
-//! judge it with the pure checks (`checks`, reading the table in `layers`), report.
+//! judge it with the pure checks (`checks`, reading the table in `layers`), each giving
+//! a `finding::Finding`, and report.
 
 pub mod analysis;
 pub mod checks;
+pub mod finding;
 pub mod layers;
 pub mod observation;
 pub mod probes;
@@ -89,7 +91,7 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let mut findings = checks::run_all(&observation, &analysis);
     let answered = findings
         .first()
-        .is_some_and(|f| f.status != checks::Status::Fail);
+        .is_some_and(|f| f.status != finding::Status::Fail);
     if let (Some(up), Some(url)) = (&upstream, &args.compare) {
         findings.push(probes::judge_compare(&observation, up, url));
     }
@@ -110,7 +112,7 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         report::write_text(&mut out, &observation, &findings)
     };
     written.and_then(|_| out.flush()).map_err(Error::Output)?;
-    let failed = findings.iter().any(|f| f.status == checks::Status::Fail);
+    let failed = findings.iter().any(|f| f.status == finding::Status::Fail);
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -128,7 +130,7 @@ struct Probe<'a> {
 }
 
 impl Probe<'_> {
-    fn run_all(&self, obs: &Observation, a: &Analysis) -> Vec<checks::Finding> {
+    fn run_all(&self, obs: &Observation, a: &Analysis) -> Vec<finding::Finding> {
         let mut findings = vec![self.resume(obs)];
         if probes::compression_suspected(obs, a) {
             findings.push(self.compression(obs, a));
@@ -154,7 +156,7 @@ impl Probe<'_> {
         (obs.stopped != Stop::Interrupted).then_some(obs)
     }
 
-    fn resume(&self, obs: &Observation) -> checks::Finding {
+    fn resume(&self, obs: &Observation) -> finding::Finding {
         if !self.may_repeat {
             return probes::not_run(
                 "resume",
@@ -179,7 +181,7 @@ impl Probe<'_> {
         }
     }
 
-    fn compression(&self, obs: &Observation, a: &Analysis) -> checks::Finding {
+    fn compression(&self, obs: &Observation, a: &Analysis) -> finding::Finding {
         if !self.may_repeat {
             return probes::not_run(
                 "compression",

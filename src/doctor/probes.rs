@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::analysis::{Analysis, WARN_DELAY};
-use super::checks::{ms, Finding, FixLine};
+use super::checks::ms;
+use super::finding::{Finding, FixLine};
 use super::observation::{Observation, Seen};
 
 /// How the server answered a reconnection that carried the last event id seen.
@@ -442,7 +443,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 mod tests {
     use super::*;
     use crate::client::Head;
-    use crate::doctor::checks::Status;
+    use crate::doctor::finding::Status;
 
     fn stream(ids: &[&str], status: u16) -> Observation {
         let mut obs = Observation {

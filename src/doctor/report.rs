@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::analysis::Analysis;
-use super::checks::{ms, Finding, Status};
+use super::checks::ms;
+use super::finding::{Finding, Status};
 use super::observation::Observation;
 use crate::escape;
 
