@@ -8,6 +8,7 @@ use super::finding::{offer, Finding, FixLine, IntoFixes, Status};
 use super::layers;
 use super::observation::{Observation, Stop};
 use crate::client::media_type;
+use crate::format::{about, count, ms};
 
 pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
     let first = response(obs);
@@ -335,9 +336,8 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
     let advice = || a.suspect.fixes.clone();
     if let Some(d) = a.delays {
         let seen = format!(
-            "{} stamped event{}: delay p50 {}, p99 {}, max {}",
-            d.count,
-            if d.count == 1 { "" } else { "s" },
+            "{}: delay p50 {}, p99 {}, max {}",
+            count(d.count, "stamped event"),
             ms(d.p50),
             ms(d.p99),
             ms(d.max)
@@ -458,7 +458,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
     let events = if obs.events_unknown() {
         "events that could not be decoded".to_string()
     } else {
-        format!("{n} event{}", if n == 1 { "" } else { "s" })
+        count(n, "event")
     };
     let seen = format!(
         "{} after {events} at {}, {} after the last byte ({})",
@@ -514,7 +514,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         seen,
         format!(
             "the server ended the stream; a browser reconnects after the retry time ({} ms) and resumes with Last-Event-ID",
-            obs.retry.unwrap_or(crate::client::DEFAULT_RETRY.as_millis() as u64)
+            obs.retry.unwrap_or(crate::format::millis(crate::client::DEFAULT_RETRY))
         ),
         "if the stream should stay open, find what ends it; if it is meant to end, answer the reconnection with 204",
     )
@@ -605,24 +605,6 @@ fn idle_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
         }
     }
     fixes
-}
-
-/// A duration in round figures: `800 ms`, `3 s`, `55 s`.
-pub fn about(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{} s", d.as_secs_f64().round())
-    }
-}
-
-/// `12 ms`, `1.50 s`.
-pub fn ms(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{:.2} s", d.as_secs_f64())
-    }
 }
 
 #[cfg(test)]

@@ -154,8 +154,7 @@ impl Finding {
     pub fn with_ms(mut self, pairs: &[(&'static str, Option<Duration>)]) -> Self {
         for (name, d) in pairs {
             if let Some(d) = d {
-                self.ms
-                    .push((name, u64::try_from(d.as_millis()).unwrap_or(u64::MAX)));
+                self.ms.push((name, crate::format::millis(*d)));
             }
         }
         self

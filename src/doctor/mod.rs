@@ -15,14 +15,16 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cli::{ColorChoice, DoctorArgs};
 use crate::client::{self, Request, Response, BROWSER_ACCEPT_ENCODING};
 use crate::error::{io_message, Error};
+use crate::format;
 use crate::parser::{Fed, Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
+use crate::sync::{lock, Interrupt};
 use crate::term;
 
 use analysis::Analysis;
@@ -33,17 +35,16 @@ const MAX_KEPT_ID: usize = 4096;
 
 pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     term::init_color(color, io::stdout().is_terminal());
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    // Ctrl-C ends the watch early; the report of what was seen is still printed.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    // Ctrl-C wakes the watch and ends it early; the report of what was seen is still
+    // printed.
+    let interrupt = Interrupt::caught();
     let live = io::stderr().is_terminal() && !args.json;
     if live {
         let _ = writeln!(
             io::stderr().lock(),
             "watching {} for {}{} (Ctrl-C stops early)…",
             crate::escape::line(&args.url),
-            humantime::format_duration(args.duration),
+            format::typed(args.duration),
             args.count
                 .map(|n| format!(" or {n} events"))
                 .unwrap_or_default()
@@ -79,11 +80,11 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     });
     let watcher = Watcher::start_at(req.clone(), args.count, started);
     let observation = if live {
-        watcher.wait(deadline, &interrupted, live_line)
+        watcher.wait(deadline, interrupt, live_line)
     } else {
-        watcher.wait(deadline, &interrupted, |_| {})
+        watcher.wait(deadline, interrupt, |_| {})
     };
-    let upstream = upstream.map(|w| w.wait(deadline, &interrupted, |_| {}));
+    let upstream = upstream.map(|w| w.wait(deadline, interrupt, |_| {}));
     if live {
         let _ = write!(io::stderr().lock(), "\r\x1b[2K");
     }
@@ -95,12 +96,12 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     if let (Some(up), Some(url)) = (&upstream, &args.compare) {
         findings.push(probes::judge_compare(&observation, up, url));
     }
-    if answered && !args.no_probes && !interrupted.load(Ordering::SeqCst) {
+    if answered && !args.no_probes && !interrupt.hit() {
         let probe = Probe {
             req: &req,
             args: &args,
             may_repeat,
-            interrupted: &interrupted,
+            interrupt,
             live,
         };
         findings.extend(probe.run_all(&observation, &analysis));
@@ -125,7 +126,7 @@ struct Probe<'a> {
     req: &'a Request,
     args: &'a DoctorArgs,
     may_repeat: bool,
-    interrupted: &'a AtomicBool,
+    interrupt: &'a Interrupt,
     live: bool,
 }
 
@@ -152,7 +153,7 @@ impl Probe<'_> {
     /// Watches the stream again with `req` for at most the watch's duration.
     fn watch(&self, req: Request, count: Option<u64>) -> Option<Observation> {
         let deadline = Instant::now() + self.args.duration;
-        let obs = Watcher::start(req, count).wait(deadline, self.interrupted, |_| {});
+        let obs = Watcher::start(req, count).wait(deadline, self.interrupt, |_| {});
         (obs.stopped != Stop::Interrupted).then_some(obs)
     }
 
@@ -215,7 +216,7 @@ fn live_line(obs: &Observation) {
     let last = obs
         .wire
         .last
-        .map(|t| format!(", last byte at {}", checks::ms(t)))
+        .map(|t| format!(", last byte at {}", format::ms(t)))
         .unwrap_or_default();
     let _ = write!(
         io::stderr().lock(),
@@ -231,13 +232,10 @@ fn live_line(obs: &Observation) {
 pub struct Watcher {
     shared: Arc<Mutex<Observation>>,
     done: mpsc::Receiver<Stop>,
+    /// Ctrl-C's way to wake [`Watcher::wait`].
+    wake: mpsc::SyncSender<Stop>,
     stop: Arc<AtomicBool>,
     started: Instant,
-}
-
-fn lock(m: &Mutex<Observation>) -> MutexGuard<'_, Observation> {
-    // A panic on the reader thread leaves what it recorded so far: still worth reporting.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Watcher {
@@ -259,10 +257,12 @@ impl Watcher {
             started,
             count,
         };
+        let wake = tx.clone();
         let spawned = thread::Builder::new()
             .name("doctor-read".into())
             .spawn(move || {
-                reader.run(&req, &tx);
+                let done = Done(tx);
+                reader.run(&req, &done.0);
             });
         if let Err(e) = spawned {
             lock(&shared).connect_error = Some(format!("could not start a thread: {e}"));
@@ -270,26 +270,31 @@ impl Watcher {
         Watcher {
             shared,
             done,
+            wake,
             stop,
             started,
         }
     }
 
-    /// Watches until `deadline`, Ctrl-C, or the reader stopping (end, count, error);
-    /// `tick` sees the observation so far every quarter second.
+    /// Watches until `deadline`, Ctrl-C (which wakes it), or the reader stopping (end,
+    /// count, error); `tick` sees the observation so far every quarter second.
     pub fn wait(
         self,
         deadline: Instant,
-        interrupted: &AtomicBool,
+        interrupt: &Interrupt,
         mut tick: impl FnMut(&Observation),
     ) -> Observation {
+        let woken = self.wake.clone();
+        let waking = interrupt.on_hit(move || {
+            let _ = woken.try_send(Stop::Interrupted);
+        });
         let stopped = loop {
             // A reader that already stopped (a watch side by side may end first) says so
             // before the deadline is looked at.
             if let Ok(stop) = self.done.try_recv() {
                 break stop;
             }
-            if interrupted.load(Ordering::SeqCst) {
+            if interrupt.hit() {
                 break Stop::Interrupted;
             }
             let now = Instant::now();
@@ -303,6 +308,7 @@ impl Watcher {
                 Err(RecvTimeoutError::Disconnected) => break Stop::Ended,
             }
         };
+        drop(waking);
         self.stop.store(true, Ordering::SeqCst);
         let mut obs = lock(&self.shared).clone();
         if obs.head.is_none() && obs.connect_error.is_none() && stopped != Stop::Interrupted {
@@ -310,6 +316,19 @@ impl Watcher {
         }
         obs.finish(self.started.elapsed(), stopped);
         obs
+    }
+}
+
+/// The reader thread's sender of how the watch stopped. A reader that panics still
+/// says so (the watch's own sender keeps the channel open), and the watch ends with
+/// what was recorded.
+struct Done(mpsc::SyncSender<Stop>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let _ = self.0.try_send(Stop::Ended);
+        }
     }
 }
 

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::analysis::{Analysis, WARN_DELAY};
-use super::checks::ms;
 use super::finding::{Finding, FixLine};
 use super::observation::{Observation, Seen};
+use crate::format::ms;
 
 /// How the server answered a reconnection that carried the last event id seen.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::analysis::Analysis;
-use super::checks::ms;
 use super::finding::{Finding, Status};
 use super::observation::Observation;
 use crate::escape;
+use crate::format::{count, millis, ms};
 
 fn label(status: Status) -> colored::ColoredString {
     match status {
@@ -24,10 +24,6 @@ fn counts(findings: &[Finding]) -> (usize, usize, usize) {
     (n(Status::Pass), n(Status::Warn), n(Status::Fail))
 }
 
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
 /// The checklist. Everything from the network is escaped (a header can carry ESC); a
 /// fix offered by several checks is written out once, then referred to.
 pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding]) -> io::Result<()> {
@@ -40,9 +36,9 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
         if obs.events_unknown() {
             "events unknown (the body was not decoded)".to_string()
         } else {
-            plural(obs.events.count, "event")
+            count(obs.events.count, "event")
         },
-        plural(obs.comments, "comment"),
+        count(obs.comments, "comment"),
         obs.wire.bytes,
         if obs.stamps > 0 {
             format!("{} `: sent-at` stamps", obs.stamps)
@@ -119,10 +115,6 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
         )?;
     }
     writeln!(out, "{verdict}")
-}
-
-fn millis(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Serialize)]
