@@ -110,10 +110,7 @@ impl Analysis {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("no"));
         let suspect = suspect(obs, &layers, accel_off);
         let idle_cut = idle_cut(obs, &layers);
-        let shortest_idle = layers
-            .iter()
-            .filter_map(|l| l.idle.as_ref().map(|i| (i.after, l.name)))
-            .min();
+        let shortest_idle = layers::shortest_idle(layers.iter().copied());
         Analysis {
             limit,
             delays,

@@ -50,7 +50,7 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
         ]),
         heartbeat(obs, a).with_ms(&[
             ("longest_silence", Some(a.longest_silence)),
-            ("shortest_idle_timeout", a.shortest_idle.map(|(d, _)| d)),
+            ("shortest_idle_timeout", IdleBar::of(a).map(|b| b.after)),
         ]),
         event_ids(obs),
     ]
@@ -521,7 +521,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
 }
 
 pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
-    let longest = a.longest_silence;
+    let longest = as_shown(a.longest_silence);
     let seen = format!(
         "longest silence {} (watched {})",
         ms(longest),
@@ -537,31 +537,85 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
             cut.fixes.clone(),
         );
     }
-    // The layers the headers name set the bar; without any, the common defaults do.
-    let (limit, who) = a
-        .shortest_idle
-        .map(|(d, name)| (d, format!("{name}'s idle timeout ({})", about(d))))
-        .unwrap_or((
-            Duration::from_secs(55),
-            format!("common idle timeouts ({})", layers::idle_defaults()),
-        ));
-    if longest >= limit {
+    let Some(bar) = IdleBar::of(a) else {
+        return Finding::pass(
+            "heartbeat",
+            format!("{seen}; no idle timeout to judge it by"),
+        );
+    };
+    let who = bar.who();
+    if longest >= bar.after {
         return Finding::fail(
             "heartbeat",
             seen,
-            format!("silences this long outlast {who}: the connection will be cut"),
+            format!("silences this long reach {who}: {}", bar.consequence()),
             &layers::HEARTBEAT,
         );
     }
-    if longest * 2 >= limit {
+    if longest * 2 >= bar.after {
         return Finding::warn(
             "heartbeat",
             seen,
-            format!("silences past half of {who} come close to a cut"),
+            format!("silences at or past half of {who} come close to a cut"),
             &layers::HEARTBEAT,
         );
     }
     Finding::pass("heartbeat", format!("{seen}; below half of {who}"))
+}
+
+/// `d` as the report prints it (`ms`: to the millisecond below a second, to 10 ms
+/// above), so a verdict at a boundary agrees with the number shown beside it.
+fn as_shown(d: Duration) -> Duration {
+    let shown = ms(d);
+    if let Some(n) = shown.strip_suffix(" ms").and_then(|n| n.parse().ok()) {
+        return Duration::from_millis(n);
+    }
+    shown
+        .strip_suffix(" s")
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(d)
+}
+
+/// The idle timeout the heartbeat check judges silences against: the shortest of the
+/// layers the headers name, else the shortest in the table (a layer that names itself
+/// nowhere may still be on the path).
+struct IdleBar {
+    after: Duration,
+    layer: &'static str,
+    /// A layer the headers name (rather than the table's shortest).
+    named: bool,
+}
+
+impl IdleBar {
+    fn of(a: &Analysis) -> Option<IdleBar> {
+        let (named, (after, layer)) = match a.shortest_idle {
+            Some(bar) => (true, bar),
+            None => (false, layers::shortest_idle(layers::LAYERS)?),
+        };
+        Some(IdleBar {
+            after,
+            layer,
+            named,
+        })
+    }
+
+    fn who(&self) -> String {
+        let timeout = format!("{}'s idle timeout ({})", self.layer, about(self.after));
+        if self.named {
+            timeout
+        } else {
+            format!("{timeout}, the shortest doctor knows (no layer is named by the headers)")
+        }
+    }
+
+    fn consequence(&self) -> &'static str {
+        if self.named {
+            "the connection will be cut"
+        } else {
+            "behind such a layer the connection is cut"
+        }
+    }
 }
 
 pub fn event_ids(obs: &Observation) -> Finding {
@@ -867,6 +921,77 @@ mod tests {
             check(steady(nginx, 3, 300, Some(2), true), proxy).status,
             Status::Pass,
             "stamps show it is"
+        );
+    }
+
+    /// The heartbeat finding for a stream whose longest silence is `ms` ms (one read
+    /// at 1 ms, the next at the end of the silence, watched until then), behind `via`.
+    fn heartbeat_after(ms: u64, via: Option<&str>) -> Finding {
+        let mut obs = base();
+        if let Some(v) = via {
+            obs = with(obs, "via", v);
+        }
+        obs.head_at = Some(Duration::from_millis(1));
+        obs.read(Duration::from_millis(1), 10);
+        obs.read(Duration::from_millis(1 + ms), 10);
+        obs.watched = Duration::from_millis(1 + ms);
+        let (obs, a) = judge(obs);
+        assert_eq!(a.longest_silence, Duration::from_millis(ms));
+        heartbeat(&obs, &a)
+    }
+
+    #[test]
+    fn heartbeat_without_a_named_layer_passes_just_below_half_the_tables_shortest_timeout() {
+        // CloudFront's 30 s is the shortest idle timeout in the table.
+        let f = heartbeat_after(14_990, None);
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(f.seen.contains("longest silence 14.99 s"), "{f:?}");
+        assert!(
+            f.seen
+                .contains("below half of CloudFront's idle timeout (30 s), the shortest"),
+            "{f:?}"
+        );
+        // 14.999 s is shown as 15.00 s: judged as shown, it is no longer below half.
+        assert_eq!(heartbeat_after(14_999, None).status, Status::Warn);
+    }
+
+    #[test]
+    fn heartbeat_without_a_named_layer_warns_at_and_above_half_the_tables_shortest_timeout() {
+        for ms in [15_000, 15_010, 29_990] {
+            let f = heartbeat_after(ms, None);
+            assert_eq!(f.status, Status::Warn, "{ms}: {f:?}");
+            assert!(
+                f.why
+                    .contains("at or past half of CloudFront's idle timeout (30 s)"),
+                "{f:?}"
+            );
+        }
+        let f = heartbeat_after(30_000, None);
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert!(f.why.contains("behind such a layer"), "{f:?}");
+    }
+
+    #[test]
+    fn heartbeat_behind_a_named_layer_is_judged_by_half_its_timeout() {
+        // Heroku's router: 55 s, half is 27.5 s.
+        let f = heartbeat_after(27_490, Some("1.1 vegur"));
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(
+            f.seen
+                .ends_with("below half of Heroku's idle timeout (55 s)"),
+            "{f:?}"
+        );
+        assert_eq!(
+            heartbeat_after(27_500, Some("1.1 vegur")).status,
+            Status::Warn
+        );
+        assert_eq!(
+            heartbeat_after(27_510, Some("1.1 vegur")).status,
+            Status::Warn
+        );
+        assert_eq!(
+            heartbeat_after(55_000, Some("1.1 vegur")).status,
+            Status::Fail
         );
     }
 

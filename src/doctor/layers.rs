@@ -459,17 +459,14 @@ pub static SOME_COMPRESSION: Advice = Advice {
     )],
 };
 
-/// Every layer's default idle timeout, shortest first: "CloudFront 30 s, HAProxy 50 s, ...".
-pub fn idle_defaults() -> String {
-    let mut all: Vec<(Duration, &str)> = LAYERS
-        .iter()
+/// The shortest idle timeout of `layers`, and whose it is.
+pub fn shortest_idle<'a>(
+    layers: impl IntoIterator<Item = &'a Layer>,
+) -> Option<(Duration, &'static str)> {
+    layers
+        .into_iter()
         .filter_map(|l| l.idle.as_ref().map(|i| (i.after, l.name)))
-        .collect();
-    all.sort();
-    all.iter()
-        .map(|(d, name)| format!("{name} {} s", d.as_secs()))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .min()
 }
 
 /// The layers the headers name, in table order.
@@ -535,10 +532,9 @@ mod tests {
         let nginx = by_name("nginx").and_then(|l| l.idle.as_ref()).unwrap();
         assert!(nginx.matches(Duration::from_millis(61_500)));
         assert!(!nginx.matches(Duration::from_secs(3)));
-        assert!(
-            idle_defaults().starts_with("CloudFront 30 s"),
-            "{}",
-            idle_defaults()
+        assert_eq!(
+            shortest_idle(LAYERS),
+            Some((Duration::from_secs(30), "CloudFront"))
         );
     }
 }
