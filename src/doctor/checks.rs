@@ -1,14 +1,16 @@
 //! One pure function per check: `(&Observation, &Analysis) -> Finding`. No I/O, no
-//! clock, and no layer's advice written here: that lives in `layers`.
+//! clock, and no advice written here: a layer's lives in `layers`, the rest in
+//! `advice`. A check decides, and says what it saw.
 
 use std::time::Duration;
 
+use super::advice;
 use super::analysis::{Analysis, WARN_DELAY};
 use super::finding::{offer, Finding, FixLine, IntoFixes, Status};
 use super::layers;
 use super::observation::{Observation, Stop};
 use crate::client::media_type;
-use crate::format::{about, count, ms};
+use crate::format::{count, ms};
 
 pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
     let first = response(obs);
@@ -61,29 +63,43 @@ pub fn response(obs: &Observation) -> Finding {
         return Finding::fail(
             "response",
             format!("no response head within {}", ms(obs.watched)),
-            "nothing arrived, not even the status line: a layer that buffers whole responses (Rack::ETag, a buffering proxy or CDN) sends nothing until the stream ends, or the server is very slow to answer",
+            advice::NO_HEAD,
             &layers::SOME_BUFFER,
         );
     }
     if let Some(cause) = &obs.connect_error {
-        return Finding::fail("response", format!("no response: {cause}"), "nothing to watch", "check the URL, that the server runs, and any proxy settings (HTTP_PROXY/HTTPS_PROXY/NO_PROXY)");
+        return Finding::fail(
+            "response",
+            format!("no response: {cause}"),
+            advice::NOTHING_TO_WATCH,
+            advice::CHECK_CONNECT,
+        );
     }
     let Some(head) = &obs.head else {
         return Finding::fail(
             "response",
             "no response",
-            "nothing to watch",
-            "check the URL",
+            advice::NOTHING_TO_WATCH,
+            advice::CHECK_URL,
         );
     };
     match head.status {
         200 => Finding::pass("response", format!("{} 200 {}", head.version, head.reason)),
-        204 => Finding::fail("response", "204 No Content", "a browser's EventSource stops for good on 204: this is how a server says \"do not reconnect\"", "answer 200 with the stream, unless stopping clients is the intent"),
+        204 => Finding::fail(
+            "response",
+            "204 No Content",
+            advice::NO_CONTENT,
+            advice::NO_CONTENT_FIX,
+        ),
         code => Finding::fail(
             "response",
             format!("{code} {}", head.reason),
-            "EventSource fails the connection on any status but 200 and does not reconnect",
-            if (300..400).contains(&code) { "a redirect that was not followed: check its Location" } else { "make the stream URL answer 200; check authentication headers (-H) and the path" },
+            advice::NOT_200,
+            if (300..400).contains(&code) {
+                advice::REDIRECT_FIX
+            } else {
+                advice::NOT_200_FIX
+            },
         ),
     }
 }
@@ -93,20 +109,19 @@ pub fn content_type(obs: &Observation) -> Finding {
     if media_type(raw) == "text/event-stream" {
         let charset = raw.to_ascii_lowercase();
         if charset.contains("charset=") && !charset.contains("charset=utf-8") {
-            return Finding::warn(
-                "content-type",
-                raw,
-                "event streams are always UTF-8; another charset says the server thinks otherwise",
-                "send `Content-Type: text/event-stream` (UTF-8 is implied)",
-            );
+            return Finding::warn("content-type", raw, advice::CHARSET, advice::CHARSET_FIX);
         }
         return Finding::pass("content-type", raw);
     }
     Finding::fail(
         "content-type",
-        if raw.is_empty() { "none".to_string() } else { raw.to_string() },
-        "EventSource fails the connection unless the type is text/event-stream, and proxies only stream what they recognise as a stream",
-        "send `Content-Type: text/event-stream`",
+        if raw.is_empty() {
+            "none".to_string()
+        } else {
+            raw.to_string()
+        },
+        advice::CONTENT_TYPE,
+        advice::CONTENT_TYPE_FIX,
     )
 }
 
@@ -116,8 +131,8 @@ pub fn http_version(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::warn(
             "http-version",
             "the response is HTTP/1.0",
-            "HTTP/1.0 has no chunked encoding: the stream can only end by closing the connection, and an HTTP/1.0 hop is where proxies buffer and cut streams",
-            proxy_fixes(a, "answer in HTTP/1.1; if a proxy answers, make it speak HTTP/1.1 on both sides"),
+            advice::HTTP10,
+            proxy_fixes(a, advice::HTTP10_FIX),
         );
     }
     Finding::pass("http-version", version)
@@ -129,13 +144,13 @@ pub fn content_length(obs: &Observation, a: &Analysis) -> Finding {
         Some(n) if a.cached.is_some() => Finding::fail(
             "content-length",
             format!("Content-Length: {n}"),
-            format!("a length is only known once the whole body exists: this is {}", a.suspect.who),
+            advice::length_from_cache(&a.suspect.who),
             a.suspect.fixes.clone(),
         ),
         Some(n) => Finding::fail(
             "content-length",
             format!("Content-Length: {n}"),
-            format!("a length is only known once the whole body exists: the stream was held back and sent at the end, likely by {}", a.suspect.who),
+            advice::length_held(&a.suspect.who),
             a.suspect.fixes.clone(),
         ),
     }
@@ -151,8 +166,10 @@ pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
     if obs.events.count == 0 && wire > 0 && obs.decode_error.is_none() {
         return Finding::fail(
             "content-encoding",
-            format!("{seen}; {wire} compressed bytes arrived, but no event could be decoded from them"),
-            "the compressor is holding the events until its block fills or the stream ends; browsers ask for compression, so they wait while curl looks fine",
+            format!(
+                "{seen}; {wire} compressed bytes arrived, but no event could be decoded from them"
+            ),
+            advice::ENCODING_UNDECODED,
             advice(),
         );
     }
@@ -160,22 +177,17 @@ pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::warn(
             "content-encoding",
             format!("{seen}; no events seen to judge it by"),
-            "compression of a stream holds events unless the layer flushes after every write",
+            advice::ENCODING_UNJUDGED,
             advice(),
         );
     }
     if a.held_back {
-        return Finding::fail(
-            "content-encoding",
-            seen,
-            "compressors collect a full block before writing; here events were held back, and compression is the likely reason",
-            advice(),
-        );
+        return Finding::fail("content-encoding", seen, advice::ENCODING_HELD, advice());
     }
     Finding::warn(
         "content-encoding",
         format!("{seen}; events still arrived live"),
-        "this layer flushes after each write today, but compression of a stream is fragile: a buffer size or a config change makes browsers (which ask for compression) wait while curl (which does not) looks fine",
+        advice::ENCODING_LIVE,
         advice(),
     )
 }
@@ -192,21 +204,13 @@ pub fn etag(obs: &Observation, a: &Analysis) -> Finding {
     if no_cache {
         // Rails' ActionController::Live sends no-cache: the ETag came anyway.
         if let Some(holds) = layers::by_name("Rack/Rails").and_then(|l| l.holds.as_ref()) {
-            why = format!(
-                "{why}; the response already has `Cache-Control: no-cache` and still an ETag: {}",
-                holds.does
-            );
+            why = advice::etag_despite_no_cache(&why, holds.does);
         }
     }
     if a.held_back || obs.header("content-length").is_some() {
         Finding::fail("etag", seen, why, a.suspect.fixes.clone())
     } else {
-        Finding::warn(
-            "etag",
-            seen,
-            format!("{why}; events arrived live here, so something else set it"),
-            "send no ETag on the stream",
-        )
+        Finding::warn("etag", seen, advice::etag_live(&why), advice::NO_ETAG_FIX)
     }
 }
 
@@ -221,8 +225,8 @@ pub fn cache_control(obs: &Observation) -> Finding {
         other => Finding::warn(
             "cache-control",
             other.map_or("none".to_string(), |v| format!("Cache-Control: {v}")),
-            "without no-cache, caches and CDNs may hold or replay the stream",
-            "send `Cache-Control: no-cache` with the stream",
+            advice::CACHE_CONTROL,
+            advice::CACHE_CONTROL_FIX,
         ),
     }
 }
@@ -312,20 +316,20 @@ pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
     }
     match first {
         None => {
-            let mut fixes = vec![FixLine::from("watch longer (--duration), or if the server did send events:")];
+            let mut fixes = vec![FixLine::from(advice::WATCH_LONGER_FIX)];
             fixes.extend(a.suspect.fixes.iter().cloned());
             Finding::warn(
                 "first-event",
                 format!("{seen} in {}", ms(obs.watched)),
-                format!("no event arrived while watching: either the server sent none, or {} is holding them", a.suspect.who),
+                advice::no_event(&a.suspect.who),
                 fixes,
             )
         }
         Some(t) if t.saturating_sub(head) > Duration::from_secs(5) => Finding::warn(
             "first-event",
             seen,
-            "the first event came long after the response head; if the server sent it earlier, something held it",
-            "send a first event or a `:` comment at once so clients and proxies see the stream is alive",
+            advice::LATE_FIRST,
+            advice::LATE_FIRST_FIX,
         ),
         Some(_) => Finding::pass("first-event", seen),
     }
@@ -346,7 +350,7 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
             return Finding::fail(
                 "delivery",
                 seen,
-                format!("events arrived up to {} after they were first sent, from a cache ({header}): {}", ms(d.max), layers::CACHED.does),
+                advice::late_from_cache(d.max, header, layers::CACHED.does),
                 advice(),
             );
         }
@@ -354,7 +358,7 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
             return Finding::fail(
                 "delivery",
                 seen,
-                format!("events arrived up to {} after the server sent them (limit {}): they are being buffered on the way, most likely by {who}", ms(d.max), ms(a.limit)),
+                advice::late(d.max, a.limit, who),
                 advice(),
             );
         }
@@ -362,10 +366,7 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
             return Finding::warn(
                 "delivery",
                 seen,
-                format!(
-                    "some events were late by more than {}; if it grows, suspect {who}",
-                    ms(WARN_DELAY)
-                ),
+                advice::some_late(WARN_DELAY, who),
                 advice(),
             );
         }
@@ -388,7 +389,6 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
     if obs.events.count == 0 {
         return Finding::pass("delivery", "no events to judge (see first-event)");
     }
-    let basis = "no `: sent-at` stamps, so this verdict rests on the arrival pattern and headers alone (serve the stream with `sse serve --stamp`, or send `: sent-at <unix-ms>` comments, for exact delays)";
     match a.burst {
         Some(b) => {
             let seen = format!(
@@ -397,44 +397,34 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
                 ms(b.spread),
                 ms(b.silence)
             );
-            let why = format!(
-                "a silence followed by a burst is what buffering looks like: likely {who}; {basis}"
-            );
+            let why = advice::burst(who);
             if let Some(header) = &a.cached {
                 return Finding::fail(
                     "delivery",
                     seen,
-                    format!(
-                        "the response came from a cache ({header}): {}",
-                        layers::CACHED.does
-                    ),
+                    advice::from_cache(header, layers::CACHED.does),
                     &layers::CACHED,
                 );
             }
             if let Some(evidence) = a.held_evidence {
-                return Finding::fail("delivery", seen, format!("{why}; and {evidence}"), advice());
-            }
-            if let Some(period) = a.rhythm {
-                return Finding::pass(
+                return Finding::fail(
                     "delivery",
-                    format!(
-                        "{seen}; bursts come every {}, the server's own rhythm (a buffer releases when it fills, not in step); {basis}",
-                        ms(period)
-                    ),
+                    seen,
+                    advice::burst_held(&why, evidence),
+                    advice(),
                 );
             }
-            Finding::warn(
-                "delivery",
-                seen,
-                format!("{why}; a server that really sends in bursts looks the same, and nothing else here shows the events were held"),
-                advice(),
-            )
+            if let Some(period) = a.rhythm {
+                return Finding::pass("delivery", advice::rhythm(&seen, period));
+            }
+            Finding::warn("delivery", seen, advice::burst_unproven(&why), advice())
         }
         None => Finding::pass(
             "delivery",
             format!(
-                "{} events arrived spread out, no burst after silence; {basis}",
-                obs.events.count
+                "{} events arrived spread out, no burst after silence; {}",
+                obs.events.count,
+                advice::UNSTAMPED
             ),
         ),
     }
@@ -471,12 +461,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::fail(
             "connection",
             seen,
-            format!(
-                "a close {} after the last byte, longer than any silence before it, is an idle timeout of about {}: likely {}",
-                ms(cut.after),
-                about(cut.after),
-                cut.who
-            ),
+            advice::idle_cut(cut.after, &cut.who),
             cut.fixes.clone(),
         );
     }
@@ -484,39 +469,29 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::fail(
             "connection",
             seen,
-            "the connection was cut mid-stream (no clean end of the body): a proxy timeout, a crash, or a load balancer dropped it",
-            idle_fixes(a, "find which layer closes it (server and proxy logs at that moment)"),
+            advice::CUT,
+            idle_fixes(a, advice::CUT_FIX),
         );
     }
     if obs.events_unknown() {
-        return Finding::warn(
-            "connection",
-            seen,
-            "without its events, an early close cannot be told from a stream that simply ended",
-            "",
-        );
+        return Finding::warn("connection", seen, advice::END_UNJUDGED, "");
     }
     if n <= 2 {
         let mut fixes: Vec<FixLine> = layers::by_name("nginx")
             .and_then(|l| l.holds.as_ref())
             .map(|adv| adv.into_fixes())
             .unwrap_or_default();
-        fixes.push("in the server, keep the response open and write events as they happen".into());
-        return Finding::fail(
-            "connection",
-            seen,
-            "a stream that closes after its first event(s) makes browsers reconnect over and over; the classic cause is an HTTP/1.0 hop (nginx talks HTTP/1.0 to upstreams by default) or a handler that returns after its first write",
-            fixes,
-        );
+        fixes.push(advice::EARLY_CLOSE_FIX.into());
+        return Finding::fail("connection", seen, advice::EARLY_CLOSE, fixes);
     }
     Finding::warn(
         "connection",
         seen,
-        format!(
-            "the server ended the stream; a browser reconnects after the retry time ({} ms) and resumes with Last-Event-ID",
-            obs.retry.unwrap_or(crate::format::millis(crate::client::DEFAULT_RETRY))
+        advice::ended(
+            obs.retry
+                .unwrap_or(crate::format::millis(crate::client::DEFAULT_RETRY)),
         ),
-        "if the stream should stay open, find what ends it; if it is meant to end, answer the reconnection with 204",
+        advice::ENDED_FIX,
     )
 }
 
@@ -533,7 +508,7 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::fail(
             "heartbeat",
             seen,
-            format!("the stream was cut {} after its last byte, an idle timeout of about {} (see connection): a heartbeat more often than that keeps it open", ms(cut.after), about(cut.after)),
+            advice::cut_heartbeat(cut.after),
             cut.fixes.clone(),
         );
     }
@@ -543,12 +518,12 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
             format!("{seen}; no idle timeout to judge it by"),
         );
     };
-    let who = bar.who();
+    let who = advice::idle_bar(bar.layer, bar.after, bar.named);
     if longest >= bar.after {
         return Finding::fail(
             "heartbeat",
             seen,
-            format!("silences this long reach {who}: {}", bar.consequence()),
+            advice::silence_reaches(&who, bar.named),
             &layers::HEARTBEAT,
         );
     }
@@ -556,11 +531,11 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::warn(
             "heartbeat",
             seen,
-            format!("silences at or past half of {who} come close to a cut"),
+            advice::silence_near(&who),
             &layers::HEARTBEAT,
         );
     }
-    Finding::pass("heartbeat", format!("{seen}; below half of {who}"))
+    Finding::pass("heartbeat", advice::silence_below(&seen, &who))
 }
 
 /// `d` as the report prints it (`ms`: to the millisecond below a second, to 10 ms
@@ -599,23 +574,6 @@ impl IdleBar {
             named,
         })
     }
-
-    fn who(&self) -> String {
-        let timeout = format!("{}'s idle timeout ({})", self.layer, about(self.after));
-        if self.named {
-            timeout
-        } else {
-            format!("{timeout}, the shortest doctor knows (no layer is named by the headers)")
-        }
-    }
-
-    fn consequence(&self) -> &'static str {
-        if self.named {
-            "the connection will be cut"
-        } else {
-            "behind such a layer the connection is cut"
-        }
-    }
 }
 
 pub fn event_ids(obs: &Observation) -> Finding {
@@ -631,8 +589,8 @@ pub fn event_ids(obs: &Observation) -> Finding {
         return Finding::warn(
             "event-ids",
             format!("none of {n} events has an id"),
-            "without `id:` a reconnecting client sends no Last-Event-ID, so events sent while it was away are lost",
-            "send `id: <position>` with each event and resume from the request's Last-Event-ID",
+            advice::NO_IDS,
+            advice::NO_IDS_FIX,
         );
     }
     Finding::pass("event-ids", format!("{with} of {n} events carry an id"))

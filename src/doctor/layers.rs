@@ -125,6 +125,12 @@ fn rack_etag(value: &str) -> bool {
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Rack/Rails named by its ETag, as the likeliest holder of events.
+pub const RACK_ETAG_WHO: &str = "Rack::ETag (the ETag has its form, W/ and 32 hex digits)";
+
+/// An idle cut whose length matches no layer's default: the settings that set one.
+pub const SOME_IDLE_TIMEOUT_WHO: &str = "a proxy's idle or read timeout set to about that (nginx `proxy_read_timeout`, Apache `ProxyTimeout`, HAProxy `timeout server`, a load balancer's idle timeout)";
+
 /// Tests that saw a heartbeat more frequent than a proxy's idle timeout keep a stream open.
 pub const HEARTBEAT_VERIFIED: &str = "haproxy::haproxy_heartbeats_more_often_than_timeout_server_keep_the_stream_open, apache::apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open, nginx_timeout::nginx_heartbeats_more_often_than_proxy_read_timeout_keep_the_stream_open";
 

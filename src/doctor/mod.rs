@@ -3,6 +3,7 @@
 //! judge it with the pure checks (`checks`, reading the table in `layers`), each giving
 //! a `finding::Finding`, and report.
 
+pub mod advice;
 pub mod analysis;
 pub mod checks;
 pub mod finding;
@@ -159,13 +160,7 @@ impl Probe<'_> {
 
     fn resume(&self, obs: &Observation) -> finding::Finding {
         if !self.may_repeat {
-            return probes::not_run(
-                "resume",
-                format!(
-                    "the stream was opened with {}; --reconnect lets doctor send it again",
-                    self.req.method
-                ),
-            );
+            return probes::not_run("resume", advice::needs_consent(&self.req.method));
         }
         let id = match probes::resume_from(obs) {
             Ok(id) => id,
@@ -184,13 +179,7 @@ impl Probe<'_> {
 
     fn compression(&self, obs: &Observation, a: &Analysis) -> finding::Finding {
         if !self.may_repeat {
-            return probes::not_run(
-                "compression",
-                format!(
-                    "the stream was opened with {}; --reconnect lets doctor send it again",
-                    self.req.method
-                ),
-            );
+            return probes::not_run("compression", advice::needs_consent(&self.req.method));
         }
         self.say("compression: watching again without compression…");
         let req = Request {

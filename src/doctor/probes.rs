@@ -1,5 +1,5 @@
 //! Diagnosis by experiment: after the watch doctor changes one thing, watches again,
-//! and judges the difference. The judging functions here are pure (observations in,
+//! and judges the difference (the words of its verdicts are in `advice`). The judging functions here are pure (observations in,
 //! a finding out); the watching is `Watcher`'s, and the TLS handshake of the http2
 //! probe is the only I/O in this file.
 
@@ -9,6 +9,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::advice;
 use super::analysis::{Analysis, WARN_DELAY};
 use super::finding::{Finding, FixLine};
 use super::observation::{Observation, Seen};
@@ -45,13 +46,13 @@ pub fn not_run(check: &'static str, why: impl Into<String>) -> Finding {
 /// The id doctor would resume from, or why the resume probe cannot run.
 pub fn resume_from(obs: &Observation) -> Result<String, &'static str> {
     if obs.events.with_id == 0 {
-        return Err("no event carried an id (see event-ids)");
+        return Err(advice::RESUME_NO_ID);
     }
     if obs.last_id.is_empty() {
-        return Err("the last event id is empty or too long to send");
+        return Err(advice::RESUME_EMPTY_ID);
     }
     if !crate::client::header_safe(&obs.last_id) {
-        return Err("the last event id holds characters a header cannot carry");
+        return Err(advice::RESUME_UNSAFE_ID);
     }
     Ok(obs.last_id.clone())
 }
@@ -117,8 +118,7 @@ pub fn judge_resume(watch: &Observation, sent: &str, probe: &Observation) -> Res
 }
 
 pub fn resume_finding(r: &Resume) -> Finding {
-    const FIX: &str =
-        "read the request's Last-Event-ID header and send only the events after that id";
+    use advice::RESUME_FIX as FIX;
     match r {
         Resume::Resumes { sent, next } => Finding::pass(
             "resume",
@@ -131,19 +131,19 @@ pub fn resume_finding(r: &Resume) -> Finding {
         Resume::Replays { sent, first, from_start: true } => Finding::warn(
             "resume",
             format!("reconnected with Last-Event-ID: {sent}; the server replayed from the start (id {first})"),
-            "the server ignores Last-Event-ID: every reconnecting browser gets every event again",
+            advice::REPLAYS_FROM_START,
             FIX,
         ),
         Resume::Replays { sent, first, .. } => Finding::warn(
             "resume",
             format!("reconnected with Last-Event-ID: {sent}; the server replayed from id {first}, seen before"),
-            "events before the one the client had are sent again: a reconnecting browser shows them twice",
+            advice::REPLAYS,
             FIX,
         ),
         Resume::RepeatsLast { sent } => Finding::warn(
             "resume",
             format!("reconnected with Last-Event-ID: {sent}; the server sent event {sent} again"),
-            "the server resumes at the last event the client had, not after it: every reconnection repeats one event",
+            advice::REPEATS_LAST,
             FIX,
         ),
         Resume::Silent { sent, watched } => Finding::pass(
@@ -157,8 +157,8 @@ pub fn resume_finding(r: &Resume) -> Finding {
         Resume::Failed { sent, why } => Finding::warn(
             "resume",
             format!("reconnecting with Last-Event-ID: {sent} failed: {why}"),
-            "a browser reconnects the same way after every drop",
-            "answer a reconnection that carries Last-Event-ID as the first request was answered",
+            advice::RESUME_FAILED,
+            advice::RESUME_FAILED_FIX,
         ),
     }
 }
@@ -223,10 +223,7 @@ pub fn judge_compression(
         return Finding::fail(
             "compression",
             seen,
-            format!(
-                "the same stream without compression arrived on time: {} holds the events",
-                a.suspect.who
-            ),
+            advice::compression_holds(&a.suspect.who),
             fixes,
         )
         .with_ms(&numbers);
@@ -269,8 +266,8 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
         return Finding::warn(
             "compare",
             format!("{upstream_url} gave no stream to compare with: {why}"),
-            "without the upstream's events the hops cannot be measured",
-            "check the --compare URL",
+            advice::NO_UPSTREAM,
+            advice::NO_UPSTREAM_FIX,
         );
     }
     if added.is_empty() {
@@ -280,8 +277,8 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
                 "no event matched {how} between the two streams ({} here, {} upstream)",
                 watch.events.count, upstream.events.count
             ),
-            "the two URLs may not serve the same stream",
-            "compare a URL with the upstream of the same stream",
+            advice::NO_MATCH,
+            advice::NO_MATCH_FIX,
         );
     }
     added.sort_unstable();
@@ -301,20 +298,15 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
         max
     );
     if max > 1000 {
-        return Finding::fail(
-            "compare",
-            seen,
-            "events reach the upstream URL on time and this one late: a layer between the two holds them",
-            "turn off buffering in the proxy between the two URLs (see proxy and delivery)",
-        )
-        .with_ms(&numbers);
+        return Finding::fail("compare", seen, advice::HOPS_HOLD, advice::HOPS_HOLD_FIX)
+            .with_ms(&numbers);
     }
     if max > WARN_DELAY.as_millis() as i128 {
         return Finding::warn(
             "compare",
             seen,
-            "the hops between the two URLs hold some events",
-            "look at buffering and packet merging in the proxy between the two URLs",
+            advice::HOPS_HOLD_SOME,
+            advice::HOPS_HOLD_SOME_FIX,
         )
         .with_ms(&numbers);
     }
@@ -383,10 +375,13 @@ pub fn http2_finding(result: &Result<Option<String>, String>) -> Finding {
                 "the server offers only HTTP/1.1 (ALPN: {})",
                 other.as_deref().unwrap_or("none chosen")
             ),
-            "browsers open at most 6 HTTP/1.1 connections per origin, across all tabs: each open event stream takes one, and a seventh tab (or the page's other requests) waits",
-            "serve the stream over HTTP/2 (enable h2 in the TLS front: nginx `http2 on;` or `listen ... ssl http2;`, Caddy and most CDNs offer it by default)",
+            advice::HTTP11_ONLY,
+            advice::HTTP2_FIX,
         ),
-        Err(why) => Finding::pass("http2", format!("not tried: the TLS handshake failed: {why}")),
+        Err(why) => Finding::pass(
+            "http2",
+            format!("not tried: the TLS handshake failed: {why}"),
+        ),
     }
 }
 
