@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use crate::format::{about, ms};
 
+// The report
+
+/// What the report's `fix:` and `try:` mean.
+pub const FIX_OR_TRY: &str = "(fix: seen working on the real software in a test of sse's; try: from the layer's documentation or source, or general advice, not yet seen working in such a test)";
+
 // response
 
 pub const NO_HEAD: &str = "nothing arrived, not even the status line: a layer that buffers whole responses (Rack::ETag, a buffering proxy or CDN) sends nothing until the stream ends, or the server is very slow to answer";

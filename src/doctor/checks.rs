@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use super::advice;
-use super::analysis::{Analysis, WARN_DELAY};
+use super::analysis::{Analysis, Delays, WARN_DELAY};
 use super::finding::{offer, Finding, FixLine, IntoFixes, Status};
 use super::layers;
-use super::observation::{Observation, Stop};
+use super::observation::{Burst, Observation, Stop};
 use crate::client::media_type;
 use crate::format::{count, ms};
 
@@ -335,45 +335,11 @@ pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
     }
 }
 
+/// Whether events arrive as they are sent: by their stamped delays when they carry
+/// `: sent-at` stamps, else by the arrival pattern and the headers.
 pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
-    let who = &a.suspect.who;
-    let advice = || a.suspect.fixes.clone();
     if let Some(d) = a.delays {
-        let seen = format!(
-            "{}: delay p50 {}, p99 {}, max {}",
-            count(d.count, "stamped event"),
-            ms(d.p50),
-            ms(d.p99),
-            ms(d.max)
-        );
-        if let (true, Some(header)) = (d.max > a.limit, &a.cached) {
-            return Finding::fail(
-                "delivery",
-                seen,
-                advice::late_from_cache(d.max, header, layers::CACHED.does),
-                advice(),
-            );
-        }
-        if d.max > a.limit {
-            return Finding::fail(
-                "delivery",
-                seen,
-                advice::late(d.max, a.limit, who),
-                advice(),
-            );
-        }
-        if d.max > WARN_DELAY {
-            return Finding::warn(
-                "delivery",
-                seen,
-                advice::some_late(WARN_DELAY, who),
-                advice(),
-            );
-        }
-        return Finding::pass(
-            "delivery",
-            format!("{seen}: events arrive as they are sent"),
-        );
+        return stamped_delivery(a, d);
     }
     if obs.events_unknown() {
         return Finding::warn(
@@ -390,35 +356,7 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::pass("delivery", "no events to judge (see first-event)");
     }
     match a.burst {
-        Some(b) => {
-            let seen = format!(
-                "{} events arrived within {} after {} of silence",
-                b.size,
-                ms(b.spread),
-                ms(b.silence)
-            );
-            let why = advice::burst(who);
-            if let Some(header) = &a.cached {
-                return Finding::fail(
-                    "delivery",
-                    seen,
-                    advice::from_cache(header, layers::CACHED.does),
-                    &layers::CACHED,
-                );
-            }
-            if let Some(evidence) = a.held_evidence {
-                return Finding::fail(
-                    "delivery",
-                    seen,
-                    advice::burst_held(&why, evidence),
-                    advice(),
-                );
-            }
-            if let Some(period) = a.rhythm {
-                return Finding::pass("delivery", advice::rhythm(&seen, period));
-            }
-            Finding::warn("delivery", seen, advice::burst_unproven(&why), advice())
-        }
+        Some(b) => burst_delivery(a, b),
         None => Finding::pass(
             "delivery",
             format!(
@@ -428,6 +366,83 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
             ),
         ),
     }
+}
+
+/// Delivery judged by the stamped delays: late past the limit, slow past the warning line.
+fn stamped_delivery(a: &Analysis, d: Delays) -> Finding {
+    let who = &a.suspect.who;
+    let seen = format!(
+        "{}: delay p50 {}, p99 {}, max {}",
+        count(d.count, "stamped event"),
+        ms(d.p50),
+        ms(d.p99),
+        ms(d.max)
+    );
+    if let (true, Some(header)) = (d.max > a.limit, &a.cached) {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::late_from_cache(d.max, header, layers::CACHED.does),
+            a.suspect.fixes.clone(),
+        );
+    }
+    if d.max > a.limit {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::late(d.max, a.limit, who),
+            a.suspect.fixes.clone(),
+        );
+    }
+    if d.max > WARN_DELAY {
+        return Finding::warn(
+            "delivery",
+            seen,
+            advice::some_late(WARN_DELAY, who),
+            a.suspect.fixes.clone(),
+        );
+    }
+    Finding::pass(
+        "delivery",
+        format!("{seen}: events arrive as they are sent"),
+    )
+}
+
+/// Delivery judged, without stamps, by the largest burst after silence: a cached
+/// replay, held back (with evidence), the server's own rhythm, or unproven.
+fn burst_delivery(a: &Analysis, b: Burst) -> Finding {
+    let seen = format!(
+        "{} events arrived within {} after {} of silence",
+        b.size,
+        ms(b.spread),
+        ms(b.silence)
+    );
+    let why = advice::burst(&a.suspect.who);
+    if let Some(header) = &a.cached {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::from_cache(header, layers::CACHED.does),
+            &layers::CACHED,
+        );
+    }
+    if let Some(evidence) = a.held_evidence {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::burst_held(&why, evidence),
+            a.suspect.fixes.clone(),
+        );
+    }
+    if let Some(period) = a.rhythm {
+        return Finding::pass("delivery", advice::rhythm(&seen, period));
+    }
+    Finding::warn(
+        "delivery",
+        seen,
+        advice::burst_unproven(&why),
+        a.suspect.fixes.clone(),
+    )
 }
 
 pub fn connection(obs: &Observation, a: &Analysis) -> Finding {

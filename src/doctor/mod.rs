@@ -41,24 +41,65 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let interrupt = Interrupt::caught();
     let live = io::stderr().is_terminal() && !args.json;
     if live {
-        let _ = writeln!(
-            io::stderr().lock(),
-            "watching {} for {}{} (Ctrl-C stops early)…",
-            crate::escape::line(&args.url),
-            format::typed(args.duration),
-            args.count
-                .map(|n| format!(" or {n} events"))
-                .unwrap_or_default()
-        );
+        announce(&args);
     }
+    let req = request(&args)?;
+    let (observation, upstream) = watch(&req, &args, interrupt, live);
+    let analysis = Analysis::of(&observation, args.max_delay);
+    let mut findings = checks::run_all(&observation, &analysis);
+    let answered = findings
+        .first()
+        .is_some_and(|f| f.status != finding::Status::Fail);
+    if let (Some(up), Some(url)) = (&upstream, &args.compare) {
+        findings.push(probes::judge_compare(&observation, up, url));
+    }
+    if answered && !args.no_probes && !interrupt.hit() {
+        let probe = Probe {
+            req: &req,
+            args: &args,
+            // A probe sends the request again: only a GET, unless the user consents.
+            may_repeat: req.method == "GET" || args.reconnect,
+            interrupt,
+            live,
+        };
+        findings.extend(probe.run_all(&observation, &analysis));
+    }
+    let mut out = io::stdout().lock();
+    let written = if args.json {
+        report::write_json(&mut out, &observation, &analysis, &findings)
+    } else {
+        report::write_text(&mut out, &observation, &findings)
+    };
+    written.and_then(|_| out.flush()).map_err(Error::Output)?;
+    let failed = findings.iter().any(|f| f.status == finding::Status::Fail);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The line on a terminal saying what is watched, and for how long.
+fn announce(args: &DoctorArgs) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "watching {} for {}{} (Ctrl-C stops early)…",
+        crate::escape::line(&args.url),
+        format::typed(args.duration),
+        args.count
+            .map(|n| format!(" or {n} events"))
+            .unwrap_or_default()
+    );
+}
+
+/// The request as a browser sends it, with the user's method, body and headers.
+fn request(args: &DoctorArgs) -> Result<Request, Error> {
     let body = args.data.as_deref().map(client::read_body).transpose()?;
     let method = args
         .method
         .clone()
         .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
-    // A probe sends the request again: only a GET, unless the user consents.
-    let may_repeat = method == "GET" || args.reconnect;
-    let req = Request {
+    Ok(Request {
         method,
         body,
         headers: args.headers.clone(),
@@ -66,7 +107,16 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         insecure: args.insecure,
         accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
         ..Request::get(&args.url)
-    };
+    })
+}
+
+/// The watch: the URL, and beside it on the same clock the `--compare` URL if given.
+fn watch(
+    req: &Request,
+    args: &DoctorArgs,
+    interrupt: &Interrupt,
+    live: bool,
+) -> (Observation, Option<Observation>) {
     let started = Instant::now();
     let deadline = started + args.duration;
     let upstream = args.compare.as_ref().map(|url| {
@@ -89,37 +139,7 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     if live {
         let _ = write!(io::stderr().lock(), "\r\x1b[2K");
     }
-    let analysis = Analysis::of(&observation, args.max_delay);
-    let mut findings = checks::run_all(&observation, &analysis);
-    let answered = findings
-        .first()
-        .is_some_and(|f| f.status != finding::Status::Fail);
-    if let (Some(up), Some(url)) = (&upstream, &args.compare) {
-        findings.push(probes::judge_compare(&observation, up, url));
-    }
-    if answered && !args.no_probes && !interrupt.hit() {
-        let probe = Probe {
-            req: &req,
-            args: &args,
-            may_repeat,
-            interrupt,
-            live,
-        };
-        findings.extend(probe.run_all(&observation, &analysis));
-    }
-    let mut out = io::stdout().lock();
-    let written = if args.json {
-        report::write_json(&mut out, &observation, &analysis, &findings)
-    } else {
-        report::write_text(&mut out, &observation, &findings)
-    };
-    written.and_then(|_| out.flush()).map_err(Error::Output)?;
-    let failed = findings.iter().any(|f| f.status == finding::Status::Fail);
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    (observation, upstream)
 }
 
 /// The experiments after the watch, each on a connection of its own.
@@ -329,6 +349,55 @@ struct Reader {
     count: Option<u64>,
 }
 
+/// When a read's items arrived (since the request, and on the wall clock for stamps),
+/// and the `--count` that stops the watch.
+struct Arrived {
+    at: Duration,
+    wall_ms: u128,
+    count: Option<u64>,
+}
+
+impl Arrived {
+    /// Records one parsed item; a `: sent-at` stamp waits in `pending_stamp` for the
+    /// event after it. Stops at the `--count`th event: nothing after it is judged.
+    fn record(
+        &self,
+        obs: &mut Observation,
+        item: Item<'_>,
+        pending_stamp: &mut Option<u128>,
+    ) -> Flow {
+        match item {
+            Item::Comment(text) => {
+                obs.comments += 1;
+                if let Some(ms) = crate::event::parse_stamp(text) {
+                    obs.stamps += 1;
+                    *pending_stamp = Some(ms);
+                }
+            }
+            Item::Retry(ms) => obs.retry = Some(ms),
+            Item::Id(_) => {}
+            Item::Event(ev) => {
+                obs.event(Seen {
+                    at: self.at,
+                    delay: pending_stamp.take().map(|sent| {
+                        Duration::from_millis(
+                            u64::try_from(self.wall_ms.saturating_sub(sent)).unwrap_or(u64::MAX),
+                        )
+                    }),
+                    has_id: ev.id_set,
+                    id: keep_text(ev.id),
+                    event_type: keep_text(ev.event_type),
+                    bytes: ev.data.len(),
+                });
+                if self.count.is_some_and(|n| obs.events.count >= n) {
+                    return Flow::Stop;
+                }
+            }
+        }
+        Flow::Continue
+    }
+}
+
 /// Records every read of the raw body, so timing is judged on the wire even when the
 /// body is compressed.
 struct Tap<R> {
@@ -444,38 +513,13 @@ impl Reader {
             if obs.decode_error.is_some() {
                 continue;
             }
-            let count = self.count;
+            let arrived = Arrived {
+                at,
+                wall_ms,
+                count: self.count,
+            };
             let fed = parser.feed(&buf[..n], |item| {
-                match item {
-                    Item::Comment(text) => {
-                        obs.comments += 1;
-                        if let Some(ms) = crate::event::parse_stamp(text) {
-                            obs.stamps += 1;
-                            pending_stamp = Some(ms);
-                        }
-                    }
-                    Item::Retry(ms) => obs.retry = Some(ms),
-                    Item::Id(_) => {}
-                    Item::Event(ev) => {
-                        obs.event(Seen {
-                            at,
-                            delay: pending_stamp.take().map(|sent| {
-                                Duration::from_millis(
-                                    u64::try_from(wall_ms.saturating_sub(sent)).unwrap_or(u64::MAX),
-                                )
-                            }),
-                            has_id: ev.id_set,
-                            id: keep_text(ev.id),
-                            event_type: keep_text(ev.event_type),
-                            bytes: ev.data.len(),
-                        });
-                        // --count stops at this event: nothing after it is judged.
-                        if count.is_some_and(|n| obs.events.count >= n) {
-                            return Ok(Flow::Stop);
-                        }
-                    }
-                }
-                Ok::<_, ParseError>(Flow::Continue)
+                Ok::<_, ParseError>(arrived.record(&mut obs, item, &mut pending_stamp))
             });
             let id = parser.last_event_id();
             if id.len() <= MAX_KEPT_ID && obs.last_id != id {

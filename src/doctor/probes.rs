@@ -239,22 +239,7 @@ pub fn judge_compression(
 /// events matched by id when both streams carry ids, else by their order.
 pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: &str) -> Finding {
     let ids = watch.events.with_id > 0 && upstream.events.with_id > 0;
-    let up: Vec<&Seen> = upstream.kept_events().collect();
-    let mut added: Vec<i128> = Vec::new();
-    let mut unmatched = 0;
-    for (i, e) in watch.kept_events().enumerate() {
-        let other = if ids {
-            up.iter().find(|u| u.has_id && u.id == e.id && e.has_id)
-        } else if i < watch.events.first.len() {
-            up.get(i)
-        } else {
-            None
-        };
-        match other {
-            Some(u) => added.push(e.at.as_millis() as i128 - u.at.as_millis() as i128),
-            None => unmatched += 1,
-        }
-    }
+    let (mut added, unmatched) = hop_delays(watch, upstream, ids);
     let how = if ids { "by id" } else { "by order" };
     if upstream.status() != Some(200) {
         let why = upstream.connect_error.clone().unwrap_or_else(|| {
@@ -311,6 +296,29 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
         .with_ms(&numbers);
     }
     Finding::pass("compare", seen).with_ms(&numbers)
+}
+
+/// The delay (ms, negative when the watched URL was earlier) the hops add to each kept
+/// event of `watch` matched in `upstream` (by id when `ids`, else by order, which only
+/// holds for the first events), and how many found no match.
+fn hop_delays(watch: &Observation, upstream: &Observation, ids: bool) -> (Vec<i128>, usize) {
+    let up: Vec<&Seen> = upstream.kept_events().collect();
+    let mut added: Vec<i128> = Vec::new();
+    let mut unmatched = 0;
+    for (i, e) in watch.kept_events().enumerate() {
+        let other = if ids {
+            up.iter().find(|u| u.has_id && u.id == e.id && e.has_id)
+        } else if i < watch.events.first.len() {
+            up.get(i)
+        } else {
+            None
+        };
+        match other {
+            Some(u) => added.push(e.at.as_millis() as i128 - u.at.as_millis() as i128),
+            None => unmatched += 1,
+        }
+    }
+    (added, unmatched)
 }
 
 /// What the server offers by ALPN: `Some(protocol)` it chose, `None` when it chose none.

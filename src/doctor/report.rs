@@ -5,6 +5,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use super::advice;
 use super::analysis::Analysis;
 use super::finding::{Finding, Status};
 use super::observation::Observation;
@@ -27,6 +28,40 @@ fn counts(findings: &[Finding]) -> (usize, usize, usize) {
 /// The checklist. Everything from the network is escaped (a header can carry ESC); a
 /// fix offered by several checks is written out once, then referred to.
 pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding]) -> io::Result<()> {
+    write_watched(out, obs)?;
+    let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(8);
+    let mut fixes = Fixes {
+        pad: " ".repeat(width + 8),
+        given: HashMap::new(),
+        untested: false,
+    };
+    for f in findings {
+        writeln!(
+            out,
+            "{}  {:width$}  {}",
+            label(f.status),
+            f.check,
+            escape::line(&f.seen)
+        )?;
+        if f.status == Status::Pass {
+            continue;
+        }
+        if !f.why.is_empty() {
+            writeln!(
+                out,
+                "{}{} {}",
+                fixes.pad,
+                "why:".dimmed(),
+                escape::line(&f.why)
+            )?;
+        }
+        fixes.write(out, f)?;
+    }
+    write_verdict(out, findings, fixes.untested)
+}
+
+/// The report's first lines: the URL, and what the watch saw in numbers.
+fn write_watched(out: &mut impl Write, obs: &Observation) -> io::Result<()> {
     writeln!(out, "{} {}", "sse doctor".bold(), escape::line(&obs.url))?;
     writeln!(
         out,
@@ -46,29 +81,26 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
             "no `: sent-at` stamps".to_string()
         }
     )?;
-    writeln!(out)?;
-    let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(8);
-    let pad = " ".repeat(width + 8);
-    let mut given: HashMap<&str, &str> = HashMap::new();
-    let mut untested = false;
-    for f in findings {
-        writeln!(
-            out,
-            "{}  {:width$}  {}",
-            label(f.status),
-            f.check,
-            escape::line(&f.seen)
-        )?;
-        if f.status == Status::Pass {
-            continue;
-        }
-        if !f.why.is_empty() {
-            writeln!(out, "{pad}{} {}", "why:".dimmed(), escape::line(&f.why))?;
-        }
-        // Fixes already written for an earlier check are referred to, once per check.
+    writeln!(out)
+}
+
+/// The fix lines written so far, so a fix several checks offer is written once.
+struct Fixes<'a> {
+    /// The indent of the lines under a check.
+    pad: String,
+    /// Each fix written, and the check it was written for.
+    given: HashMap<&'a str, &'a str>,
+    /// A fix not yet seen working in a test was written (`try:`).
+    untested: bool,
+}
+
+impl<'a> Fixes<'a> {
+    /// `f`'s fixes: new ones in full, those already written as a reference back.
+    fn write(&mut self, out: &mut impl Write, f: &'a Finding) -> io::Result<()> {
+        let pad = &self.pad;
         let mut earlier: Vec<&str> = Vec::new();
         for fix in &f.fixes {
-            if let Some(check) = given.get(fix.text.as_str()) {
+            if let Some(check) = self.given.get(fix.text.as_str()) {
                 if !earlier.contains(check) {
                     earlier.push(check);
                 }
@@ -77,11 +109,11 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
             let tag = if fix.verified_by.is_some() {
                 "fix:".cyan()
             } else {
-                untested = true;
+                self.untested = true;
                 "try:".cyan()
             };
             writeln!(out, "{pad}{tag} {}", escape::line(&fix.text))?;
-            given.insert(&fix.text, f.check);
+            self.given.insert(&fix.text, f.check);
         }
         if !earlier.is_empty() {
             writeln!(
@@ -91,7 +123,13 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
                 earlier.join(" and ")
             )?;
         }
+        Ok(())
     }
+}
+
+/// The counts, the failed checks by name, and what `fix:` and `try:` mean when a
+/// `try:` was written.
+fn write_verdict(out: &mut impl Write, findings: &[Finding], untested: bool) -> io::Result<()> {
     let (pass, warn, fail) = counts(findings);
     writeln!(out)?;
     let summary = format!("{pass} passed, {warn} warned, {fail} failed");
@@ -108,11 +146,7 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
         summary.green().bold().to_string()
     };
     if untested {
-        writeln!(
-            out,
-            "{}",
-            "(fix: seen working on the real software in a test of sse's; try: from the layer's documentation or source, or general advice, not yet seen working in such a test)".dimmed()
-        )?;
+        writeln!(out, "{}", advice::FIX_OR_TRY.dimmed())?;
     }
     writeln!(out, "{verdict}")
 }
