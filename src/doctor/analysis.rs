@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::checks::{ms, FixLine};
+use super::advice;
+use super::finding::{offer, FixLine};
 use super::layers::{self, Advice, Layer};
 use super::observation::{Burst, Observation};
 
@@ -109,10 +110,7 @@ impl Analysis {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("no"));
         let suspect = suspect(obs, &layers, accel_off);
         let idle_cut = idle_cut(obs, &layers);
-        let shortest_idle = layers
-            .iter()
-            .filter_map(|l| l.idle.as_ref().map(|i| (i.after, l.name)))
-            .min();
+        let shortest_idle = layers::shortest_idle(layers.iter().copied());
         Analysis {
             limit,
             delays,
@@ -179,10 +177,10 @@ fn cached(obs: &Observation) -> Option<String> {
 /// Evidence, beyond the arrival pattern, that a burst was held back.
 fn held_evidence(obs: &Observation) -> Option<&'static str> {
     if obs.header("content-length").is_some() {
-        return Some("the response has a Content-Length, known only once the whole body existed");
+        return Some(advice::HELD_BY_LENGTH);
     }
     if obs.header("etag").is_some() {
-        return Some("the response has an ETag, a hash of the whole body");
+        return Some(advice::HELD_BY_ETAG);
     }
     // One release at the end: the only burst holds most events and the stream ended
     // right after it.
@@ -194,12 +192,7 @@ fn held_evidence(obs: &Observation) -> Option<&'static str> {
     let released_at_end = end.at.saturating_sub(last.at) < Duration::from_millis(50)
         && only.at + only.spread >= last.at
         && only.size as u64 * 2 >= obs.events.count;
-    released_at_end.then_some("most events arrived in one release just before the stream ended")
-}
-
-/// The fixes of `advice`, as findings carry them.
-pub fn offer(advice: &'static Advice) -> Vec<FixLine> {
-    advice.fixes.iter().map(FixLine::from).collect()
+    released_at_end.then_some(advice::HELD_TO_THE_END)
 }
 
 fn suspected(who: String, advice: &'static Advice) -> Suspect {
@@ -213,22 +206,13 @@ fn suspected(who: String, advice: &'static Advice) -> Suspect {
 /// The likeliest holder of events, from the headers.
 fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Suspect {
     if let Some(header) = cached(obs) {
-        return suspected(
-            format!("a cache ({header}): a stored copy of the stream replayed, not buffering"),
-            &layers::CACHED,
-        );
+        return suspected(advice::cached_who(&header), &layers::CACHED);
     }
     if obs.header("etag").is_some() {
         let rack = named.iter().find(|l| l.name == "Rack/Rails");
         return match rack.and_then(|l| l.holds.as_ref()) {
-            Some(advice) => suspected(
-                "Rack::ETag (the ETag has its form, W/ and 32 hex digits)".into(),
-                advice,
-            ),
-            None => suspected(
-                "an ETag middleware such as Rack::ETag (the response has an ETag)".into(),
-                &layers::SOME_ETAG,
-            ),
+            Some(holds) => suspected(layers::RACK_ETAG_WHO.into(), holds),
+            None => suspected(advice::SOME_ETAG_WHO.into(), &layers::SOME_ETAG),
         };
     }
     if let Some(enc) = obs.content_encoding() {
@@ -236,29 +220,23 @@ fn suspect(obs: &Observation, named: &[&'static Layer], accel_off: bool) -> Susp
             .iter()
             .find_map(|l| l.compresses.as_ref().map(|a| (l, a)));
         return match by {
-            Some((l, advice)) => suspected(
-                format!("{}'s compression (Content-Encoding: {enc})", l.name),
-                advice,
-            ),
-            None => suspected(
-                format!("compression (Content-Encoding: {enc})"),
-                &layers::SOME_COMPRESSION,
-            ),
+            Some((l, compresses)) => suspected(advice::compression_by(l.name, enc), compresses),
+            None => suspected(advice::some_compression(enc), &layers::SOME_COMPRESSION),
         };
     }
     for layer in named {
-        let Some(advice) = &layer.holds else { continue };
+        let Some(holds) = &layer.holds else { continue };
         if layer.name == "nginx" && accel_off {
             continue;
         }
-        return suspected(format!("{} ({})", layer.name, advice.does), advice);
+        return suspected(advice::holder(layer.name, holds.does), holds);
     }
     let who = if let Some(via) = obs.header("via") {
-        format!("the proxy named by `Via: {via}`")
+        advice::via_proxy(via)
     } else if obs.header("content-length").is_some() {
-        "a layer that held the whole body to measure it (the response has a Content-Length)".into()
+        advice::LENGTH_HOLDER.into()
     } else {
-        "a proxy or middleware between the server and this client".into()
+        advice::SOME_HOLDER.into()
     };
     suspected(who, &layers::SOME_BUFFER)
 }
@@ -278,41 +256,20 @@ fn idle_cut(obs: &Observation, named: &[&'static Layer]) -> Option<IdleCut> {
     let matching: Vec<&'static Layer> = cutters.iter().copied().filter(matches).collect();
     let list = |ls: &[&'static Layer]| ls.iter().map(|l| l.name).collect::<Vec<_>>().join(" or ");
     let (who, layers) = if !matching.is_empty() {
-        (
-            format!(
-                "{} (named by the headers; its default is about that)",
-                list(&matching)
-            ),
-            matching,
-        )
+        (advice::idle_default_named(&list(&matching)), matching)
     } else if !cutters.is_empty() {
-        (
-            format!(
-                "{} (named by the headers), with its timeout set to about that",
-                list(&cutters)
-            ),
-            cutters,
-        )
+        (advice::idle_set_named(&list(&cutters)), cutters)
     } else {
         let defaults: Vec<&'static Layer> = layers::LAYERS.iter().filter(matches).collect();
         if defaults.is_empty() {
-            ("a proxy's idle or read timeout set to about that (nginx `proxy_read_timeout`, Apache `ProxyTimeout`, HAProxy `timeout server`, a load balancer's idle timeout)".into(), defaults)
+            (layers::SOME_IDLE_TIMEOUT_WHO.into(), defaults)
         } else {
-            (
-                format!(
-                    "a layer with that idle timeout, as {} has by default",
-                    list(&defaults)
-                ),
-                defaults,
-            )
+            (advice::idle_default_of(&list(&defaults)), defaults)
         }
     };
     let every = (after / 2).max(Duration::from_millis(500));
     let mut fixes = vec![FixLine {
-        text: format!(
-            "send a `:` comment line as a heartbeat at least every {} while there are no events (half the cut-off)",
-            ms(every)
-        ),
+        text: advice::heartbeat_every(every),
         verified_by: Some(layers::HEARTBEAT_VERIFIED),
     }];
     for l in &layers {

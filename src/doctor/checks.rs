@@ -1,178 +1,16 @@
 //! One pure function per check: `(&Observation, &Analysis) -> Finding`. No I/O, no
-//! clock, and no layer's advice written here: that lives in `layers`.
+//! clock, and no advice written here: a layer's lives in `layers`, the rest in
+//! `advice`. A check decides, and says what it saw.
 
-use serde::{Serialize, Serializer};
 use std::time::Duration;
 
-use super::analysis::{self, Analysis, WARN_DELAY};
-use super::layers::{self, Advice, Fix};
-use super::observation::{Observation, Stop};
+use super::advice;
+use super::analysis::{Analysis, Delays, WARN_DELAY};
+use super::finding::{offer, Finding, FixLine, IntoFixes, Status};
+use super::layers;
+use super::observation::{Burst, Observation, Stop};
+use crate::format::{count, ms};
 use crate::http::media_type;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Status {
-    Pass,
-    Warn,
-    Fail,
-}
-
-/// One fix line, and the test that saw it work on real software (if one did).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FixLine {
-    pub text: String,
-    pub verified_by: Option<&'static str>,
-}
-
-impl From<&Fix> for FixLine {
-    fn from(f: &Fix) -> Self {
-        FixLine {
-            text: f.line(),
-            verified_by: f.verified,
-        }
-    }
-}
-
-impl From<&str> for FixLine {
-    fn from(text: &str) -> Self {
-        FixLine {
-            text: text.to_string(),
-            verified_by: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub check: &'static str,
-    pub status: Status,
-    /// What was observed: the header, the numbers.
-    pub seen: String,
-    /// Why it matters (empty for a plain PASS).
-    pub why: String,
-    /// What to change, for the layer most likely at fault (empty for a PASS).
-    pub fixes: Vec<FixLine>,
-    /// The durations `seen` speaks of, in milliseconds, for programs (`--json`).
-    pub ms: Vec<(&'static str, u64)>,
-}
-
-impl Serialize for Finding {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Finding", 7)?;
-        st.serialize_field("check", self.check)?;
-        st.serialize_field("status", &self.status)?;
-        st.serialize_field("seen", &self.seen)?;
-        st.serialize_field("why", &self.why)?;
-        st.serialize_field("fix", &self.fix())?;
-        st.serialize_field("fixes", &self.fixes)?;
-        let ms: serde_json::Map<String, serde_json::Value> = self
-            .ms
-            .iter()
-            .map(|(k, v)| (k.to_string(), (*v).into()))
-            .collect();
-        st.serialize_field("ms", &ms)?;
-        st.end()
-    }
-}
-
-/// The fixes a finding offers: from the table, or a few words of its own.
-pub trait IntoFixes {
-    fn into_fixes(self) -> Vec<FixLine>;
-}
-
-impl IntoFixes for &Advice {
-    fn into_fixes(self) -> Vec<FixLine> {
-        self.fixes.iter().map(FixLine::from).collect()
-    }
-}
-
-impl IntoFixes for &str {
-    fn into_fixes(self) -> Vec<FixLine> {
-        if self.is_empty() {
-            Vec::new()
-        } else {
-            vec![FixLine::from(self)]
-        }
-    }
-}
-
-impl IntoFixes for &Fix {
-    fn into_fixes(self) -> Vec<FixLine> {
-        vec![FixLine::from(self)]
-    }
-}
-
-impl IntoFixes for Vec<FixLine> {
-    fn into_fixes(self) -> Vec<FixLine> {
-        self
-    }
-}
-
-impl Finding {
-    pub(super) fn pass(check: &'static str, seen: impl Into<String>) -> Self {
-        Finding {
-            check,
-            status: Status::Pass,
-            seen: seen.into(),
-            why: String::new(),
-            fixes: Vec::new(),
-            ms: Vec::new(),
-        }
-    }
-    pub(super) fn warn(
-        check: &'static str,
-        seen: impl Into<String>,
-        why: impl Into<String>,
-        fix: impl IntoFixes,
-    ) -> Self {
-        Finding::judged(Status::Warn, check, seen, why, fix)
-    }
-    pub(super) fn fail(
-        check: &'static str,
-        seen: impl Into<String>,
-        why: impl Into<String>,
-        fix: impl IntoFixes,
-    ) -> Self {
-        Finding::judged(Status::Fail, check, seen, why, fix)
-    }
-    fn judged(
-        status: Status,
-        check: &'static str,
-        seen: impl Into<String>,
-        why: impl Into<String>,
-        fix: impl IntoFixes,
-    ) -> Self {
-        Finding {
-            check,
-            status,
-            seen: seen.into(),
-            why: why.into(),
-            fixes: fix.into_fixes(),
-            ms: Vec::new(),
-        }
-    }
-
-    /// Adds the durations that are known, by name, in milliseconds.
-    pub fn with_ms(mut self, pairs: &[(&'static str, Option<Duration>)]) -> Self {
-        for (name, d) in pairs {
-            if let Some(d) = d {
-                self.ms
-                    .push((name, u64::try_from(d.as_millis()).unwrap_or(u64::MAX)));
-            }
-        }
-        self
-    }
-
-    /// The fixes as one line (for `--json` readers that want a string).
-    pub fn fix(&self) -> String {
-        self.fixes
-            .iter()
-            .map(|f| f.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
 
 pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
     let first = response(obs);
@@ -214,7 +52,7 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
         ]),
         heartbeat(obs, a).with_ms(&[
             ("longest_silence", Some(a.longest_silence)),
-            ("shortest_idle_timeout", a.shortest_idle.map(|(d, _)| d)),
+            ("shortest_idle_timeout", IdleBar::of(a).map(|b| b.after)),
         ]),
         event_ids(obs),
     ]
@@ -225,29 +63,43 @@ pub fn response(obs: &Observation) -> Finding {
         return Finding::fail(
             "response",
             format!("no response head within {}", ms(obs.watched)),
-            "nothing arrived, not even the status line: a layer that buffers whole responses (Rack::ETag, a buffering proxy or CDN) sends nothing until the stream ends, or the server is very slow to answer",
+            advice::NO_HEAD,
             &layers::SOME_BUFFER,
         );
     }
     if let Some(cause) = &obs.connect_error {
-        return Finding::fail("response", format!("no response: {cause}"), "nothing to watch", "check the URL, that the server runs, and any proxy settings (HTTP_PROXY/HTTPS_PROXY/NO_PROXY)");
+        return Finding::fail(
+            "response",
+            format!("no response: {cause}"),
+            advice::NOTHING_TO_WATCH,
+            advice::CHECK_CONNECT,
+        );
     }
     let Some(head) = &obs.head else {
         return Finding::fail(
             "response",
             "no response",
-            "nothing to watch",
-            "check the URL",
+            advice::NOTHING_TO_WATCH,
+            advice::CHECK_URL,
         );
     };
     match head.status {
         200 => Finding::pass("response", format!("{} 200 {}", head.version, head.reason)),
-        204 => Finding::fail("response", "204 No Content", "a browser's EventSource stops for good on 204: this is how a server says \"do not reconnect\"", "answer 200 with the stream, unless stopping clients is the intent"),
+        204 => Finding::fail(
+            "response",
+            "204 No Content",
+            advice::NO_CONTENT,
+            advice::NO_CONTENT_FIX,
+        ),
         code => Finding::fail(
             "response",
             format!("{code} {}", head.reason),
-            "EventSource fails the connection on any status but 200 and does not reconnect",
-            if (300..400).contains(&code) { "a redirect that was not followed: check its Location" } else { "make the stream URL answer 200; check authentication headers (-H) and the path" },
+            advice::NOT_200,
+            if (300..400).contains(&code) {
+                advice::REDIRECT_FIX
+            } else {
+                advice::NOT_200_FIX
+            },
         ),
     }
 }
@@ -257,20 +109,19 @@ pub fn content_type(obs: &Observation) -> Finding {
     if media_type(raw) == "text/event-stream" {
         let charset = raw.to_ascii_lowercase();
         if charset.contains("charset=") && !charset.contains("charset=utf-8") {
-            return Finding::warn(
-                "content-type",
-                raw,
-                "event streams are always UTF-8; another charset says the server thinks otherwise",
-                "send `Content-Type: text/event-stream` (UTF-8 is implied)",
-            );
+            return Finding::warn("content-type", raw, advice::CHARSET, advice::CHARSET_FIX);
         }
         return Finding::pass("content-type", raw);
     }
     Finding::fail(
         "content-type",
-        if raw.is_empty() { "none".to_string() } else { raw.to_string() },
-        "EventSource fails the connection unless the type is text/event-stream, and proxies only stream what they recognise as a stream",
-        "send `Content-Type: text/event-stream`",
+        if raw.is_empty() {
+            "none".to_string()
+        } else {
+            raw.to_string()
+        },
+        advice::CONTENT_TYPE,
+        advice::CONTENT_TYPE_FIX,
     )
 }
 
@@ -280,8 +131,8 @@ pub fn http_version(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::warn(
             "http-version",
             "the response is HTTP/1.0",
-            "HTTP/1.0 has no chunked encoding: the stream can only end by closing the connection, and an HTTP/1.0 hop is where proxies buffer and cut streams",
-            proxy_fixes(a, "answer in HTTP/1.1; if a proxy answers, make it speak HTTP/1.1 on both sides"),
+            advice::HTTP10,
+            proxy_fixes(a, advice::HTTP10_FIX),
         );
     }
     Finding::pass("http-version", version)
@@ -293,13 +144,13 @@ pub fn content_length(obs: &Observation, a: &Analysis) -> Finding {
         Some(n) if a.cached.is_some() => Finding::fail(
             "content-length",
             format!("Content-Length: {n}"),
-            format!("a length is only known once the whole body exists: this is {}", a.suspect.who),
+            advice::length_from_cache(&a.suspect.who),
             a.suspect.fixes.clone(),
         ),
         Some(n) => Finding::fail(
             "content-length",
             format!("Content-Length: {n}"),
-            format!("a length is only known once the whole body exists: the stream was held back and sent at the end, likely by {}", a.suspect.who),
+            advice::length_held(&a.suspect.who),
             a.suspect.fixes.clone(),
         ),
     }
@@ -315,8 +166,10 @@ pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
     if obs.events.count == 0 && wire > 0 && obs.decode_error.is_none() {
         return Finding::fail(
             "content-encoding",
-            format!("{seen}; {wire} compressed bytes arrived, but no event could be decoded from them"),
-            "the compressor is holding the events until its block fills or the stream ends; browsers ask for compression, so they wait while curl looks fine",
+            format!(
+                "{seen}; {wire} compressed bytes arrived, but no event could be decoded from them"
+            ),
+            advice::ENCODING_UNDECODED,
             advice(),
         );
     }
@@ -324,22 +177,17 @@ pub fn content_encoding(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::warn(
             "content-encoding",
             format!("{seen}; no events seen to judge it by"),
-            "compression of a stream holds events unless the layer flushes after every write",
+            advice::ENCODING_UNJUDGED,
             advice(),
         );
     }
     if a.held_back {
-        return Finding::fail(
-            "content-encoding",
-            seen,
-            "compressors collect a full block before writing; here events were held back, and compression is the likely reason",
-            advice(),
-        );
+        return Finding::fail("content-encoding", seen, advice::ENCODING_HELD, advice());
     }
     Finding::warn(
         "content-encoding",
         format!("{seen}; events still arrived live"),
-        "this layer flushes after each write today, but compression of a stream is fragile: a buffer size or a config change makes browsers (which ask for compression) wait while curl (which does not) looks fine",
+        advice::ENCODING_LIVE,
         advice(),
     )
 }
@@ -356,21 +204,13 @@ pub fn etag(obs: &Observation, a: &Analysis) -> Finding {
     if no_cache {
         // Rails' ActionController::Live sends no-cache: the ETag came anyway.
         if let Some(holds) = layers::by_name("Rack/Rails").and_then(|l| l.holds.as_ref()) {
-            why = format!(
-                "{why}; the response already has `Cache-Control: no-cache` and still an ETag: {}",
-                holds.does
-            );
+            why = advice::etag_despite_no_cache(&why, holds.does);
         }
     }
     if a.held_back || obs.header("content-length").is_some() {
         Finding::fail("etag", seen, why, a.suspect.fixes.clone())
     } else {
-        Finding::warn(
-            "etag",
-            seen,
-            format!("{why}; events arrived live here, so something else set it"),
-            "send no ETag on the stream",
-        )
+        Finding::warn("etag", seen, advice::etag_live(&why), advice::NO_ETAG_FIX)
     }
 }
 
@@ -385,8 +225,8 @@ pub fn cache_control(obs: &Observation) -> Finding {
         other => Finding::warn(
             "cache-control",
             other.map_or("none".to_string(), |v| format!("Cache-Control: {v}")),
-            "without no-cache, caches and CDNs may hold or replay the stream",
-            "send `Cache-Control: no-cache` with the stream",
+            advice::CACHE_CONTROL,
+            advice::CACHE_CONTROL_FIX,
         ),
     }
 }
@@ -423,7 +263,7 @@ pub fn proxy(obs: &Observation, a: &Analysis) -> Finding {
             );
         }
         if let Some(advice) = &layer.holds {
-            return Finding::warn("proxy", seen, advice.does, analysis::offer(advice));
+            return Finding::warn("proxy", seen, advice.does, offer(advice));
         }
     }
     // A layer that cuts idle streams matters once the stream is silent for half as long.
@@ -431,7 +271,7 @@ pub fn proxy(obs: &Observation, a: &Analysis) -> Finding {
         let layer = a.layers.iter().find(|l| l.name == name);
         if let Some(advice) = layer.and_then(|l| l.idle.as_ref()).map(|i| &i.advice) {
             if a.longest_silence * 2 >= idle {
-                return Finding::warn("proxy", seen, advice.does, analysis::offer(advice));
+                return Finding::warn("proxy", seen, advice.does, offer(advice));
             }
             return Finding::pass(
                 "proxy",
@@ -476,68 +316,30 @@ pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
     }
     match first {
         None => {
-            let mut fixes = vec![FixLine::from("watch longer (--duration), or if the server did send events:")];
+            let mut fixes = vec![FixLine::from(advice::WATCH_LONGER_FIX)];
             fixes.extend(a.suspect.fixes.iter().cloned());
             Finding::warn(
                 "first-event",
                 format!("{seen} in {}", ms(obs.watched)),
-                format!("no event arrived while watching: either the server sent none, or {} is holding them", a.suspect.who),
+                advice::no_event(&a.suspect.who),
                 fixes,
             )
         }
         Some(t) if t.saturating_sub(head) > Duration::from_secs(5) => Finding::warn(
             "first-event",
             seen,
-            "the first event came long after the response head; if the server sent it earlier, something held it",
-            "send a first event or a `:` comment at once so clients and proxies see the stream is alive",
+            advice::LATE_FIRST,
+            advice::LATE_FIRST_FIX,
         ),
         Some(_) => Finding::pass("first-event", seen),
     }
 }
 
+/// Whether events arrive as they are sent: by their stamped delays when they carry
+/// `: sent-at` stamps, else by the arrival pattern and the headers.
 pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
-    let who = &a.suspect.who;
-    let advice = || a.suspect.fixes.clone();
     if let Some(d) = a.delays {
-        let seen = format!(
-            "{} stamped event{}: delay p50 {}, p99 {}, max {}",
-            d.count,
-            if d.count == 1 { "" } else { "s" },
-            ms(d.p50),
-            ms(d.p99),
-            ms(d.max)
-        );
-        if let (true, Some(header)) = (d.max > a.limit, &a.cached) {
-            return Finding::fail(
-                "delivery",
-                seen,
-                format!("events arrived up to {} after they were first sent, from a cache ({header}): {}", ms(d.max), layers::CACHED.does),
-                advice(),
-            );
-        }
-        if d.max > a.limit {
-            return Finding::fail(
-                "delivery",
-                seen,
-                format!("events arrived up to {} after the server sent them (limit {}): they are being buffered on the way, most likely by {who}", ms(d.max), ms(a.limit)),
-                advice(),
-            );
-        }
-        if d.max > WARN_DELAY {
-            return Finding::warn(
-                "delivery",
-                seen,
-                format!(
-                    "some events were late by more than {}; if it grows, suspect {who}",
-                    ms(WARN_DELAY)
-                ),
-                advice(),
-            );
-        }
-        return Finding::pass(
-            "delivery",
-            format!("{seen}: events arrive as they are sent"),
-        );
+        return stamped_delivery(a, d);
     }
     if obs.events_unknown() {
         return Finding::warn(
@@ -553,56 +355,94 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
     if obs.events.count == 0 {
         return Finding::pass("delivery", "no events to judge (see first-event)");
     }
-    let basis = "no `: sent-at` stamps, so this verdict rests on the arrival pattern and headers alone (serve the stream with `sse serve --stamp`, or send `: sent-at <unix-ms>` comments, for exact delays)";
     match a.burst {
-        Some(b) => {
-            let seen = format!(
-                "{} events arrived within {} after {} of silence",
-                b.size,
-                ms(b.spread),
-                ms(b.silence)
-            );
-            let why = format!(
-                "a silence followed by a burst is what buffering looks like: likely {who}; {basis}"
-            );
-            if let Some(header) = &a.cached {
-                return Finding::fail(
-                    "delivery",
-                    seen,
-                    format!(
-                        "the response came from a cache ({header}): {}",
-                        layers::CACHED.does
-                    ),
-                    &layers::CACHED,
-                );
-            }
-            if let Some(evidence) = a.held_evidence {
-                return Finding::fail("delivery", seen, format!("{why}; and {evidence}"), advice());
-            }
-            if let Some(period) = a.rhythm {
-                return Finding::pass(
-                    "delivery",
-                    format!(
-                        "{seen}; bursts come every {}, the server's own rhythm (a buffer releases when it fills, not in step); {basis}",
-                        ms(period)
-                    ),
-                );
-            }
-            Finding::warn(
-                "delivery",
-                seen,
-                format!("{why}; a server that really sends in bursts looks the same, and nothing else here shows the events were held"),
-                advice(),
-            )
-        }
+        Some(b) => burst_delivery(a, b),
         None => Finding::pass(
             "delivery",
             format!(
-                "{} events arrived spread out, no burst after silence; {basis}",
-                obs.events.count
+                "{} events arrived spread out, no burst after silence; {}",
+                obs.events.count,
+                advice::UNSTAMPED
             ),
         ),
     }
+}
+
+/// Delivery judged by the stamped delays: late past the limit, slow past the warning line.
+fn stamped_delivery(a: &Analysis, d: Delays) -> Finding {
+    let who = &a.suspect.who;
+    let seen = format!(
+        "{}: delay p50 {}, p99 {}, max {}",
+        count(d.count, "stamped event"),
+        ms(d.p50),
+        ms(d.p99),
+        ms(d.max)
+    );
+    if let (true, Some(header)) = (d.max > a.limit, &a.cached) {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::late_from_cache(d.max, header, layers::CACHED.does),
+            a.suspect.fixes.clone(),
+        );
+    }
+    if d.max > a.limit {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::late(d.max, a.limit, who),
+            a.suspect.fixes.clone(),
+        );
+    }
+    if d.max > WARN_DELAY {
+        return Finding::warn(
+            "delivery",
+            seen,
+            advice::some_late(WARN_DELAY, who),
+            a.suspect.fixes.clone(),
+        );
+    }
+    Finding::pass(
+        "delivery",
+        format!("{seen}: events arrive as they are sent"),
+    )
+}
+
+/// Delivery judged, without stamps, by the largest burst after silence: a cached
+/// replay, held back (with evidence), the server's own rhythm, or unproven.
+fn burst_delivery(a: &Analysis, b: Burst) -> Finding {
+    let seen = format!(
+        "{} events arrived within {} after {} of silence",
+        b.size,
+        ms(b.spread),
+        ms(b.silence)
+    );
+    let why = advice::burst(&a.suspect.who);
+    if let Some(header) = &a.cached {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::from_cache(header, layers::CACHED.does),
+            &layers::CACHED,
+        );
+    }
+    if let Some(evidence) = a.held_evidence {
+        return Finding::fail(
+            "delivery",
+            seen,
+            advice::burst_held(&why, evidence),
+            a.suspect.fixes.clone(),
+        );
+    }
+    if let Some(period) = a.rhythm {
+        return Finding::pass("delivery", advice::rhythm(&seen, period));
+    }
+    Finding::warn(
+        "delivery",
+        seen,
+        advice::burst_unproven(&why),
+        a.suspect.fixes.clone(),
+    )
 }
 
 pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
@@ -623,7 +463,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
     let events = if obs.events_unknown() {
         "events that could not be decoded".to_string()
     } else {
-        format!("{n} event{}", if n == 1 { "" } else { "s" })
+        count(n, "event")
     };
     let seen = format!(
         "{} after {events} at {}, {} after the last byte ({})",
@@ -636,12 +476,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::fail(
             "connection",
             seen,
-            format!(
-                "a close {} after the last byte, longer than any silence before it, is an idle timeout of about {}: likely {}",
-                ms(cut.after),
-                about(cut.after),
-                cut.who
-            ),
+            advice::idle_cut(cut.after, &cut.who),
             cut.fixes.clone(),
         );
     }
@@ -649,44 +484,34 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::fail(
             "connection",
             seen,
-            "the connection was cut mid-stream (no clean end of the body): a proxy timeout, a crash, or a load balancer dropped it",
-            idle_fixes(a, "find which layer closes it (server and proxy logs at that moment)"),
+            advice::CUT,
+            idle_fixes(a, advice::CUT_FIX),
         );
     }
     if obs.events_unknown() {
-        return Finding::warn(
-            "connection",
-            seen,
-            "without its events, an early close cannot be told from a stream that simply ended",
-            "",
-        );
+        return Finding::warn("connection", seen, advice::END_UNJUDGED, "");
     }
     if n <= 2 {
         let mut fixes: Vec<FixLine> = layers::by_name("nginx")
             .and_then(|l| l.holds.as_ref())
             .map(|adv| adv.into_fixes())
             .unwrap_or_default();
-        fixes.push("in the server, keep the response open and write events as they happen".into());
-        return Finding::fail(
-            "connection",
-            seen,
-            "a stream that closes after its first event(s) makes browsers reconnect over and over; the classic cause is an HTTP/1.0 hop (nginx talks HTTP/1.0 to upstreams by default) or a handler that returns after its first write",
-            fixes,
-        );
+        fixes.push(advice::EARLY_CLOSE_FIX.into());
+        return Finding::fail("connection", seen, advice::EARLY_CLOSE, fixes);
     }
     Finding::warn(
         "connection",
         seen,
-        format!(
-            "the server ended the stream; a browser reconnects after the retry time ({} ms) and resumes with Last-Event-ID",
-            obs.retry.unwrap_or(crate::event::DEFAULT_RETRY.as_millis() as u64)
+        advice::ended(
+            obs.retry
+                .unwrap_or(crate::format::millis(crate::event::DEFAULT_RETRY)),
         ),
-        "if the stream should stay open, find what ends it; if it is meant to end, answer the reconnection with 204",
+        advice::ENDED_FIX,
     )
 }
 
 pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
-    let longest = a.longest_silence;
+    let longest = as_shown(a.longest_silence);
     let seen = format!(
         "longest silence {} (watched {})",
         ms(longest),
@@ -698,35 +523,72 @@ pub fn heartbeat(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::fail(
             "heartbeat",
             seen,
-            format!("the stream was cut {} after its last byte, an idle timeout of about {} (see connection): a heartbeat more often than that keeps it open", ms(cut.after), about(cut.after)),
+            advice::cut_heartbeat(cut.after),
             cut.fixes.clone(),
         );
     }
-    // The layers the headers name set the bar; without any, the common defaults do.
-    let (limit, who) = a
-        .shortest_idle
-        .map(|(d, name)| (d, format!("{name}'s idle timeout ({})", about(d))))
-        .unwrap_or((
-            Duration::from_secs(55),
-            format!("common idle timeouts ({})", layers::idle_defaults()),
-        ));
-    if longest >= limit {
+    let Some(bar) = IdleBar::of(a) else {
+        return Finding::pass(
+            "heartbeat",
+            format!("{seen}; no idle timeout to judge it by"),
+        );
+    };
+    let who = advice::idle_bar(bar.layer, bar.after, bar.named);
+    if longest >= bar.after {
         return Finding::fail(
             "heartbeat",
             seen,
-            format!("silences this long outlast {who}: the connection will be cut"),
+            advice::silence_reaches(&who, bar.named),
             &layers::HEARTBEAT,
         );
     }
-    if longest * 2 >= limit {
+    if longest * 2 >= bar.after {
         return Finding::warn(
             "heartbeat",
             seen,
-            format!("silences past half of {who} come close to a cut"),
+            advice::silence_near(&who),
             &layers::HEARTBEAT,
         );
     }
-    Finding::pass("heartbeat", format!("{seen}; below half of {who}"))
+    Finding::pass("heartbeat", advice::silence_below(&seen, &who))
+}
+
+/// `d` as the report prints it (`ms`: to the millisecond below a second, to 10 ms
+/// above), so a verdict at a boundary agrees with the number shown beside it.
+fn as_shown(d: Duration) -> Duration {
+    let shown = ms(d);
+    if let Some(n) = shown.strip_suffix(" ms").and_then(|n| n.parse().ok()) {
+        return Duration::from_millis(n);
+    }
+    shown
+        .strip_suffix(" s")
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(d)
+}
+
+/// The idle timeout the heartbeat check judges silences against: the shortest of the
+/// layers the headers name, else the shortest in the table (a layer that names itself
+/// nowhere may still be on the path).
+struct IdleBar {
+    after: Duration,
+    layer: &'static str,
+    /// A layer the headers name (rather than the table's shortest).
+    named: bool,
+}
+
+impl IdleBar {
+    fn of(a: &Analysis) -> Option<IdleBar> {
+        let (named, (after, layer)) = match a.shortest_idle {
+            Some(bar) => (true, bar),
+            None => (false, layers::shortest_idle(layers::LAYERS)?),
+        };
+        Some(IdleBar {
+            after,
+            layer,
+            named,
+        })
+    }
 }
 
 pub fn event_ids(obs: &Observation) -> Finding {
@@ -742,8 +604,8 @@ pub fn event_ids(obs: &Observation) -> Finding {
         return Finding::warn(
             "event-ids",
             format!("none of {n} events has an id"),
-            "without `id:` a reconnecting client sends no Last-Event-ID, so events sent while it was away are lost",
-            "send `id: <position>` with each event and resume from the request's Last-Event-ID",
+            advice::NO_IDS,
+            advice::NO_IDS_FIX,
         );
     }
     Finding::pass("event-ids", format!("{with} of {n} events carry an id"))
@@ -770,24 +632,6 @@ fn idle_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
         }
     }
     fixes
-}
-
-/// A duration in round figures: `800 ms`, `3 s`, `55 s`.
-pub fn about(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{} s", d.as_secs_f64().round())
-    }
-}
-
-/// `12 ms`, `1.50 s`.
-pub fn ms(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{:.2} s", d.as_secs_f64())
-    }
 }
 
 #[cfg(test)]
@@ -1050,6 +894,77 @@ mod tests {
             check(steady(nginx, 3, 300, Some(2), true), proxy).status,
             Status::Pass,
             "stamps show it is"
+        );
+    }
+
+    /// The heartbeat finding for a stream whose longest silence is `ms` ms (one read
+    /// at 1 ms, the next at the end of the silence, watched until then), behind `via`.
+    fn heartbeat_after(ms: u64, via: Option<&str>) -> Finding {
+        let mut obs = base();
+        if let Some(v) = via {
+            obs = with(obs, "via", v);
+        }
+        obs.head_at = Some(Duration::from_millis(1));
+        obs.read(Duration::from_millis(1), 10);
+        obs.read(Duration::from_millis(1 + ms), 10);
+        obs.watched = Duration::from_millis(1 + ms);
+        let (obs, a) = judge(obs);
+        assert_eq!(a.longest_silence, Duration::from_millis(ms));
+        heartbeat(&obs, &a)
+    }
+
+    #[test]
+    fn heartbeat_without_a_named_layer_passes_just_below_half_the_tables_shortest_timeout() {
+        // CloudFront's 30 s is the shortest idle timeout in the table.
+        let f = heartbeat_after(14_990, None);
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(f.seen.contains("longest silence 14.99 s"), "{f:?}");
+        assert!(
+            f.seen
+                .contains("below half of CloudFront's idle timeout (30 s), the shortest"),
+            "{f:?}"
+        );
+        // 14.999 s is shown as 15.00 s: judged as shown, it is no longer below half.
+        assert_eq!(heartbeat_after(14_999, None).status, Status::Warn);
+    }
+
+    #[test]
+    fn heartbeat_without_a_named_layer_warns_at_and_above_half_the_tables_shortest_timeout() {
+        for ms in [15_000, 15_010, 29_990] {
+            let f = heartbeat_after(ms, None);
+            assert_eq!(f.status, Status::Warn, "{ms}: {f:?}");
+            assert!(
+                f.why
+                    .contains("at or past half of CloudFront's idle timeout (30 s)"),
+                "{f:?}"
+            );
+        }
+        let f = heartbeat_after(30_000, None);
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert!(f.why.contains("behind such a layer"), "{f:?}");
+    }
+
+    #[test]
+    fn heartbeat_behind_a_named_layer_is_judged_by_half_its_timeout() {
+        // Heroku's router: 55 s, half is 27.5 s.
+        let f = heartbeat_after(27_490, Some("1.1 vegur"));
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(
+            f.seen
+                .ends_with("below half of Heroku's idle timeout (55 s)"),
+            "{f:?}"
+        );
+        assert_eq!(
+            heartbeat_after(27_500, Some("1.1 vegur")).status,
+            Status::Warn
+        );
+        assert_eq!(
+            heartbeat_after(27_510, Some("1.1 vegur")).status,
+            Status::Warn
+        );
+        assert_eq!(
+            heartbeat_after(55_000, Some("1.1 vegur")).status,
+            Status::Fail
         );
     }
 

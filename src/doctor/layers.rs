@@ -125,6 +125,12 @@ fn rack_etag(value: &str) -> bool {
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Rack/Rails named by its ETag, as the likeliest holder of events.
+pub const RACK_ETAG_WHO: &str = "Rack::ETag (the ETag has its form, W/ and 32 hex digits)";
+
+/// An idle cut whose length matches no layer's default: the settings that set one.
+pub const SOME_IDLE_TIMEOUT_WHO: &str = "a proxy's idle or read timeout set to about that (nginx `proxy_read_timeout`, Apache `ProxyTimeout`, HAProxy `timeout server`, a load balancer's idle timeout)";
+
 /// Tests that saw a heartbeat more frequent than a proxy's idle timeout keep a stream open.
 pub const HEARTBEAT_VERIFIED: &str = "haproxy::haproxy_heartbeats_more_often_than_timeout_server_keep_the_stream_open, apache::apache_heartbeats_more_often_than_proxy_timeout_keep_the_stream_open, nginx_timeout::nginx_heartbeats_more_often_than_proxy_read_timeout_keep_the_stream_open";
 
@@ -459,17 +465,14 @@ pub static SOME_COMPRESSION: Advice = Advice {
     )],
 };
 
-/// Every layer's default idle timeout, shortest first: "CloudFront 30 s, HAProxy 50 s, ...".
-pub fn idle_defaults() -> String {
-    let mut all: Vec<(Duration, &str)> = LAYERS
-        .iter()
+/// The shortest idle timeout of `layers`, and whose it is.
+pub fn shortest_idle<'a>(
+    layers: impl IntoIterator<Item = &'a Layer>,
+) -> Option<(Duration, &'static str)> {
+    layers
+        .into_iter()
         .filter_map(|l| l.idle.as_ref().map(|i| (i.after, l.name)))
-        .collect();
-    all.sort();
-    all.iter()
-        .map(|(d, name)| format!("{name} {} s", d.as_secs()))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .min()
 }
 
 /// The layers the headers name, in table order.
@@ -535,10 +538,9 @@ mod tests {
         let nginx = by_name("nginx").and_then(|l| l.idle.as_ref()).unwrap();
         assert!(nginx.matches(Duration::from_millis(61_500)));
         assert!(!nginx.matches(Duration::from_secs(3)));
-        assert!(
-            idle_defaults().starts_with("CloudFront 30 s"),
-            "{}",
-            idle_defaults()
+        assert_eq!(
+            shortest_idle(LAYERS),
+            Some((Duration::from_secs(30), "CloudFront"))
         );
     }
 }

@@ -1,9 +1,12 @@
 //! `sse doctor`: connect like a browser, watch the stream into an `Observation`
 //! (bounded summaries, see `observation`), work out what it means once (`analysis`),
-//! judge it with the pure checks (`checks`, reading the table in `layers`), report.
+//! judge it with the pure checks (`checks`, reading the table in `layers`), each giving
+//! a `finding::Finding`, and report.
 
+pub mod advice;
 pub mod analysis;
 pub mod checks;
+pub mod finding;
 pub mod layers;
 pub mod observation;
 pub mod probes;
@@ -13,14 +16,16 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cli::{ColorChoice, DoctorArgs};
 use crate::error::{io_message, Error};
-use crate::http::{self, Request, Response, BROWSER_ACCEPT_ENCODING};
+use crate::format;
+use crate::http::{self, Client, Request, Response, BROWSER_ACCEPT_ENCODING};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
+use crate::sync::{lock, Interrupt};
 use crate::term;
 
 use analysis::Analysis;
@@ -31,74 +36,32 @@ const MAX_KEPT_ID: usize = 4096;
 
 pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     term::init_color(color, io::stdout().is_terminal());
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    // Ctrl-C ends the watch early; the report of what was seen is still printed.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    // Ctrl-C wakes the watch and ends it early; the report of what was seen is still
+    // printed.
+    let interrupt = Interrupt::caught();
     let live = io::stderr().is_terminal() && !args.json;
     if live {
-        let _ = writeln!(
-            io::stderr().lock(),
-            "watching {} for {}{} (Ctrl-C stops early)…",
-            crate::escape::line(&args.url),
-            humantime::format_duration(args.duration),
-            args.count
-                .map(|n| format!(" or {n} events"))
-                .unwrap_or_default()
-        );
+        announce(&args);
     }
-    let body = args.data.as_deref().map(http::read_body).transpose()?;
-    let method = args
-        .method
-        .clone()
-        .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
-    // A probe sends the request again: only a GET, unless the user consents.
-    let may_repeat = method == "GET" || args.reconnect;
-    let req = Request {
-        method,
-        body,
-        headers: args.headers.clone(),
-        timeout: Some(args.timeout),
-        insecure: args.insecure,
-        accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
-        ..Request::get(&args.url)
-    };
-    let started = Instant::now();
-    let deadline = started + args.duration;
-    let upstream = args.compare.as_ref().map(|url| {
-        Watcher::start_at(
-            Request {
-                url: url.clone(),
-                ..req.clone()
-            },
-            args.count,
-            started,
-        )
-    });
-    let watcher = Watcher::start_at(req.clone(), args.count, started);
-    let observation = if live {
-        watcher.wait(deadline, &interrupted, live_line)
-    } else {
-        watcher.wait(deadline, &interrupted, |_| {})
-    };
-    let upstream = upstream.map(|w| w.wait(deadline, &interrupted, |_| {}));
-    if live {
-        let _ = write!(io::stderr().lock(), "\r\x1b[2K");
-    }
+    let req = request(&args)?;
+    let client = Client::new();
+    let (observation, upstream) = watch(&client, &req, &args, interrupt, live);
     let analysis = Analysis::of(&observation, args.max_delay);
     let mut findings = checks::run_all(&observation, &analysis);
     let answered = findings
         .first()
-        .is_some_and(|f| f.status != checks::Status::Fail);
+        .is_some_and(|f| f.status != finding::Status::Fail);
     if let (Some(up), Some(url)) = (&upstream, &args.compare) {
         findings.push(probes::judge_compare(&observation, up, url));
     }
-    if answered && !args.no_probes && !interrupted.load(Ordering::SeqCst) {
+    if answered && !args.no_probes && !interrupt.hit() {
         let probe = Probe {
+            client: &client,
             req: &req,
             args: &args,
-            may_repeat,
-            interrupted: &interrupted,
+            // A probe sends the request again: only a GET, unless the user consents.
+            may_repeat: http::may_repeat(&req.method, args.reconnect),
+            interrupt,
             live,
         };
         findings.extend(probe.run_all(&observation, &analysis));
@@ -110,7 +73,7 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         report::write_text(&mut out, &observation, &findings)
     };
     written.and_then(|_| out.flush()).map_err(Error::Output)?;
-    let failed = findings.iter().any(|f| f.status == checks::Status::Fail);
+    let failed = findings.iter().any(|f| f.status == finding::Status::Fail);
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -118,17 +81,80 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     })
 }
 
+/// The line on a terminal saying what is watched, and for how long.
+fn announce(args: &DoctorArgs) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "watching {} for {}{} (Ctrl-C stops early)…",
+        crate::escape::line(&args.url),
+        format::typed(args.duration),
+        args.count
+            .map(|n| format!(" or {n} events"))
+            .unwrap_or_default()
+    );
+}
+
+/// The request as a browser sends it, with the user's method, body and headers.
+fn request(args: &DoctorArgs) -> Result<Request, Error> {
+    let body = args.data.as_deref().map(http::read_body).transpose()?;
+    let method = http::method_or_default(args.method.clone(), body.is_some());
+    Ok(Request {
+        method,
+        body,
+        headers: args.headers.clone(),
+        timeout: Some(args.timeout),
+        insecure: args.insecure,
+        accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
+        ..Request::get(&args.url)
+    })
+}
+
+/// The watch: the URL, and beside it on the same clock the `--compare` URL if given.
+fn watch(
+    client: &Client,
+    req: &Request,
+    args: &DoctorArgs,
+    interrupt: &Interrupt,
+    live: bool,
+) -> (Observation, Option<Observation>) {
+    let started = Instant::now();
+    let deadline = started + args.duration;
+    let upstream = args.compare.as_ref().map(|url| {
+        Watcher::start_at(
+            client,
+            Request {
+                url: url.clone(),
+                ..req.clone()
+            },
+            args.count,
+            started,
+        )
+    });
+    let watcher = Watcher::start_at(client, req.clone(), args.count, started);
+    let observation = if live {
+        watcher.wait(deadline, interrupt, live_line)
+    } else {
+        watcher.wait(deadline, interrupt, |_| {})
+    };
+    let upstream = upstream.map(|w| w.wait(deadline, interrupt, |_| {}));
+    if live {
+        let _ = write!(io::stderr().lock(), "\r\x1b[2K");
+    }
+    (observation, upstream)
+}
+
 /// The experiments after the watch, each on a connection of its own.
 struct Probe<'a> {
+    client: &'a Client,
     req: &'a Request,
     args: &'a DoctorArgs,
     may_repeat: bool,
-    interrupted: &'a AtomicBool,
+    interrupt: &'a Interrupt,
     live: bool,
 }
 
 impl Probe<'_> {
-    fn run_all(&self, obs: &Observation, a: &Analysis) -> Vec<checks::Finding> {
+    fn run_all(&self, obs: &Observation, a: &Analysis) -> Vec<finding::Finding> {
         let mut findings = vec![self.resume(obs)];
         if probes::compression_suspected(obs, a) {
             findings.push(self.compression(obs, a));
@@ -150,19 +176,13 @@ impl Probe<'_> {
     /// Watches the stream again with `req` for at most the watch's duration.
     fn watch(&self, req: Request, count: Option<u64>) -> Option<Observation> {
         let deadline = Instant::now() + self.args.duration;
-        let obs = Watcher::start(req, count).wait(deadline, self.interrupted, |_| {});
+        let obs = Watcher::start(self.client, req, count).wait(deadline, self.interrupt, |_| {});
         (obs.stopped != Stop::Interrupted).then_some(obs)
     }
 
-    fn resume(&self, obs: &Observation) -> checks::Finding {
+    fn resume(&self, obs: &Observation) -> finding::Finding {
         if !self.may_repeat {
-            return probes::not_run(
-                "resume",
-                format!(
-                    "the stream was opened with {}; --reconnect lets doctor send it again",
-                    self.req.method
-                ),
-            );
+            return probes::not_run("resume", advice::needs_consent(&self.req.method));
         }
         let id = match probes::resume_from(obs) {
             Ok(id) => id,
@@ -179,15 +199,9 @@ impl Probe<'_> {
         }
     }
 
-    fn compression(&self, obs: &Observation, a: &Analysis) -> checks::Finding {
+    fn compression(&self, obs: &Observation, a: &Analysis) -> finding::Finding {
         if !self.may_repeat {
-            return probes::not_run(
-                "compression",
-                format!(
-                    "the stream was opened with {}; --reconnect lets doctor send it again",
-                    self.req.method
-                ),
-            );
+            return probes::not_run("compression", advice::needs_consent(&self.req.method));
         }
         self.say("compression: watching again without compression…");
         let req = Request {
@@ -213,7 +227,7 @@ fn live_line(obs: &Observation) {
     let last = obs
         .wire
         .last
-        .map(|t| format!(", last byte at {}", checks::ms(t)))
+        .map(|t| format!(", last byte at {}", format::ms(t)))
         .unwrap_or_default();
     let _ = write!(
         io::stderr().lock(),
@@ -229,38 +243,43 @@ fn live_line(obs: &Observation) {
 pub struct Watcher {
     shared: Arc<Mutex<Observation>>,
     done: mpsc::Receiver<Stop>,
+    /// Ctrl-C's way to wake [`Watcher::wait`].
+    wake: mpsc::SyncSender<Stop>,
     stop: Arc<AtomicBool>,
     started: Instant,
-}
-
-fn lock(m: &Mutex<Observation>) -> MutexGuard<'_, Observation> {
-    // A panic on the reader thread leaves what it recorded so far: still worth reporting.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Watcher {
     /// Sends the request on its own thread, so the watch ends on time even while the
     /// head or a read is held back; the thread is left behind if it is still blocked.
-    pub fn start(req: Request, count: Option<u64>) -> Watcher {
-        Watcher::start_at(req, count, Instant::now())
+    pub fn start(client: &Client, req: Request, count: Option<u64>) -> Watcher {
+        Watcher::start_at(client, req, count, Instant::now())
     }
 
     /// As [`Watcher::start`], with times counted from `started` (two watches side by
     /// side share one clock).
-    pub fn start_at(req: Request, count: Option<u64>, started: Instant) -> Watcher {
+    pub fn start_at(
+        client: &Client,
+        req: Request,
+        count: Option<u64>,
+        started: Instant,
+    ) -> Watcher {
         let shared = Arc::new(Mutex::new(Observation::new(&req.url)));
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, done) = mpsc::sync_channel(1);
         let reader = Reader {
+            client: client.clone(),
             shared: Arc::clone(&shared),
             stop: Arc::clone(&stop),
             started,
             count,
         };
+        let wake = tx.clone();
         let spawned = thread::Builder::new()
             .name("doctor-read".into())
             .spawn(move || {
-                reader.run(&req, &tx);
+                let done = Done(tx);
+                reader.run(&req, &done.0);
             });
         if let Err(e) = spawned {
             lock(&shared).connect_error = Some(format!("could not start a thread: {e}"));
@@ -268,26 +287,31 @@ impl Watcher {
         Watcher {
             shared,
             done,
+            wake,
             stop,
             started,
         }
     }
 
-    /// Watches until `deadline`, Ctrl-C, or the reader stopping (end, count, error);
-    /// `tick` sees the observation so far every quarter second.
+    /// Watches until `deadline`, Ctrl-C (which wakes it), or the reader stopping (end,
+    /// count, error); `tick` sees the observation so far every quarter second.
     pub fn wait(
         self,
         deadline: Instant,
-        interrupted: &AtomicBool,
+        interrupt: &Interrupt,
         mut tick: impl FnMut(&Observation),
     ) -> Observation {
+        let woken = self.wake.clone();
+        let waking = interrupt.on_hit(move || {
+            let _ = woken.try_send(Stop::Interrupted);
+        });
         let stopped = loop {
             // A reader that already stopped (a watch side by side may end first) says so
             // before the deadline is looked at.
             if let Ok(stop) = self.done.try_recv() {
                 break stop;
             }
-            if interrupted.load(Ordering::SeqCst) {
+            if interrupt.hit() {
                 break Stop::Interrupted;
             }
             let now = Instant::now();
@@ -301,6 +325,7 @@ impl Watcher {
                 Err(RecvTimeoutError::Disconnected) => break Stop::Ended,
             }
         };
+        drop(waking);
         self.stop.store(true, Ordering::SeqCst);
         let mut obs = lock(&self.shared).clone();
         if obs.head.is_none() && obs.connect_error.is_none() && stopped != Stop::Interrupted {
@@ -311,12 +336,75 @@ impl Watcher {
     }
 }
 
+/// The reader thread's sender of how the watch stopped. A reader that panics still
+/// says so (the watch's own sender keeps the channel open), and the watch ends with
+/// what was recorded.
+struct Done(mpsc::SyncSender<Stop>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let _ = self.0.try_send(Stop::Ended);
+        }
+    }
+}
+
 /// The reader thread's side of a watch.
 struct Reader {
+    client: Client,
     shared: Arc<Mutex<Observation>>,
     stop: Arc<AtomicBool>,
     started: Instant,
     count: Option<u64>,
+}
+
+/// When a read's items arrived (since the request, and on the wall clock for stamps),
+/// and the `--count` that stops the watch.
+struct Arrived {
+    at: Duration,
+    wall_ms: u128,
+    count: Option<u64>,
+}
+
+impl Arrived {
+    /// Records one parsed item; a `: sent-at` stamp waits in `pending_stamp` for the
+    /// event after it. Stops at the `--count`th event: nothing after it is judged.
+    fn record(
+        &self,
+        obs: &mut Observation,
+        item: Item<'_>,
+        pending_stamp: &mut Option<u128>,
+    ) -> Flow {
+        match item {
+            Item::Comment(text) => {
+                obs.comments += 1;
+                if let Some(ms) = crate::event::parse_stamp(text) {
+                    obs.stamps += 1;
+                    *pending_stamp = Some(ms);
+                }
+            }
+            Item::Retry(ms) => obs.retry = Some(ms),
+            Item::Id(_) => {}
+            Item::Event(ev) => {
+                obs.event(Seen {
+                    at: self.at,
+                    delay: pending_stamp.take().map(|sent| {
+                        Duration::from_millis(
+                            u64::try_from(self.wall_ms.saturating_sub(sent)).unwrap_or(u64::MAX),
+                        )
+                    }),
+                    has_id: ev.id_set,
+                    id: keep_text(ev.id),
+                    event_type: keep_text(ev.event_type),
+                    bytes: ev.data.len(),
+                });
+                if self.count.is_some_and(|n| obs.events.count >= n) {
+                    return Flow::Stop;
+                }
+            }
+        }
+        Flow::Continue
+    }
 }
 
 /// Records every read of the raw body, so timing is judged on the wire even when the
@@ -355,7 +443,7 @@ impl Reader {
     /// The watch itself: how it stopped, or `None` once that was sent on `done` (a body
     /// being read is reported before it is dropped: closing a connection takes a while).
     fn watch(&self, req: &Request, done: &mpsc::SyncSender<Stop>) -> Option<Stop> {
-        let response = match http::Client::new().open(req) {
+        let response = match self.client.open(req) {
             Ok(r) => r,
             Err(e) => {
                 let cause = match e {
@@ -433,38 +521,13 @@ impl Reader {
             if obs.decode_error.is_some() {
                 continue;
             }
-            let count = self.count;
+            let arrived = Arrived {
+                at,
+                wall_ms,
+                count: self.count,
+            };
             let fed = parser.feed(&buf[..n], |item| {
-                match item {
-                    Item::Comment(text) => {
-                        obs.comments += 1;
-                        if let Some(ms) = crate::event::parse_stamp(text) {
-                            obs.stamps += 1;
-                            pending_stamp = Some(ms);
-                        }
-                    }
-                    Item::Retry(ms) => obs.retry = Some(ms),
-                    Item::Id(_) => {}
-                    Item::Event(ev) => {
-                        obs.event(Seen {
-                            at,
-                            delay: pending_stamp.take().map(|sent| {
-                                Duration::from_millis(
-                                    u64::try_from(wall_ms.saturating_sub(sent)).unwrap_or(u64::MAX),
-                                )
-                            }),
-                            has_id: ev.id_set,
-                            id: keep_text(ev.id),
-                            event_type: keep_text(ev.event_type),
-                            bytes: ev.data.len(),
-                        });
-                        // --count stops at this event: nothing after it is judged.
-                        if count.is_some_and(|n| obs.events.count >= n) {
-                            return Ok(Flow::Stop);
-                        }
-                    }
-                }
-                Ok::<_, ParseError>(Flow::Continue)
+                Ok::<_, ParseError>(arrived.record(&mut obs, item, &mut pending_stamp))
             });
             let id = parser.last_event_id();
             if id.len() <= MAX_KEPT_ID && obs.last_id != id {

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::histogram::Histogram;
 use crate::http::Head;
 
 /// Events kept verbatim at each end of the stream (the rest are only counted).
@@ -80,7 +81,7 @@ pub struct Reads {
     pub longest_gap: Duration,
 }
 
-/// Events summarised: counts, the stamped delays as a histogram, the first and last
+/// Events summarised: counts, the stamped delays as a histogram (milliseconds), the first and last
 /// [`KEEP`] events, and every burst (up to [`KEEP_BURSTS`]).
 #[derive(Debug, Clone, Default)]
 pub struct Events {
@@ -192,8 +193,7 @@ impl Observation {
         e.count += 1;
         e.with_id += u64::from(seen.has_id);
         if let Some(d) = seen.delay {
-            e.delays
-                .add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            e.delays.add(crate::format::millis(d));
         }
         if e.first.len() < KEEP {
             e.first.push(seen);
@@ -295,74 +295,6 @@ pub fn keep_text(s: &str) -> String {
     format!("{}…", &s[..cut])
 }
 
-/// A histogram of millisecond values with ~3% relative error and fixed size: exact
-/// below 128 ms, then 32 buckets per power of two. Count, min and max are exact.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-    max: u64,
-}
-
-const EXACT: u64 = 128;
-const SUB_BITS: u32 = 5;
-
-impl Histogram {
-    fn index(v: u64) -> usize {
-        if v < EXACT {
-            return v as usize;
-        }
-        let exp = 63 - v.leading_zeros(); // >= 7
-        let sub = (v >> (exp - SUB_BITS)) & ((1 << SUB_BITS) - 1);
-        (EXACT + u64::from(exp - 7) * (1 << SUB_BITS) + sub) as usize
-    }
-
-    /// The smallest value that falls in bucket `i`.
-    fn lower(i: usize) -> u64 {
-        let i = i as u64;
-        if i < EXACT {
-            return i;
-        }
-        let exp = (i - EXACT) / (1 << SUB_BITS) + 7;
-        let sub = (i - EXACT) % (1 << SUB_BITS);
-        (1 << exp) + (sub << (exp - u64::from(SUB_BITS)))
-    }
-
-    pub fn add(&mut self, v: u64) {
-        let i = Self::index(v);
-        if self.buckets.len() <= i {
-            self.buckets.resize(i + 1, 0);
-        }
-        self.buckets[i] += 1;
-        self.count += 1;
-        self.max = self.max.max(v);
-    }
-
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    pub fn max(&self) -> Option<u64> {
-        (self.count > 0).then_some(self.max)
-    }
-
-    /// The value at quantile `q` (0..=1), the lower one of a middle pair; `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<u64> {
-        if self.count == 0 {
-            return None;
-        }
-        let rank = ((self.count - 1) as f64 * q.clamp(0.0, 1.0)).floor() as u64;
-        let mut seen = 0;
-        for (i, n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen > rank {
-                return Some(Self::lower(i).min(self.max));
-            }
-        }
-        Some(self.max)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,33 +308,6 @@ mod tests {
             event_type: "message".into(),
             bytes: 1,
         }
-    }
-
-    #[test]
-    fn histogram_quantiles_are_exact_when_small_and_close_when_large() {
-        let mut h = Histogram::default();
-        assert_eq!(h.quantile(0.5), None);
-        for v in [1, 2, 3, 4, 100] {
-            h.add(v);
-        }
-        assert_eq!(h.quantile(0.5), Some(3));
-        assert_eq!(h.quantile(1.0), Some(100));
-        assert_eq!(h.max(), Some(100));
-        let mut big = Histogram::default();
-        for v in 1..=10_000u64 {
-            big.add(v);
-        }
-        let p50 = big.quantile(0.5).unwrap() as f64;
-        let p99 = big.quantile(0.99).unwrap() as f64;
-        assert!((p50 / 5000.0 - 1.0).abs() < 0.04, "{p50}");
-        assert!((p99 / 9900.0 - 1.0).abs() < 0.04, "{p99}");
-        assert_eq!(big.max(), Some(10_000));
-        // Every bucket's lower bound falls in that bucket.
-        for i in 0..1500 {
-            assert_eq!(Histogram::index(Histogram::lower(i)), i);
-        }
-        h.add(u64::MAX);
-        assert_eq!(h.max(), Some(u64::MAX));
     }
 
     #[test]

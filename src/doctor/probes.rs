@@ -1,5 +1,5 @@
 //! Diagnosis by experiment: after the watch doctor changes one thing, watches again,
-//! and judges the difference. The judging functions here are pure (observations in,
+//! and judges the difference (the words of its verdicts are in `advice`). The judging functions here are pure (observations in,
 //! a finding out); the watching is `Watcher`'s, and the TLS handshake of the http2
 //! probe is the only I/O in this file.
 
@@ -9,9 +9,11 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::advice;
 use super::analysis::{Analysis, WARN_DELAY};
-use super::checks::{ms, Finding, FixLine};
+use super::finding::{Finding, FixLine};
 use super::observation::{Observation, Seen};
+use crate::format::ms;
 
 /// How the server answered a reconnection that carried the last event id seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,13 +46,13 @@ pub fn not_run(check: &'static str, why: impl Into<String>) -> Finding {
 /// The id doctor would resume from, or why the resume probe cannot run.
 pub fn resume_from(obs: &Observation) -> Result<String, &'static str> {
     if obs.events.with_id == 0 {
-        return Err("no event carried an id (see event-ids)");
+        return Err(advice::RESUME_NO_ID);
     }
     if obs.last_id.is_empty() {
-        return Err("the last event id is empty or too long to send");
+        return Err(advice::RESUME_EMPTY_ID);
     }
     if !crate::http::header_safe(&obs.last_id) {
-        return Err("the last event id holds characters a header cannot carry");
+        return Err(advice::RESUME_UNSAFE_ID);
     }
     Ok(obs.last_id.clone())
 }
@@ -116,8 +118,7 @@ pub fn judge_resume(watch: &Observation, sent: &str, probe: &Observation) -> Res
 }
 
 pub fn resume_finding(r: &Resume) -> Finding {
-    const FIX: &str =
-        "read the request's Last-Event-ID header and send only the events after that id";
+    use advice::RESUME_FIX as FIX;
     match r {
         Resume::Resumes { sent, next } => Finding::pass(
             "resume",
@@ -130,19 +131,19 @@ pub fn resume_finding(r: &Resume) -> Finding {
         Resume::Replays { sent, first, from_start: true } => Finding::warn(
             "resume",
             format!("reconnected with Last-Event-ID: {sent}; the server replayed from the start (id {first})"),
-            "the server ignores Last-Event-ID: every reconnecting browser gets every event again",
+            advice::REPLAYS_FROM_START,
             FIX,
         ),
         Resume::Replays { sent, first, .. } => Finding::warn(
             "resume",
             format!("reconnected with Last-Event-ID: {sent}; the server replayed from id {first}, seen before"),
-            "events before the one the client had are sent again: a reconnecting browser shows them twice",
+            advice::REPLAYS,
             FIX,
         ),
         Resume::RepeatsLast { sent } => Finding::warn(
             "resume",
             format!("reconnected with Last-Event-ID: {sent}; the server sent event {sent} again"),
-            "the server resumes at the last event the client had, not after it: every reconnection repeats one event",
+            advice::REPEATS_LAST,
             FIX,
         ),
         Resume::Silent { sent, watched } => Finding::pass(
@@ -156,8 +157,8 @@ pub fn resume_finding(r: &Resume) -> Finding {
         Resume::Failed { sent, why } => Finding::warn(
             "resume",
             format!("reconnecting with Last-Event-ID: {sent} failed: {why}"),
-            "a browser reconnects the same way after every drop",
-            "answer a reconnection that carries Last-Event-ID as the first request was answered",
+            advice::RESUME_FAILED,
+            advice::RESUME_FAILED_FIX,
         ),
     }
 }
@@ -222,10 +223,7 @@ pub fn judge_compression(
         return Finding::fail(
             "compression",
             seen,
-            format!(
-                "the same stream without compression arrived on time: {} holds the events",
-                a.suspect.who
-            ),
+            advice::compression_holds(&a.suspect.who),
             fixes,
         )
         .with_ms(&numbers);
@@ -241,22 +239,7 @@ pub fn judge_compression(
 /// events matched by id when both streams carry ids, else by their order.
 pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: &str) -> Finding {
     let ids = watch.events.with_id > 0 && upstream.events.with_id > 0;
-    let up: Vec<&Seen> = upstream.kept_events().collect();
-    let mut added: Vec<i128> = Vec::new();
-    let mut unmatched = 0;
-    for (i, e) in watch.kept_events().enumerate() {
-        let other = if ids {
-            up.iter().find(|u| u.has_id && u.id == e.id && e.has_id)
-        } else if i < watch.events.first.len() {
-            up.get(i)
-        } else {
-            None
-        };
-        match other {
-            Some(u) => added.push(e.at.as_millis() as i128 - u.at.as_millis() as i128),
-            None => unmatched += 1,
-        }
-    }
+    let (mut added, unmatched) = hop_delays(watch, upstream, ids);
     let how = if ids { "by id" } else { "by order" };
     if upstream.status() != Some(200) {
         let why = upstream.connect_error.clone().unwrap_or_else(|| {
@@ -268,8 +251,8 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
         return Finding::warn(
             "compare",
             format!("{upstream_url} gave no stream to compare with: {why}"),
-            "without the upstream's events the hops cannot be measured",
-            "check the --compare URL",
+            advice::NO_UPSTREAM,
+            advice::NO_UPSTREAM_FIX,
         );
     }
     if added.is_empty() {
@@ -279,8 +262,8 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
                 "no event matched {how} between the two streams ({} here, {} upstream)",
                 watch.events.count, upstream.events.count
             ),
-            "the two URLs may not serve the same stream",
-            "compare a URL with the upstream of the same stream",
+            advice::NO_MATCH,
+            advice::NO_MATCH_FIX,
         );
     }
     added.sort_unstable();
@@ -300,24 +283,42 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
         max
     );
     if max > 1000 {
-        return Finding::fail(
-            "compare",
-            seen,
-            "events reach the upstream URL on time and this one late: a layer between the two holds them",
-            "turn off buffering in the proxy between the two URLs (see proxy and delivery)",
-        )
-        .with_ms(&numbers);
+        return Finding::fail("compare", seen, advice::HOPS_HOLD, advice::HOPS_HOLD_FIX)
+            .with_ms(&numbers);
     }
     if max > WARN_DELAY.as_millis() as i128 {
         return Finding::warn(
             "compare",
             seen,
-            "the hops between the two URLs hold some events",
-            "look at buffering and packet merging in the proxy between the two URLs",
+            advice::HOPS_HOLD_SOME,
+            advice::HOPS_HOLD_SOME_FIX,
         )
         .with_ms(&numbers);
     }
     Finding::pass("compare", seen).with_ms(&numbers)
+}
+
+/// The delay (ms, negative when the watched URL was earlier) the hops add to each kept
+/// event of `watch` matched in `upstream` (by id when `ids`, else by order, which only
+/// holds for the first events), and how many found no match.
+fn hop_delays(watch: &Observation, upstream: &Observation, ids: bool) -> (Vec<i128>, usize) {
+    let up: Vec<&Seen> = upstream.kept_events().collect();
+    let mut added: Vec<i128> = Vec::new();
+    let mut unmatched = 0;
+    for (i, e) in watch.kept_events().enumerate() {
+        let other = if ids {
+            up.iter().find(|u| u.has_id && u.id == e.id && e.has_id)
+        } else if i < watch.events.first.len() {
+            up.get(i)
+        } else {
+            None
+        };
+        match other {
+            Some(u) => added.push(e.at.as_millis() as i128 - u.at.as_millis() as i128),
+            None => unmatched += 1,
+        }
+    }
+    (added, unmatched)
 }
 
 /// What the server offers by ALPN: `Some(protocol)` it chose, `None` when it chose none.
@@ -382,10 +383,13 @@ pub fn http2_finding(result: &Result<Option<String>, String>) -> Finding {
                 "the server offers only HTTP/1.1 (ALPN: {})",
                 other.as_deref().unwrap_or("none chosen")
             ),
-            "browsers open at most 6 HTTP/1.1 connections per origin, across all tabs: each open event stream takes one, and a seventh tab (or the page's other requests) waits",
-            "serve the stream over HTTP/2 (enable h2 in the TLS front: nginx `http2 on;` or `listen ... ssl http2;`, Caddy and most CDNs offer it by default)",
+            advice::HTTP11_ONLY,
+            advice::HTTP2_FIX,
         ),
-        Err(why) => Finding::pass("http2", format!("not tried: the TLS handshake failed: {why}")),
+        Err(why) => Finding::pass(
+            "http2",
+            format!("not tried: the TLS handshake failed: {why}"),
+        ),
     }
 }
 
@@ -441,7 +445,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::checks::Status;
+    use crate::doctor::finding::Status;
     use crate::http::Head;
 
     fn stream(ids: &[&str], status: u16) -> Observation {

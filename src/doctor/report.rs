@@ -5,10 +5,12 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use super::advice;
 use super::analysis::Analysis;
-use super::checks::{ms, Finding, Status};
+use super::finding::{Finding, Status};
 use super::observation::Observation;
 use crate::escape;
+use crate::format::{count, millis, ms};
 
 fn label(status: Status) -> colored::ColoredString {
     match status {
@@ -23,37 +25,16 @@ fn counts(findings: &[Finding]) -> (usize, usize, usize) {
     (n(Status::Pass), n(Status::Warn), n(Status::Fail))
 }
 
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
 /// The checklist. Everything from the network is escaped (a header can carry ESC); a
 /// fix offered by several checks is written out once, then referred to.
 pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding]) -> io::Result<()> {
-    writeln!(out, "{} {}", "sse doctor".bold(), escape::line(&obs.url))?;
-    writeln!(
-        out,
-        "watched {} ({}): {}, {}, {} bytes, {}",
-        ms(obs.watched),
-        obs.stopped.text(),
-        if obs.events_unknown() {
-            "events unknown (the body was not decoded)".to_string()
-        } else {
-            plural(obs.events.count, "event")
-        },
-        plural(obs.comments, "comment"),
-        obs.wire.bytes,
-        if obs.stamps > 0 {
-            format!("{} `: sent-at` stamps", obs.stamps)
-        } else {
-            "no `: sent-at` stamps".to_string()
-        }
-    )?;
-    writeln!(out)?;
+    write_watched(out, obs)?;
     let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(8);
-    let pad = " ".repeat(width + 8);
-    let mut given: HashMap<&str, &str> = HashMap::new();
-    let mut untested = false;
+    let mut fixes = Fixes {
+        pad: " ".repeat(width + 8),
+        given: HashMap::new(),
+        untested: false,
+    };
     for f in findings {
         writeln!(
             out,
@@ -66,12 +47,60 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
             continue;
         }
         if !f.why.is_empty() {
-            writeln!(out, "{pad}{} {}", "why:".dimmed(), escape::line(&f.why))?;
+            writeln!(
+                out,
+                "{}{} {}",
+                fixes.pad,
+                "why:".dimmed(),
+                escape::line(&f.why)
+            )?;
         }
-        // Fixes already written for an earlier check are referred to, once per check.
+        fixes.write(out, f)?;
+    }
+    write_verdict(out, findings, fixes.untested)
+}
+
+/// The report's first lines: the URL, and what the watch saw in numbers.
+fn write_watched(out: &mut impl Write, obs: &Observation) -> io::Result<()> {
+    writeln!(out, "{} {}", "sse doctor".bold(), escape::line(&obs.url))?;
+    writeln!(
+        out,
+        "watched {} ({}): {}, {}, {} bytes, {}",
+        ms(obs.watched),
+        obs.stopped.text(),
+        if obs.events_unknown() {
+            "events unknown (the body was not decoded)".to_string()
+        } else {
+            count(obs.events.count, "event")
+        },
+        count(obs.comments, "comment"),
+        obs.wire.bytes,
+        if obs.stamps > 0 {
+            format!("{} `: sent-at` stamps", obs.stamps)
+        } else {
+            "no `: sent-at` stamps".to_string()
+        }
+    )?;
+    writeln!(out)
+}
+
+/// The fix lines written so far, so a fix several checks offer is written once.
+struct Fixes<'a> {
+    /// The indent of the lines under a check.
+    pad: String,
+    /// Each fix written, and the check it was written for.
+    given: HashMap<&'a str, &'a str>,
+    /// A fix not yet seen working in a test was written (`try:`).
+    untested: bool,
+}
+
+impl<'a> Fixes<'a> {
+    /// `f`'s fixes: new ones in full, those already written as a reference back.
+    fn write(&mut self, out: &mut impl Write, f: &'a Finding) -> io::Result<()> {
+        let pad = &self.pad;
         let mut earlier: Vec<&str> = Vec::new();
         for fix in &f.fixes {
-            if let Some(check) = given.get(fix.text.as_str()) {
+            if let Some(check) = self.given.get(fix.text.as_str()) {
                 if !earlier.contains(check) {
                     earlier.push(check);
                 }
@@ -80,11 +109,11 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
             let tag = if fix.verified_by.is_some() {
                 "fix:".cyan()
             } else {
-                untested = true;
+                self.untested = true;
                 "try:".cyan()
             };
             writeln!(out, "{pad}{tag} {}", escape::line(&fix.text))?;
-            given.insert(&fix.text, f.check);
+            self.given.insert(&fix.text, f.check);
         }
         if !earlier.is_empty() {
             writeln!(
@@ -94,7 +123,13 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
                 earlier.join(" and ")
             )?;
         }
+        Ok(())
     }
+}
+
+/// The counts, the failed checks by name, and what `fix:` and `try:` mean when a
+/// `try:` was written.
+fn write_verdict(out: &mut impl Write, findings: &[Finding], untested: bool) -> io::Result<()> {
     let (pass, warn, fail) = counts(findings);
     writeln!(out)?;
     let summary = format!("{pass} passed, {warn} warned, {fail} failed");
@@ -111,17 +146,9 @@ pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding])
         summary.green().bold().to_string()
     };
     if untested {
-        writeln!(
-            out,
-            "{}",
-            "(fix: seen working on the real software in a test of sse's; try: from the layer's documentation or source, or general advice, not yet seen working in such a test)".dimmed()
-        )?;
+        writeln!(out, "{}", advice::FIX_OR_TRY.dimmed())?;
     }
     writeln!(out, "{verdict}")
-}
-
-fn millis(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Serialize)]
