@@ -33,12 +33,6 @@ pub fn line(s: &str) -> Cow<'_, str> {
     controls(s, Lines::Escape)
 }
 
-/// Bytes that may not be UTF-8 (a request path, a header value): invalid sequences
-/// become U+FFFD, then controls are escaped as in [`line`].
-pub fn bytes(b: &[u8]) -> String {
-    line(&String::from_utf8_lossy(b)).into_owned()
-}
-
 /// A cheap byte test that never misses a character [`push_char`] escapes: C0, DEL, and
 /// 0xC2, the lead byte of every UTF-8 encoded C1 control.
 fn may_need_escape(b: u8, lines: Lines) -> bool {
@@ -80,10 +74,6 @@ mod tests {
         assert_eq!(controls("a\r\nb\tc", Lines::Keep), "a\\r\nb\tc");
         assert_eq!(line("\u{9b}2J\u{85}"), "\\u{9b}2J\\u{85}");
         assert_eq!(line("\x7f\0"), "\\x7f\\x00");
-        assert_eq!(
-            bytes(b"/x\xff\x1b]0;title\x07"),
-            "/x\u{fffd}\\x1b]0;title\\x07"
-        );
     }
 
     #[test]

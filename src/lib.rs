@@ -1,35 +1,37 @@
 //! `sse`: see, mock and diagnose Server-Sent Events streams.
 //!
 //! The binary is a thin `main.rs`; everything lives here so tests and benchmarks can
-//! call the parser and the clap definition directly.
+//! call the parser and the clap definition directly. Modules are private unless the
+//! binary, the benchmarks, the fuzz targets or the tests need them.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod cli;
-pub mod demo;
-pub mod doctor;
-pub mod error;
-pub mod escape;
-pub mod event;
-pub mod format;
-pub mod histogram;
-pub mod http;
-pub mod jq;
+mod demo;
+mod doctor;
+mod error;
+mod escape;
+mod event;
+mod format;
+mod histogram;
+mod http;
+mod jq;
 pub mod manual;
 pub mod output;
 pub mod parser;
-pub mod readahead;
-pub mod record;
-pub mod serve;
+mod readahead;
+mod record;
+mod serve;
 mod simd;
-pub mod stats;
-pub mod status;
-pub mod sync;
-pub mod tail;
-pub mod term;
+mod stats;
+mod status;
+mod sync;
+mod tail;
+mod term;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod testing;
-pub mod value;
+mod value;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,8 @@
 //! The two byte classifiers on the hot path of `sse tail`, 16 bytes per instruction with
 //! SSE2. SSE2 is part of the x86_64 baseline, so every x86_64 CPU has it and no runtime
-//! check is needed. This is the crate's only `unsafe` code: loads from byte arrays
-//! whose size is in their type. Other targets use the portable code beside each caller.
+//! check is needed. The `unsafe` here is loads from byte arrays whose size is in their
+//! type (the crate's other `unsafe` is `sse serve`'s calls into libc, each with its
+//! `SAFETY` comment). Other targets use the portable code beside each caller.
 #![cfg(target_arch = "x86_64")]
 
 use std::arch::x86_64::{

@@ -55,8 +55,7 @@ impl Console {
                 .spawn(move || {
                     while !ticker.shared.stopped.load(Ordering::Relaxed) {
                         thread::sleep(Duration::from_millis(250));
-                        let mut state = ticker.lock();
-                        ticker.draw(&mut state);
+                        ticker.tick();
                     }
                 });
         }

@@ -27,7 +27,6 @@ pub struct Delays {
 pub struct Suspect {
     /// Who, in words ("nginx (nginx buffers proxied responses ...)").
     pub who: String,
-    pub advice: &'static Advice,
     /// The advice's fixes.
     pub fixes: Vec<FixLine>,
 }
@@ -131,11 +130,6 @@ impl Analysis {
     pub fn names(&self, name: &str) -> bool {
         self.layers.iter().any(|l| l.name == name)
     }
-
-    /// nginx is named and nothing says its buffering is off for this response.
-    pub fn nginx_buffering(&self) -> bool {
-        self.names("nginx") && !self.accel_off
-    }
 }
 
 /// The period of bursts that keep time: at least three, every gap between their starts
@@ -198,7 +192,6 @@ fn held_evidence(obs: &Observation) -> Option<&'static str> {
 fn suspected(who: String, advice: &'static Advice) -> Suspect {
     Suspect {
         who,
-        advice,
         fixes: offer(advice),
     }
 }

@@ -46,7 +46,7 @@ impl Transport for H1 {
         let response = result
             .map_err(|e| connect_error(Cause::InvalidRequest(lowercase_first(&e.to_string()))))?
             .map_err(|e| connect_error(Cause::of_ureq(&e, &req.url)))?;
-        Ok(response_of(response, uri))
+        Ok(response_of(response))
     }
 }
 
@@ -73,7 +73,7 @@ fn agent(req: &Request, proxy: Option<Proxy>) -> Agent {
         .into()
 }
 
-fn response_of(response: http::Response<ureq::Body>, uri: &Uri) -> Response {
+fn response_of(response: http::Response<ureq::Body>) -> Response {
     let status = response.status();
     let version = match response.version() {
         http::Version::HTTP_10 => "HTTP/1.0",
@@ -100,11 +100,6 @@ fn response_of(response: http::Response<ureq::Body>, uri: &Uri) -> Response {
             url,
         },
         body: Box::new(response.into_body().into_reader()),
-        conn: Connection {
-            version,
-            tls: uri
-                .scheme_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case("https")),
-        },
+        conn: Connection { version },
     }
 }

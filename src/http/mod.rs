@@ -19,8 +19,8 @@ use std::sync::Arc;
 use ureq::http::Uri;
 
 pub use decode::{can_decode, decode_body, BROWSER_ACCEPT_ENCODING};
-pub use error::{Cause, Tls};
-pub use head::{find_header, media_type, show_body, Head, BODY_SHOWN};
+pub use error::Cause;
+pub use head::{find_header, media_type, Head};
 pub use proxy::ProxyEnv;
 pub use request::{header_safe, may_repeat, method_or_default, read_body, Request, USER_AGENT};
 
@@ -47,8 +47,6 @@ impl std::ops::Deref for Response {
 pub struct Connection {
     /// The protocol the response came in: `HTTP/1.1`, `HTTP/1.0`.
     pub version: &'static str,
-    /// Over TLS.
-    pub tls: bool,
 }
 
 /// One way of sending a request and reading its response.

@@ -178,7 +178,7 @@ impl<W: Write> Run<'_, W> {
             "{} connected to {} ({} {}{reason})",
             "*".dimmed(),
             escape::line(&response.url),
-            response.version,
+            response.conn.version,
             response.status,
         ));
         self.side.console.connected();
@@ -250,7 +250,10 @@ impl<W: Write> Run<'_, W> {
 
     /// `-v`: the response head, escaped.
     fn show_response(&self, res: &Response) {
-        let mut lines = vec![format!("< {} {} {}", res.version, res.status, res.reason)];
+        let mut lines = vec![format!(
+            "< {} {} {}",
+            res.conn.version, res.status, res.reason
+        )];
         lines.extend(
             res.headers
                 .iter()
