@@ -90,7 +90,7 @@ impl fmt::Display for ParseError {
             ParseError::TooLarge { limit } => write!(
                 f,
                 "a line or an event is larger than the {} limit (raise it with --max-event-size)",
-                format_size(*limit as u64)
+                crate::format::size(*limit as u64)
             ),
         }
     }
@@ -601,24 +601,6 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
     value.iter().try_fold(0u64, |acc, d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
-}
-
-/// "16 MiB", "512 KiB", "100 B".
-pub fn format_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else if value.fract() == 0.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]
@@ -1184,12 +1166,5 @@ mod tests {
         parser.feed_each(b"\r", |_| {}).unwrap();
         parser.feed_each(b"\n\n", |i| got.push(own(i))).unwrap();
         assert_eq!(got, vec![ev("message", "abcdef", "")]);
-    }
-
-    #[test]
-    fn sizes_read_well() {
-        assert_eq!(format_size(16 * 1024 * 1024), "16 MiB");
-        assert_eq!(format_size(1536), "1.5 KiB");
-        assert_eq!(format_size(10), "10 B");
     }
 }
