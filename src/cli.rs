@@ -159,6 +159,18 @@ pub struct TailArgs {
     #[arg(short = 'k', long)]
     pub insecure: bool,
 
+    /// Speak HTTP/1.1 only, even to a server that offers HTTP/2
+    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http2_prior_knowledge"])]
+    pub http1_1: bool,
+
+    /// Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it
+    #[arg(long, conflicts_with = "http2_prior_knowledge")]
+    pub http2: bool,
+
+    /// Speak HTTP/2 on http:// without asking first (h2c), as curl's flag of that name
+    #[arg(long)]
+    pub http2_prior_knowledge: bool,
+
     /// Largest line or event accepted (e.g. 16MiB, 512KiB, 1G)
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
     pub max_event_size: usize,
@@ -245,6 +257,18 @@ pub struct DoctorArgs {
     /// Accept any TLS certificate (self-signed development servers)
     #[arg(short = 'k', long)]
     pub insecure: bool,
+
+    /// Speak HTTP/1.1 only, even to a server that offers HTTP/2
+    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http2_prior_knowledge"])]
+    pub http1_1: bool,
+
+    /// Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it
+    #[arg(long, conflicts_with = "http2_prior_knowledge")]
+    pub http2: bool,
+
+    /// Speak HTTP/2 on http:// without asking first (h2c), as curl's flag of that name
+    #[arg(long)]
+    pub http2_prior_knowledge: bool,
 
     /// HTTP method [default: GET, or POST with --data]
     #[arg(short = 'X', long, value_name = "METHOD", value_parser = parse_method)]

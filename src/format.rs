@@ -80,6 +80,11 @@ pub fn about(d: Duration) -> String {
     }
 }
 
+/// Seconds with a tenth: `100.2 s`, `0.3 s`.
+pub fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
 /// A duration as a flag takes it: `10s`, `1m 30s`, `250ms`.
 pub fn typed(d: Duration) -> String {
     humantime::format_duration(d).to_string()
@@ -124,6 +129,7 @@ mod tests {
         assert_eq!(about(ms_(800)), "800 ms");
         assert_eq!(about(ms_(2990)), "3 s");
         assert_eq!(typed(Duration::from_secs(90)), "1m 30s");
+        assert_eq!(secs(ms_(100_240)), "100.2 s");
         assert_eq!(count(1, "event"), "1 event");
         assert_eq!(count(2, "event"), "2 events");
         assert_eq!(millis(Duration::MAX), u64::MAX);

@@ -44,7 +44,11 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         announce(&args);
     }
     let req = request(&args)?;
-    let client = Client::new();
+    let client = Client::new(http::Protocol::from_flags(
+        args.http1_1,
+        args.http2,
+        args.http2_prior_knowledge,
+    ));
     let (observation, upstream) = watch(&client, &req, &args, interrupt, live);
     let analysis = Analysis::of(&observation, args.max_delay);
     let mut findings = checks::run_all(&observation, &analysis);
@@ -159,7 +163,10 @@ impl Probe<'_> {
         if probes::compression_suspected(obs, a) {
             findings.push(self.compression(obs, a));
         }
-        if self.req.url.to_ascii_lowercase().starts_with("https://") {
+        let over_h2 = obs.connection.as_ref().filter(|c| c.version == "HTTP/2");
+        if let Some(conn) = over_h2 {
+            findings.push(probes::watched_over_h2(conn));
+        } else if self.req.url.to_ascii_lowercase().starts_with("https://") {
             self.say("http2: asking the server which protocols it offers…");
             let offered = probes::alpn(&self.req.url, self.args.insecure, self.args.timeout);
             findings.push(probes::http2_finding(&offered));
@@ -454,7 +461,7 @@ impl Reader {
                 return Some(Stop::NoResponse);
             }
         };
-        let Response { head, body, .. } = response;
+        let Response { head, body, conn } = response;
         let (status, encoding) = (
             head.status,
             head.header("content-encoding").unwrap_or("").to_string(),
@@ -463,6 +470,7 @@ impl Reader {
             let mut obs = lock(&self.shared);
             obs.head_at = Some(self.started.elapsed());
             obs.head = Some(head);
+            obs.connection = Some(conn);
             if status == 200 && !http::can_decode(&encoding) {
                 obs.decode_error = Some(format!(
                     "the body is {}-encoded, which doctor does not decode; timing is judged by bytes only",

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::histogram::Histogram;
-use crate::http::Head;
+use crate::http::{Connection, Head};
 
 /// Events kept verbatim at each end of the stream (the rest are only counted).
 pub const KEEP: usize = 100;
@@ -33,6 +33,8 @@ pub struct Observation {
     /// Set when no response came at all.
     pub connect_error: Option<String>,
     pub head: Option<Head>,
+    /// What the connection said about itself (its protocol, HTTP/2's stream limit).
+    pub connection: Option<Connection>,
     /// When the response head arrived.
     pub head_at: Option<Duration>,
     /// Reads of body bytes as they came off the wire (before decompression).

@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::advice;
@@ -333,26 +332,9 @@ pub fn alpn(url: &str, insecure: bool, timeout: Duration) -> Result<Option<Strin
         .trim_end_matches(']')
         .to_string();
     let port = uri.port_u16().unwrap_or(443);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let mut config = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth()
-    } else {
-        use rustls_platform_verifier::BuilderVerifierExt;
-        builder
-            .with_platform_verifier()
-            .map_err(|e| e.to_string())?
-            .with_no_client_auth()
-    };
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let config = crate::http::tls_config(insecure, &[b"h2", b"http/1.1"])?;
     let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
-    let mut conn =
-        rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
+    let mut conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
     let addr = (host.as_str(), port)
         .to_socket_addrs()
         .map_err(|e| crate::error::io_message(&e))?
@@ -374,9 +356,25 @@ pub fn alpn(url: &str, insecure: bool, timeout: Duration) -> Result<Option<Strin
         .map(|p| String::from_utf8_lossy(p).into_owned()))
 }
 
+/// The watch went over HTTP/2, as a browser's would: how much room the connection has.
+pub fn watched_over_h2(conn: &crate::http::Connection) -> Finding {
+    let room = match conn.max_streams {
+        Some(n) => format!("the server's SETTINGS allow {n} concurrent streams on one connection"),
+        None => "the server's SETTINGS set no limit on concurrent streams".into(),
+    };
+    Finding::pass(
+        "http2",
+        format!("watched over HTTP/2 (ALPN h2), as a browser connects: {room}"),
+    )
+}
+
+/// The watch went over HTTP/1.1 on https: whether the server offers HTTP/2 by ALPN.
 pub fn http2_finding(result: &Result<Option<String>, String>) -> Finding {
     match result {
-        Ok(Some(p)) if p == "h2" => Finding::pass("http2", "the server offers HTTP/2 (ALPN h2)"),
+        Ok(Some(p)) if p == "h2" => Finding::pass(
+            "http2",
+            "the server offers HTTP/2 (ALPN h2); this watch was over HTTP/1.1 (--http1.1)",
+        ),
         Ok(other) => Finding::warn(
             "http2",
             format!(
@@ -390,55 +388,6 @@ pub fn http2_finding(result: &Result<Option<String>, String>) -> Finding {
             "http2",
             format!("not tried: the TLS handshake failed: {why}"),
         ),
-    }
-}
-
-/// `-k` for the http2 probe: any certificate is accepted, signatures are still checked.
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &[rustls::pki_types::CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

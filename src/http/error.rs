@@ -30,7 +30,60 @@ pub enum Cause {
     ConnectionFailed,
     ConnectProxyFailed(String),
     InvalidProxyUrl,
+    /// An HTTP/2 stream or connection ended with an error code.
+    Http2(Reset),
+    /// `--http2`, and the server's ALPN chose something else.
+    NoHttp2 {
+        chose: Option<String>,
+    },
     Other(String),
+}
+
+/// An HTTP/2 stream reset (RST_STREAM) or connection ended (GOAWAY), with its code:
+/// an idle cut-off behind an h2 front arrives this way, not as a closed socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reset {
+    /// The error code's name: `INTERNAL_ERROR`, `CANCEL`, `PROTOCOL_ERROR`.
+    pub code: String,
+    pub go_away: bool,
+    /// Sent by the server (else our h2 layer refused what the server sent).
+    pub by_server: bool,
+}
+
+impl Reset {
+    /// As said when a stream that was open ends this way, `after` it opened.
+    pub fn after(&self, after: std::time::Duration) -> String {
+        let after = crate::format::secs(after);
+        match (self.by_server, self.go_away) {
+            (true, false) => format!("stream reset by the server after {after}: {}", self.code),
+            (true, true) => format!(
+                "the server closed the HTTP/2 connection after {after} (GOAWAY {})",
+                self.code
+            ),
+            (false, _) => format!("{self} after {after}"),
+        }
+    }
+}
+
+impl std::error::Error for Reset {}
+
+impl fmt::Display for Reset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.by_server, self.go_away) {
+            (true, false) => write!(f, "stream reset by the server: {}", self.code),
+            (true, true) => write!(
+                f,
+                "the server closed the HTTP/2 connection (GOAWAY {})",
+                self.code
+            ),
+            (false, _) if self.code == "PROTOCOL_ERROR" => f.write_str(
+                "the server's HTTP/2 response is malformed (PROTOCOL_ERROR): a connection-specific \
+                 header such as `Connection: keep-alive`, which HTTP/2 forbids, is the usual cause \
+                 (browsers fail it as ERR_HTTP2_PROTOCOL_ERROR)",
+            ),
+            (false, _) => write!(f, "HTTP/2 error: {}", self.code),
+        }
+    }
 }
 
 /// TLS failures a person can act on.
@@ -80,7 +133,7 @@ impl Cause {
 }
 
 impl Tls {
-    fn of_rustls(e: &rustls::Error, rest: impl FnOnce() -> String) -> Tls {
+    pub(super) fn of_rustls(e: &rustls::Error, rest: impl FnOnce() -> String) -> Tls {
         use rustls::{CertificateError as Cert, Error as E};
         match e {
             E::InvalidCertificate(Cert::UnknownIssuer | Cert::BadSignature | Cert::Other(_)) => {
@@ -104,8 +157,9 @@ impl Tls {
     }
 }
 
-const HTTP2_ONLY: &str =
-    "the server did not answer in HTTP/1.1: it may speak only HTTP/2, which sse does not";
+/// An answer that is not HTTP/1.x, to a request sent in HTTP/1.1.
+const NOT_HTTP1: &str = "the server did not answer in HTTP/1.1: it may speak only HTTP/2 \
+     without offering it by ALPN (on an http:// URL, --http2-prior-knowledge speaks h2c)";
 
 /// A few words for a one-line error.
 impl fmt::Display for Cause {
@@ -118,12 +172,18 @@ impl fmt::Display for Cause {
             Cause::Timeout(what) => write!(f, "timed out ({what})"),
             Cause::Io(msg) | Cause::Other(msg) => f.write_str(msg),
             Cause::Tls(tls) => tls.fmt(f),
-            Cause::NotHttp1(detail) => write!(f, "{HTTP2_ONLY} ({detail})"),
+            Cause::NotHttp1(detail) => write!(f, "{NOT_HTTP1} ({detail})"),
             Cause::TooManyRedirects => f.write_str("too many redirects"),
             Cause::RedirectFailed => f.write_str("a redirect could not be followed"),
             Cause::ConnectionFailed => f.write_str("connection failed"),
             Cause::ConnectProxyFailed(msg) => write!(f, "proxy: {msg}"),
             Cause::InvalidProxyUrl => f.write_str("invalid proxy URL in the environment"),
+            Cause::Http2(reset) => reset.fmt(f),
+            Cause::NoHttp2 { chose } => write!(
+                f,
+                "the server does not offer HTTP/2 (ALPN chose {}); without --http2, sse speaks HTTP/1.1 to it",
+                chose.as_deref().unwrap_or("nothing")
+            ),
         }
     }
 }
@@ -145,7 +205,10 @@ impl fmt::Display for Tls {
             Tls::PlainHttp { rest } => {
                 write!(f, "the server answered plain HTTP: try http://{rest}")
             }
-            Tls::NoAlpn => f.write_str(HTTP2_ONLY),
+            Tls::NoAlpn => f.write_str(
+                "the server refused HTTP/1.1 by ALPN: it speaks only HTTP/2 (without --http1.1, \
+                 sse speaks HTTP/2 to it)",
+            ),
             Tls::Other(msg) => write!(f, "TLS: {msg}"),
         }
     }

@@ -100,6 +100,9 @@ fn response_of(response: http::Response<ureq::Body>) -> Response {
             url,
         },
         body: Box::new(response.into_body().into_reader()),
-        conn: Connection { version },
+        conn: Connection {
+            version,
+            max_streams: None,
+        },
     }
 }

@@ -88,7 +88,10 @@ impl<W: Write> Run<'_, W> {
                 End::Interrupted => return self.interrupted(),
                 End::Eof => "the server closed the stream".to_string(),
                 End::Lost(e) if pump::is_timeout(&e) => return Err(self.silence(&url, "")),
-                End::Lost(e) => format!("connection lost: {}", io_message(&e)),
+                End::Lost(e) => match e.get_ref().and_then(|i| i.downcast_ref::<http::Reset>()) {
+                    Some(reset) => reset.after(conn.opened.elapsed()),
+                    None => format!("connection lost: {}", io_message(&e)),
+                },
             };
             if let Some(recorder) = self.side.recorder.as_mut() {
                 recorder.closed(&why)?;
@@ -135,9 +138,6 @@ impl<W: Write> Run<'_, W> {
                 escape::line(last_id)
             ));
         }
-        if self.config.verbose {
-            self.show_request(req);
-        }
         if let Some(stats) = &mut self.side.stats {
             stats.requesting(Instant::now());
         }
@@ -149,6 +149,11 @@ impl<W: Write> Run<'_, W> {
         let Some(response) = opened else {
             return Ok(Opened::Interrupted);
         };
+        if self.config.verbose {
+            // As sent: in HTTP/2's form once the server chose it.
+            let version = response.as_ref().map_or("HTTP/1.1", |r| r.conn.version);
+            self.show_request(req, version);
+        }
         let response = response?;
         if let Some(stats) = &mut self.side.stats {
             stats.first_byte(Instant::now());
@@ -228,18 +233,25 @@ impl<W: Write> Run<'_, W> {
     }
 
     /// `-v`: the request as sent (header values escaped: the Last-Event-ID came from
-    /// the server).
-    fn show_request(&self, req: &Request) {
-        let mut lines = vec![format!(
-            "> {} {} HTTP/1.1",
-            req.method,
-            escape::line(&req.url)
-        )];
-        lines.extend(
-            req.header_lines()
+    /// the server); over HTTP/2, its pseudo-headers and lowercase names.
+    fn show_request(&self, req: &Request, version: &str) {
+        let h2 = version == "HTTP/2";
+        let mut lines = if h2 {
+            http::pseudo_headers(req)
                 .into_iter()
-                .map(|(n, v)| format!("> {}: {}", escape::line(&n), escape::line(&v))),
-        );
+                .map(|(n, v)| format!("> {n}: {}", escape::line(&v)))
+                .collect()
+        } else {
+            vec![format!(
+                "> {} {} HTTP/1.1",
+                req.method,
+                escape::line(&req.url)
+            )]
+        };
+        lines.extend(req.header_lines().into_iter().map(|(n, v)| {
+            let n = if h2 { n.to_ascii_lowercase() } else { n };
+            format!("> {}: {}", escape::line(&n), escape::line(&v))
+        }));
         if let Some(body) = &req.body {
             lines.push(format!("> ({} byte body)", body.len()));
         }

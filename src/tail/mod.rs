@@ -80,7 +80,7 @@ fn tail_with<W: Write>(
             heard: Instant::now(),
         },
         interrupt,
-        client: Client::new(),
+        client: Client::new(config.protocol),
     };
     let result = match &config.input {
         Input::Stdin => run.read_stdin(stdin()),

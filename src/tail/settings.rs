@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::cli::{ColorChoice, TailArgs};
 use crate::error::Error;
 use crate::event::DEFAULT_RETRY;
-use crate::http::{self, Request};
+use crate::http::{self, Protocol, Request};
 use crate::jq::Jq;
 use crate::output::{Clock, Look, Mode};
 use crate::term;
@@ -46,6 +46,8 @@ pub struct Config {
     pub jq: Option<Jq>,
     /// Print the summary (`--stats`, or stderr is a terminal) at the end and on Ctrl-C.
     pub summary: bool,
+    /// HTTP/1.1, HTTP/2, or whichever the server picks.
+    pub protocol: Protocol,
 }
 
 /// Where the stream comes from.
@@ -119,6 +121,7 @@ impl Config {
             stderr_tty: env.stderr_tty,
             jq,
             summary: args.stats || (env.stderr_tty && !args.quiet),
+            protocol: Protocol::from_flags(args.http1_1, args.http2, args.http2_prior_knowledge),
             look: Look {
                 color,
                 terminal: env.stdout_tty,
@@ -173,6 +176,9 @@ fn input_of(args: &mut TailArgs) -> Result<(Input, bool), Error> {
                 ("--last-event-id", args.last_event_id.is_some()),
                 ("--retry", args.retry.is_some()),
                 ("-k/--insecure", args.insecure),
+                ("--http1.1", args.http1_1),
+                ("--http2", args.http2),
+                ("--http2-prior-knowledge", args.http2_prior_knowledge),
                 ("--reconnect", args.reconnect),
             ];
             if let Some((flag, _)) = request_only.iter().find(|(_, given)| *given) {

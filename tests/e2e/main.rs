@@ -9,6 +9,7 @@ mod express;
 mod generated;
 mod haproxy;
 mod hostile;
+mod http2;
 mod nginx;
 mod nginx_timeout;
 mod output;

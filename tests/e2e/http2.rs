@@ -1,0 +1,239 @@
+//! HTTP/2: `sse tail` and `sse doctor` against a server that speaks nothing else
+//! (Node's http2 module, as Debian's nodejs installs it), over TLS with ALPN and as h2c.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::real::*;
+use crate::support::*;
+
+/// The fixture server, with a certificate for `localhost` made here (rcgen).
+struct H2Server {
+    process: Spawned,
+    port: u16,
+}
+
+impl H2Server {
+    fn start(name: &str, tls: bool) -> Option<H2Server> {
+        let node = require_program(&["node", "nodejs"], "apt-get install -y nodejs")?;
+        let mut cmd = Command::new(node);
+        cmd.arg(fixture("h2/server.js"));
+        if tls {
+            let dir = temp_dir(name);
+            let certified =
+                rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+            let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+            std::fs::write(&cert, certified.cert.pem()).unwrap();
+            std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+            cmd.arg("tls").arg(cert).arg(key);
+        } else {
+            cmd.arg("h2c");
+        }
+        let process = Spawned::new(cmd);
+        let line = process.next_line(Duration::from_secs(20));
+        let port = line
+            .strip_prefix("listening on ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the h2 fixture said {line:?}"));
+        Some(H2Server { process, port })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port)
+    }
+
+    fn h2c(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_h2_only_server_is_tailed_without_a_flag_and_resumed_with_last_event_id() {
+    let Some(server) = H2Server::start("h2-tail", true) else {
+        return;
+    };
+    let out = run_ok(&["tail", "-k", &server.url("/events"), "-n", "5", "--json"]);
+    let lines = json_lines(&out);
+    assert_eq!(
+        data_of(&lines),
+        ["tick 1", "tick 2", "tick 3", "tick 4", "tick 5"],
+        "{}",
+        stderr(&out)
+    );
+    // The server ends each stream after three events: the fourth came on a second
+    // connection that sent Last-Event-ID 3.
+    let connections: Vec<u64> = lines
+        .iter()
+        .map(|l| l["connection"].as_u64().unwrap())
+        .collect();
+    assert_eq!(connections, [1, 1, 1, 2, 2]);
+    assert!(
+        stderr(&out).contains("reconnecting in 50 ms with Last-Event-ID 3"),
+        "{}",
+        stderr(&out)
+    );
+    drop(server.process);
+}
+
+#[test]
+fn verbose_shows_the_h2_request_and_response() {
+    let Some(server) = H2Server::start("h2-verbose", true) else {
+        return;
+    };
+    let out = run_ok(&["tail", "-k", "-v", &server.url("/events"), "-n", "1"]);
+    let err = stderr(&out);
+    for shown in [
+        "> :method: GET",
+        "> :scheme: https",
+        &format!("> :authority: localhost:{}", server.port),
+        "> :path: /events",
+        "> accept: text/event-stream",
+        "< HTTP/2 200",
+        "< content-type: text/event-stream",
+        "(HTTP/2 200 OK)",
+    ] {
+        assert!(err.contains(shown), "{shown:?} in\n{err}");
+    }
+}
+
+#[test]
+fn a_reset_and_a_goaway_are_told_with_their_code_and_when() {
+    let Some(server) = H2Server::start("h2-reset", true) else {
+        return;
+    };
+    let out = run_ok(&["tail", "-k", &server.url("/reset"), "--no-reconnect"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("stream reset by the server after 0.") && err.contains("s: INTERNAL_ERROR"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("before the reset"));
+    let out = run_ok(&["tail", "-k", &server.url("/goaway"), "--no-reconnect"]);
+    let err = stderr(&out);
+    assert!(err.contains("ENHANCE_YOUR_CALM"), "{err}");
+}
+
+#[test]
+fn a_reset_stream_is_reconnected_like_a_lost_connection() {
+    let Some(server) = H2Server::start("h2-reset-again", true) else {
+        return;
+    };
+    let out = run_ok(&["tail", "-k", &server.url("/reset"), "-n", "2", "--json"]);
+    let lines = json_lines(&out);
+    assert_eq!(data_of(&lines), ["before the reset", "before the reset"]);
+    assert_eq!(lines[1]["connection"], 2, "{}", stderr(&out));
+}
+
+#[test]
+fn bodies_methods_encodings_and_errors_work_over_h2() {
+    let Some(server) = H2Server::start("h2-request", true) else {
+        return;
+    };
+    let url = server.url("/echo");
+    let out = run_ok(&["tail", "-k", &url, "-d", "{\"a\":1}", "--json"]);
+    assert_eq!(
+        data_of(&json_lines(&out)),
+        ["POST length=7 body={\"a\":1} accept=text/event-stream"]
+    );
+    // A POST without a body says so with Content-Length: 0, as over HTTP/1.1.
+    let out = run_ok(&["tail", "-k", &url, "-X", "POST", "--json"]);
+    assert_eq!(
+        data_of(&json_lines(&out)),
+        ["POST length=0 body= accept=text/event-stream"]
+    );
+    let out = run_ok(&[
+        "tail",
+        "-k",
+        &server.url("/gzip"),
+        "-H",
+        "Accept-Encoding: gzip",
+        "--no-reconnect",
+        "--json",
+    ]);
+    assert_eq!(data_of(&json_lines(&out)), ["one", "two"]);
+    let out = run_ok(&["tail", "-k", &server.url("/gone")]);
+    assert!(stderr(&out).contains("204 No Content"), "{}", stderr(&out));
+    let out = run_exit(&["tail", "-k", &server.url("/denied")], 1);
+    let err = stderr(&out);
+    assert!(err.contains("401") && err.contains("no key"), "{err}");
+}
+
+#[test]
+fn flags_choose_the_protocol() {
+    let Some(server) = H2Server::start("h2-flags", true) else {
+        return;
+    };
+    // --http1.1 to a server that refuses HTTP/1.1 by ALPN: the error says so.
+    let out = run_exit(&["tail", "-k", "--http1.1", &server.url("/events")], 1);
+    assert!(
+        stderr(&out).contains("it speaks only HTTP/2"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_ok(&["tail", "-k", "--http2", &server.url("/events"), "-n", "1"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tick 1"));
+    // --http2 to a server without h2.
+    let (port, _https1) = tls_server(
+        &[b"http/1.1"],
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: a\n\n",
+        None,
+    );
+    let out = run_exit(
+        &[
+            "tail",
+            "-k",
+            "--http2",
+            &format!("https://localhost:{port}/e"),
+        ],
+        1,
+    );
+    assert!(
+        stderr(&out).contains("the server does not offer HTTP/2 (ALPN chose http/1.1)"),
+        "{}",
+        stderr(&out)
+    );
+    // Without a flag, the same server is spoken to in HTTP/1.1.
+    let out = run_ok(&[
+        "tail",
+        "-k",
+        "-n",
+        "1",
+        &format!("https://localhost:{port}/e"),
+    ]);
+    assert!(
+        stderr(&out).contains("(HTTP/1.1 200 OK)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_exit(&["tail", "--http2", "http://127.0.0.1:1/e"], 2);
+    assert!(
+        stderr(&out).contains("--http2-prior-knowledge"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn h2c_with_prior_knowledge() {
+    let Some(server) = H2Server::start("h2c", false) else {
+        return;
+    };
+    let url = server.h2c("/events");
+    let out = run_ok(&["tail", "--http2-prior-knowledge", &url, "-n", "4", "--json"]);
+    assert_eq!(
+        data_of(&json_lines(&out)),
+        ["tick 1", "tick 2", "tick 3", "tick 4"]
+    );
+    // Without the flag, an HTTP/1.1 request gets HTTP/2 frames back: the error says
+    // what to try.
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    assert!(
+        stderr(&out).contains("--http2-prior-knowledge speaks h2c"),
+        "{}",
+        stderr(&out)
+    );
+}
