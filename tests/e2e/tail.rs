@@ -213,10 +213,24 @@ fn an_error_status_shows_the_start_of_its_body_escaped() {
 
 #[test]
 fn a_post_without_data_is_sent_with_content_length_0() {
-    let path = script("post_without_data", "data: hello\n\n");
-    let (_server, url) = serve(&[path.to_str().unwrap()]);
-    let out = run_ok(&["tail", &url, "-X", "POST", "--json", "-n", "1"]);
+    // A raw server, not `sse serve`: serve streams to a POST with or without a length,
+    // so only the exact request head shows whether the length was sent.
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(SSE_HEAD), send(b"data: hello\n\n"), Step::Close]],
+    );
+    let out = run_ok(&["tail", &server.url, "-X", "POST", "--json", "-n", "1"]);
     assert_eq!(data_of(&json_lines(&out)), ["hello"]);
+    let head = &server.requests()[0];
+    assert!(head.starts_with("POST /e HTTP/1.1\r\n"), "{head}");
+    assert_eq!(
+        server.header(0, "Content-Length").as_deref(),
+        Some("0"),
+        "{head}"
+    );
+    assert_eq!(server.header(0, "Transfer-Encoding"), None, "{head}");
+    assert!(server.body(0).is_empty());
+    server.join();
 }
 
 #[test]
