@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 /// Generous bound for anything that should happen "at once".
 pub const LIVE: Duration = Duration::from_secs(10);
 
+/// The longest a raw server waits at a [`Step::Wait`] before failing the test: longer
+/// than any test holds a gate on purpose.
+pub const GATE: Duration = Duration::from_secs(30);
+
 /// The first of `names` found as an executable on PATH, for a test that needs a program
 /// from outside the repository (nginx, Chromium, ...). When none is there the test should
 /// return at once: `let Some(nginx) = require_program(&["nginx"], "apt-get install -y
@@ -272,7 +276,8 @@ pub fn script(name: &str, text: &str) -> PathBuf {
 /// One step of a raw server's answer to one connection.
 pub enum Step {
     Send(Vec<u8>),
-    /// Wait until the test says so (lock-step with what the client printed).
+    /// Wait until the test says so (lock-step with what the client printed): it sends on
+    /// the gate's Sender, or drops it. A gate still shut after [`GATE`] fails the test.
     Wait(Receiver<()>),
     /// Read and keep one more request on this connection (after answering a CONNECT,
     /// the request sent through the tunnel).
@@ -353,9 +358,16 @@ impl RawServer {
                             }
                             let _ = stream.flush();
                         }
-                        Step::Wait(rx) => {
-                            let _ = rx.recv_timeout(Duration::from_secs(30));
-                        }
+                        Step::Wait(rx) => match rx.recv_timeout(GATE) {
+                            Ok(()) | Err(RecvTimeoutError::Disconnected) => {}
+                            // Carrying on would let a test pass that never opened its
+                            // gate, only 30 s slower: fail it instead (join and drop
+                            // see the flag).
+                            Err(RecvTimeoutError::Timeout) => panic!(
+                                "a raw server's gate was still shut after {GATE:?}: the \
+                                 test never opened it (send on its Sender, or drop it)"
+                            ),
+                        },
                         Step::Read => {
                             let next = read_request(&mut stream);
                             seen.lock().unwrap().push(next);
