@@ -4,7 +4,6 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -283,21 +282,12 @@ fn tail_script(name: &str, script_text: &str, args: &[&str]) -> std::process::Ou
     };
     let stdout = read_all(Box::new(child.stdout.take().unwrap()));
     let stderr = read_all(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + LIVE * 3;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
-            panic!(
-                "sse tail {args:?} still running after {:?}; stderr:\n{err}",
-                LIVE * 3
-            );
-        }
-        thread::sleep(Duration::from_millis(20));
+    let Some(status) = wait_within(&mut child, LIVE * 3) else {
+        let err = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+        panic!(
+            "sse tail {args:?} still running after {:?}; stderr:\n{err}",
+            LIVE * 3
+        );
     };
     std::process::Output {
         status,

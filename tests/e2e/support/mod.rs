@@ -180,21 +180,14 @@ impl Spawned {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits for the child to exit, then for its output to be read to the end.
+    /// Waits for the child to exit, then for its output to be read to the end. A child
+    /// still running after `timeout` is killed and the test fails.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "still running after {timeout:?}; stderr:\n{}",
-                    self.stderr()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
+        let Some(status) = wait_within(&mut self.child, timeout) else {
+            panic!(
+                "still running after {timeout:?}; stderr:\n{}",
+                self.stderr()
+            );
         };
         // The pipes' write ends closed with the child: the readers are at their end.
         for reader in self.readers.drain(..) {
@@ -240,6 +233,70 @@ impl Drop for Spawned {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits for `child` to exit, for at most `timeout`; `None` when it was still running
+/// then and a watchdog thread killed it. Nothing polls: this thread blocks until the child
+/// exits, the watchdog until the deadline or until told the child is gone.
+pub fn wait_within(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    use std::os::unix::process::ExitStatusExt;
+    let killed = block_until_exit(child, timeout);
+    let status = child.wait().expect("wait for a child");
+    // Killed at the deadline and dead of that SIGKILL: it had not finished by itself.
+    (!killed || status.signal() != Some(libc::SIGKILL)).then_some(status)
+}
+
+/// Like [`wait_within`], and the peak resident memory of the child in KiB (the
+/// `ru_maxrss` that wait4 reports for it). It takes the child: reaped by wait4, it is one
+/// `Child` must not wait for or kill again.
+pub fn wait_with_peak_kib(child: Child, timeout: Duration) -> (Option<ExitStatus>, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let killed = block_until_exit(&child, timeout);
+    let mut raw = 0;
+    // SAFETY: rusage is plain integers, for which all zeros is a value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: wait4 writes only to the two out-parameters, both valid for writing.
+    let reaped = unsafe { libc::wait4(pid, &mut raw, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+    let status = ExitStatus::from_raw(raw);
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0);
+    let finished = !killed || status.signal() != Some(libc::SIGKILL);
+    (finished.then_some(status), peak)
+}
+
+/// Blocks until `child` has exited, leaving it unreaped (waitid with WNOWAIT); a watchdog
+/// thread sends it SIGKILL if `timeout` passes first. True when the watchdog fired.
+/// Unreaped, the child keeps its pid until the caller reaps it, so the watchdog can never
+/// signal another process that was given the same pid.
+fn block_until_exit(child: &Child, timeout: Duration) -> bool {
+    let pid = child.id();
+    let (gone, watch) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        let fired = watch.recv_timeout(timeout) == Err(RecvTimeoutError::Timeout);
+        if fired {
+            // SAFETY: kill touches no memory; the pid is still this process's child.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+        fired
+    });
+    loop {
+        // SAFETY: siginfo_t is plain data, for which all zeros is a value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let flags = libc::WEXITED | libc::WNOWAIT;
+        // SAFETY: waitid writes only to `info`, valid for writing.
+        if unsafe { libc::waitid(libc::P_PID, pid, &mut info, flags) } == 0 {
+            break;
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EINTR) => {}
+            // Reaped already (a `try_wait` saw it end): its status is in the `Child`.
+            Some(libc::ECHILD) => break,
+            _ => panic!("waitid({pid}): {}", std::io::Error::last_os_error()),
+        }
+    }
+    drop(gone);
+    watchdog.join().expect("the watchdog thread panicked")
 }
 
 fn forward(stdout: impl Read, tx: Sender<String>) {
