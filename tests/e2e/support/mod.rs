@@ -96,6 +96,13 @@ pub struct Spawned {
     readers: Vec<thread::JoinHandle<()>>,
 }
 
+/// One of a child's output streams.
+#[derive(Clone, Copy, Debug)]
+pub enum Out {
+    Stdout,
+    Stderr,
+}
+
 impl Spawned {
     pub fn new(cmd: Command) -> Spawned {
         let (mut spawned, stdout) = Spawned::with_raw_stdout(cmd);
@@ -172,6 +179,28 @@ impl Spawned {
                     "no stderr line with {needle:?} within {timeout:?}; stderr:\n{}",
                     self.stderr()
                 ),
+            }
+        }
+    }
+
+    /// The next line on `on` (stdout or stderr) containing `needle`; Err(Timeout) when
+    /// none comes within `timeout`, Err(Disconnected) when the stream ends first (the
+    /// child exited), for a caller that retries rather than fails.
+    pub fn try_line_with(
+        &self,
+        on: Out,
+        needle: &str,
+        timeout: Duration,
+    ) -> Result<String, RecvTimeoutError> {
+        let lines = match on {
+            Out::Stdout => &self.lines,
+            Out::Stderr => &self.stderr_lines,
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            let line = lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))?;
+            if line.contains(needle) {
+                return Ok(line);
             }
         }
     }
