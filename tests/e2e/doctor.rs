@@ -114,14 +114,21 @@ fn missing_ids_warn() {
 
 #[test]
 fn refused_connection_fails_with_a_report() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = run_exit(&["doctor", &format!(":{port}/e"), "--color", "never"], 1);
+    let refused = RefusedPort::new();
+    let out = run_exit(
+        &[
+            "doctor",
+            &format!(":{}/e", refused.port),
+            "--color",
+            "never",
+        ],
+        1,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("FAIL  response  no response:"), "{text}");
+    assert!(
+        text.contains("FAIL  response  no response: connection refused"),
+        "{text}"
+    );
 }
 
 #[test]

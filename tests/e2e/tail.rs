@@ -517,9 +517,8 @@ fn raw_count_cuts_at_the_event_boundary() {
 
 #[test]
 fn refused_connection_is_one_line_exit_1() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let refused = RefusedPort::new();
+    let port = refused.port;
     let out = run_exit(&["tail", &format!(":{port}/events")], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

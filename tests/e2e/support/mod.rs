@@ -359,6 +359,53 @@ pub fn script(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A loopback port where a connection is refused, held for as long as this lives: a TCP
+/// socket bound to it that never listens, so the kernel answers a SYN with a reset. It
+/// is bound without SO_REUSEADDR, so nothing else can bind the port meanwhile (binding
+/// a listener on port 0 and dropping it frees the port for anyone, such as another
+/// test's server, before the test uses it).
+pub struct RefusedPort {
+    /// Held, never read: closing it frees the port.
+    _socket: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+impl RefusedPort {
+    pub fn new() -> RefusedPort {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain system calls on a descriptor this function owns; the address
+        // structs are valid for the lengths given.
+        unsafe {
+            let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(raw >= 0, "socket: {}", std::io::Error::last_os_error());
+            let fd = std::os::fd::OwnedFd::from_raw_fd(raw);
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let at = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
+            assert_eq!(
+                libc::bind(raw, at, len),
+                0,
+                "bind: {}",
+                std::io::Error::last_os_error()
+            );
+            let mut got = len;
+            assert_eq!(libc::getsockname(raw, at, &mut got), 0);
+            RefusedPort {
+                _socket: fd,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+}
+
+impl Default for RefusedPort {
+    fn default() -> RefusedPort {
+        RefusedPort::new()
+    }
+}
+
 /// One step of a raw server's answer to one connection.
 pub enum Step {
     Send(Vec<u8>),
