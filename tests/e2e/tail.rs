@@ -395,16 +395,19 @@ fn a_connection_dropped_mid_event_loses_only_that_event_and_reconnects() {
 
 #[test]
 fn post_with_a_body_is_sent_and_not_reconnected() {
+    // The stream ends by the server closing it, not by `[DONE]` (which ends any stream,
+    // reconnecting or not): only not reconnecting makes tail exit, 0, after one request.
+    // A tail that re-sent the POST would retry every 10 ms and fail the exit bound.
     let server = RawServer::new(
         "/v1/chat",
         vec![vec![
             send(SSE_HEAD),
-            send(b"data: {\"delta\":\"hi\"}\n\ndata: [DONE]\n\n"),
+            send(b"data: {\"delta\":\"hi\"}\n\n"),
             Step::Close,
         ]],
     );
-    // The stream ends and is not re-sent: exit 0 after one request.
-    let out = run_ok(&[
+    let mut cmd = sse();
+    cmd.args([
         "tail",
         &server.url,
         "-d",
@@ -415,6 +418,9 @@ fn post_with_a_body_is_sent_and_not_reconnected() {
         "--retry",
         "10",
     ]);
+    let mut tail = Spawned::new(cmd);
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "{\"delta\":\"hi\"}");
+    tail.assert_exit(0);
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     assert!(
@@ -431,8 +437,8 @@ fn post_with_a_body_is_sent_and_not_reconnected() {
         Some("Bearer t")
     );
     assert_eq!(server.header(0, "Content-Length").as_deref(), Some("15"));
-    // `[DONE]` ends the stream and is not an event.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert_eq!(server.body(0), br#"{"stream":true}"#);
+    assert_eq!(tail.rest(LIVE), Vec::<String>::new());
     server.join();
 }
 
