@@ -103,11 +103,14 @@ fn reconnects_after_the_retry_time_with_last_event_id() {
         server.header(0, "Accept").as_deref(),
         Some("text/event-stream")
     );
-    // retry: 200 replaced the default 3 s.
+    // retry: 200 replaced the default 3 s, and was waited: event c came at least 200 ms
+    // after event b, which arrived just before the first connection closed.
     assert!(
         elapsed < Duration::from_millis(2500),
         "reconnected after {elapsed:?}"
     );
+    let gap = lines[2]["gap_ms"].as_f64().unwrap();
+    assert!(gap >= 200.0, "c came {gap} ms after b");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("reconnecting in 200 ms with Last-Event-ID 42"),
