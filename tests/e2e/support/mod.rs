@@ -735,9 +735,46 @@ pub fn assert_exit(out: &std::process::Output, code: i32) {
     );
 }
 
-/// Runs `sse ARGS` to the end and checks it succeeded, showing its output if not.
+/// The most a command run to its end may take: past it the child is killed and the test
+/// fails, rather than hanging the run (a tail that reconnects when it should not).
+pub const RUN: Duration = Duration::from_secs(60);
+
+/// `cmd.output()`, bounded: a child still running after `timeout` is killed (by
+/// [`wait_within`]'s watchdog) and the test fails with what it printed.
+pub fn output_within(cmd: &mut Command, timeout: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let status = wait_within(&mut child, timeout);
+    let out = std::process::Output {
+        status: status.unwrap_or_else(|| child.wait().unwrap()),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    assert!(
+        status.is_some(),
+        "{:?} still running after {timeout:?}\n{}",
+        cmd.get_args().collect::<Vec<_>>(),
+        evidence(&out)
+    );
+    out
+}
+
+/// Runs `sse ARGS` to the end (within [`RUN`]) and checks it succeeded, showing its
+/// output if not.
 pub fn run_ok(args: &[&str]) -> std::process::Output {
-    let out = sse().args(args).output().unwrap();
+    let out = output_within(sse().args(args), RUN);
     assert!(
         out.status.success(),
         "sse {args:?} exited with {}\n{}",
@@ -747,9 +784,10 @@ pub fn run_ok(args: &[&str]) -> std::process::Output {
     out
 }
 
-/// Runs `sse ARGS` to the end and checks it exited with `code`, showing its output if not.
+/// Runs `sse ARGS` to the end (within [`RUN`]) and checks it exited with `code`, showing
+/// its output if not.
 pub fn run_exit(args: &[&str], code: i32) -> std::process::Output {
-    let out = sse().args(args).output().unwrap();
+    let out = output_within(sse().args(args), RUN);
     assert_exit(&out, code);
     out
 }
