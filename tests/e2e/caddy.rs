@@ -32,6 +32,7 @@ fn caddy(name: &str, upstream: &str, encode_block: &str) -> Option<Listening> {
     };
     Some(start_with_config(
         "caddy",
+        (Out::Stderr, "serving initial configuration"),
         &dir,
         "Caddyfile",
         conf,

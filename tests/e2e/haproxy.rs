@@ -21,12 +21,15 @@ fn haproxy(name: &str, upstream: &str, server_timeout: &str, extra: &str) -> Opt
     };
     Some(start_with_config(
         "haproxy",
+        // Master-worker mode (-W): the master says this after listen(2); alone, HAProxy
+        // says nothing once it listens. Its worker leaves when the master is killed.
+        (Out::Stderr, "Loading success"),
         &dir,
         "haproxy.cfg",
         conf,
         |path| {
             let mut cmd = Command::new(&binary);
-            cmd.arg("-db").arg("-f").arg(path);
+            cmd.arg("-W").arg("-db").arg("-f").arg(path);
             cmd
         },
     ))

@@ -24,6 +24,48 @@ fn threads(pid: u32) -> usize {
         .unwrap_or_else(|| panic!("no thread count in {status}"))
 }
 
+/// Waits until process `pid` has at most `want` threads, or `bound` has passed, and
+/// returns how many it has. Nothing polls on a clock: each round blocks in poll(2) on a
+/// pidfd per thread (PIDFD_THREAD, Linux 6.9), readable once that thread has exited.
+fn threads_down_to(pid: u32, want: usize, bound: Duration) -> usize {
+    // PIDFD_THREAD, not yet named by the libc crate, has the value of O_EXCL.
+    const PIDFD_THREAD: libc::c_long = libc::O_EXCL as libc::c_long;
+    let deadline = Instant::now() + bound;
+    loop {
+        let tids: Vec<libc::c_long> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if tids.len() <= want || left.is_zero() {
+            return tids.len();
+        }
+        let mut fds: Vec<libc::pollfd> = Vec::new();
+        for tid in tids {
+            // SAFETY: pidfd_open takes two integers and returns a new descriptor or -1.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, tid, PIDFD_THREAD) };
+            if fd < 0 {
+                // Gone since the listing (ESRCH), or a kernel without thread pidfds.
+                let err = std::io::Error::last_os_error();
+                assert_eq!(err.raw_os_error(), Some(libc::ESRCH), "pidfd_open: {err}");
+                continue;
+            }
+            fds.push(libc::pollfd {
+                fd: fd as libc::c_int,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        let ms = libc::c_int::try_from(left.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structs.
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        for pollfd in fds {
+            // SAFETY: each descriptor was opened above and is closed once.
+            unsafe { libc::close(pollfd.fd) };
+        }
+    }
+}
+
 /// A legitimate client: the whole stream, its events' data in order.
 fn legit(addr: &str) -> Vec<String> {
     let response = raw_exchange(
@@ -131,13 +173,8 @@ fn legit_streams_survive_garbage_slowloris_and_vanishing_clients() {
     }
     drop(leave);
     // The hostile clients are gone or going; the ones that stay are cut by the server's
-    // head timeout (10 s). Poll, within a bound, for the threads to go.
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let mut now = threads(pid);
-    while now > start && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(100));
-        now = threads(pid);
-    }
+    // head timeout (10 s). Wait, within a bound, for the threads to go.
+    let now = threads_down_to(pid, start, Duration::from_secs(40));
     assert_eq!(
         now,
         start,

@@ -4,7 +4,6 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -267,43 +266,10 @@ data: {"type":"response.completed","response":{"id":"resp_1"}}
 fn tail_script(name: &str, script_text: &str, args: &[&str]) -> std::process::Output {
     let path = script(name, script_text);
     let (_server, url) = serve(&[path.to_str().unwrap()]);
-    let mut child = sse()
-        .args(["tail", &url, "--color", "never"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
-    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + LIVE * 3;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
-            panic!(
-                "sse tail {args:?} still running after {:?}; stderr:\n{err}",
-                LIVE * 3
-            );
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    std::process::Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    output_within(
+        sse().args(["tail", &url, "--color", "never"]).args(args),
+        LIVE * 3,
+    )
 }
 
 #[test]

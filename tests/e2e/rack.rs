@@ -77,18 +77,42 @@ fn rack_stream_without_the_etag_middleware_passes() {
 }
 
 /// The same app (`/plain`, no Rack::ETag) on another Rack server, on a free port:
-/// `server args`, with `PORT` in `args` standing for the port.
-fn rack_server(server: &str, install: &str, args: &[&str]) -> Option<Listening> {
+/// `server args`, with `PORT` in `args` standing for the port. With `hook`, Ruby runs
+/// `hook` and then loads the server's script (`ruby -e HOOK SERVER ARGS`).
+fn rack_server(
+    server: &str,
+    ready: Ready,
+    hook: Option<&str>,
+    install: &str,
+    args: &[&str],
+) -> Option<Listening> {
     let binary = require_program(&[server], install)?;
+    let ruby = match hook {
+        Some(_) => Some(require_program(&["ruby"], install)?),
+        None => None,
+    };
     let dir = fixture("rack");
-    Some(start_on_free_port(server, |port| {
+    Some(start_on_free_port(server, ready, |port| {
         let port = port.to_string();
-        let mut cmd = Command::new(&binary);
+        let mut cmd = match (&ruby, hook) {
+            (Some(ruby), Some(hook)) => {
+                let mut cmd = Command::new(ruby);
+                cmd.arg("-e").arg(hook).arg(&binary);
+                cmd
+            }
+            _ => Command::new(&binary),
+        };
         cmd.current_dir(&dir)
             .args(args.iter().map(|a| if *a == "PORT" { &port } else { *a }));
         cmd
     }))
 }
+
+/// Thin prints "Listening on" before it listens, and says nothing after: this says so
+/// on stderr once EventMachine.start_server (bind and listen(2)) has returned.
+const THIN_LISTENING: &str = "require 'eventmachine'; \
+    EM.singleton_class.prepend(Module.new { def start_server(*a, &b); \
+    super.tap { $stderr.puts 'sse-test: thin listens' }; end }); load ARGV.shift";
 
 /// Thin (Debian's thin, EventMachine) writes nothing until the body has been iterated to
 /// its end: the whole stream arrives at once, with no Content-Length. The fix is a
@@ -97,6 +121,8 @@ fn rack_server(server: &str, install: &str, args: &[&str]) -> Option<Listening> 
 fn thin_holds_the_whole_body_and_doctor_names_it() {
     let Some(thin) = rack_server(
         "thin",
+        (Out::Stderr, "sse-test: thin listens"),
+        Some(THIN_LISTENING),
         "apt-get install -y thin",
         &["-a", "127.0.0.1", "-p", "PORT", "-R", "config.ru", "start"],
     ) else {
@@ -112,6 +138,9 @@ fn thin_holds_the_whole_body_and_doctor_names_it() {
 fn webrick_holds_the_whole_body_and_doctor_names_it() {
     let Some(webrick) = rack_server(
         "rackup",
+        // Logged after WEBrick's listen(2).
+        (Out::Stderr, "WEBrick::HTTPServer#start"),
+        None,
         "apt-get install -y ruby-rack ruby-webrick",
         &[
             "-s",

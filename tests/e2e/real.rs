@@ -2,11 +2,10 @@
 //! (nginx.rs, rack.rs, express.rs, haproxy.rs, apache.rs, bursts.rs and the others): starting a program on a free
 //! loopback port, and reading doctor's JSON report.
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -46,47 +45,81 @@ impl Listening {
     }
 }
 
-/// Starts `command(port)` on a free port and waits until the port accepts connections.
-/// A program cannot be told to pick a port itself here (HAProxy, Apache), so on the rare
-/// clash with another test (the program exits) it tries another port.
-pub fn start_on_free_port(what: &str, command: impl Fn(u16) -> Command) -> Listening {
+/// What a program prints once it listens: `needle` in a line on `on`. Each one was read
+/// off strace: the line is written after the program's listen(2), so connections made
+/// after it wait in the backlog instead of being refused.
+pub type Ready = (Out, &'static str);
+
+/// Starts `command(port)` on a port nobody else is given and waits for its [`Ready`]
+/// line. These programs cannot pick a port themselves and print it (nginx, HAProxy,
+/// Apache, ...), so the port is chosen by [`unassigned_port`]; if it was taken after all
+/// (another test's program, or another run on the same machine), the program exits
+/// saying "in use" and another port is tried: a loop over attempts, not a wait.
+pub fn start_on_free_port(what: &str, ready: Ready, command: impl Fn(u16) -> Command) -> Listening {
+    let (on, needle) = ready;
     for _ in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = unassigned_port();
         let mut process = Spawned::new(command(port));
-        let deadline = Instant::now() + LIVE;
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Listening { process, port };
+        match process.try_line_with(on, needle, LIVE) {
+            Ok(_) => return Listening { process, port },
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "{what} did not print {needle:?} on {on:?} within {LIVE:?}; stderr:\n{}",
+                process.stderr()
+            ),
+            // It exited: read all it said, then retry only if the port was the reason.
+            Err(RecvTimeoutError::Disconnected) => {
+                process.wait(LIVE);
+                let said = process.stderr();
+                assert!(
+                    said.to_lowercase().contains("in use"),
+                    "{what} exited before listening on port {port}; stderr:\n{said}"
+                );
+                eprintln!("{what}: port {port} in use, trying another:\n{said}");
             }
-            if process.child.try_wait().unwrap().is_some() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
         }
-        let _ = process.child.kill();
-        eprintln!(
-            "{what} did not start on port {port}, retrying:\n{}",
-            process.stderr()
-        );
     }
-    panic!("{what} would not start");
+    panic!("{what} would not start: five ports in use");
+}
+
+/// A loopback port for a program that must be told one. Not a port 0 listener bound and
+/// closed (the kernel may give that port to any socket, such as another test's client,
+/// before the program binds it), but a random one below the kernel's ephemeral range
+/// (ip_local_port_range), which the kernel never hands out by itself: only another
+/// program told the same port can take it, and then [`start_on_free_port`] retries.
+fn unassigned_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut bounds = range.split_whitespace().map(|n| n.parse::<u32>().ok());
+    let low = bounds.next().flatten().unwrap_or(32768);
+    let high = bounds.next().flatten().unwrap_or(60999);
+    // Above 10000 (clear of well-known and commonly configured ports) and below the
+    // ephemeral range, or above it when it starts too low to leave room.
+    let (from, to) = if low > 12_000 {
+        (10_000, low)
+    } else {
+        (high + 1, 65_536)
+    };
+    assert!(from < to, "no port outside the ephemeral range {range:?}");
+    // RandomState is seeded afresh per instance: a random number without a crate.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    let pick = from + (hasher.finish() % u64::from(to - from)) as u32;
+    u16::try_from(pick).unwrap()
 }
 
 /// Starts a program on a free port with its config file `file` in `dir` written anew for
 /// each port tried (`conf(port)`); `command(path)` runs the program on that file.
 pub fn start_with_config(
     what: &str,
+    ready: Ready,
     dir: &Path,
     file: &str,
     conf: impl Fn(u16) -> String,
     command: impl Fn(&Path) -> Command,
 ) -> Listening {
     let path = dir.join(file);
-    start_on_free_port(what, |port| {
+    start_on_free_port(what, ready, |port| {
         std::fs::write(&path, conf(port)).unwrap();
         command(&path)
     })
@@ -132,10 +165,10 @@ pub struct Report {
 /// Runs `sse doctor URL --json --duration DURATION` (a browser's request headers are
 /// doctor's default).
 pub fn doctor(url: &str, duration: &str) -> Report {
-    let out = sse()
-        .args(["doctor", url, "--json", "--duration", duration])
-        .output()
-        .unwrap();
+    let out = output_within(
+        sse().args(["doctor", url, "--json", "--duration", duration]),
+        RUN,
+    );
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "doctor --json: {e}: {}\nstderr: {}",
@@ -341,11 +374,13 @@ pub fn nginx(name: &str, upstream: &str, location: &str) -> Option<Listening> {
     let conf = |port| {
         let d = dir.display();
         format!(
-            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr warn;\nevents {{ worker_connections 128; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n  scgi_temp_path {d}/temp/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://{upstream};\n      {location}\n    }}\n  }}\n}}\n"
+            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr notice;\nevents {{ worker_connections 128; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n  scgi_temp_path {d}/temp/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://{upstream};\n      {location}\n    }}\n  }}\n}}\n"
         )
     };
     Some(start_with_config(
         "nginx",
+        // The last of the notices nginx writes once its sockets listen (ngx_os_status).
+        (Out::Stderr, "getrlimit(RLIMIT_NOFILE)"),
         &dir,
         "nginx.conf",
         conf,

@@ -178,9 +178,8 @@ fn http_proxy_from_the_environment_carries_the_stream() {
 fn no_proxy_sends_a_matching_host_around_the_proxy() {
     let target = one_event_server("/events");
     // A proxy that is never there: going through it would fail to connect.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_port = dead.local_addr().unwrap().port();
-    drop(dead);
+    let dead = RefusedPort::new();
+    let dead_port = dead.port;
     let out = sse()
         .args(["tail", &target.url, "--no-reconnect", "--json"])
         .env("HTTP_PROXY", format!("http://127.0.0.1:{dead_port}"))

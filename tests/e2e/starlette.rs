@@ -40,14 +40,18 @@ fn uvicorn() -> Option<Listening> {
         return None;
     }
     let dir = fixture("starlette");
-    Some(start_on_free_port("uvicorn", |port| {
-        let mut cmd = Command::new(&python);
-        cmd.current_dir(&dir)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .args(["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port"])
-            .arg(port.to_string());
-        cmd
-    }))
+    Some(start_on_free_port(
+        "uvicorn",
+        (Out::Stderr, "Uvicorn running on"),
+        |port| {
+            let mut cmd = Command::new(&python);
+            cmd.current_dir(&dir)
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .args(["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port"])
+                .arg(port.to_string());
+            cmd
+        },
+    ))
 }
 
 #[test]

@@ -103,11 +103,14 @@ fn reconnects_after_the_retry_time_with_last_event_id() {
         server.header(0, "Accept").as_deref(),
         Some("text/event-stream")
     );
-    // retry: 200 replaced the default 3 s.
+    // retry: 200 replaced the default 3 s, and was waited: event c came at least 200 ms
+    // after event b, which arrived just before the first connection closed.
     assert!(
         elapsed < Duration::from_millis(2500),
         "reconnected after {elapsed:?}"
     );
+    let gap = lines[2]["gap_ms"].as_f64().unwrap();
+    assert!(gap >= 200.0, "c came {gap} ms after b");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("reconnecting in 200 ms with Last-Event-ID 42"),
@@ -213,10 +216,24 @@ fn an_error_status_shows_the_start_of_its_body_escaped() {
 
 #[test]
 fn a_post_without_data_is_sent_with_content_length_0() {
-    let path = script("post_without_data", "data: hello\n\n");
-    let (_server, url) = serve(&[path.to_str().unwrap()]);
-    let out = run_ok(&["tail", &url, "-X", "POST", "--json", "-n", "1"]);
+    // A raw server, not `sse serve`: serve streams to a POST with or without a length,
+    // so only the exact request head shows whether the length was sent.
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(SSE_HEAD), send(b"data: hello\n\n"), Step::Close]],
+    );
+    let out = run_ok(&["tail", &server.url, "-X", "POST", "--json", "-n", "1"]);
     assert_eq!(data_of(&json_lines(&out)), ["hello"]);
+    let head = &server.requests()[0];
+    assert!(head.starts_with("POST /e HTTP/1.1\r\n"), "{head}");
+    assert_eq!(
+        server.header(0, "Content-Length").as_deref(),
+        Some("0"),
+        "{head}"
+    );
+    assert_eq!(server.header(0, "Transfer-Encoding"), None, "{head}");
+    assert!(server.body(0).is_empty());
+    server.join();
 }
 
 #[test]
@@ -381,16 +398,19 @@ fn a_connection_dropped_mid_event_loses_only_that_event_and_reconnects() {
 
 #[test]
 fn post_with_a_body_is_sent_and_not_reconnected() {
+    // The stream ends by the server closing it, not by `[DONE]` (which ends any stream,
+    // reconnecting or not): only not reconnecting makes tail exit, 0, after one request.
+    // A tail that re-sent the POST would retry every 10 ms and fail the exit bound.
     let server = RawServer::new(
         "/v1/chat",
         vec![vec![
             send(SSE_HEAD),
-            send(b"data: {\"delta\":\"hi\"}\n\ndata: [DONE]\n\n"),
+            send(b"data: {\"delta\":\"hi\"}\n\n"),
             Step::Close,
         ]],
     );
-    // The stream ends and is not re-sent: exit 0 after one request.
-    let out = run_ok(&[
+    let mut cmd = sse();
+    cmd.args([
         "tail",
         &server.url,
         "-d",
@@ -401,6 +421,9 @@ fn post_with_a_body_is_sent_and_not_reconnected() {
         "--retry",
         "10",
     ]);
+    let mut tail = Spawned::new(cmd);
+    assert_eq!(json(&tail.next_line(LIVE))["data"], "{\"delta\":\"hi\"}");
+    tail.assert_exit(0);
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     assert!(
@@ -417,8 +440,8 @@ fn post_with_a_body_is_sent_and_not_reconnected() {
         Some("Bearer t")
     );
     assert_eq!(server.header(0, "Content-Length").as_deref(), Some("15"));
-    // `[DONE]` ends the stream and is not an event.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert_eq!(server.body(0), br#"{"stream":true}"#);
+    assert_eq!(tail.rest(LIVE), Vec::<String>::new());
     server.join();
 }
 
@@ -503,9 +526,8 @@ fn raw_count_cuts_at_the_event_boundary() {
 
 #[test]
 fn refused_connection_is_one_line_exit_1() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let refused = RefusedPort::new();
+    let port = refused.port;
     let out = run_exit(&["tail", &format!(":{port}/events")], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

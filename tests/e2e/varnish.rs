@@ -33,18 +33,28 @@ fn varnish(name: &str, upstream: &str, recv: &str) -> Option<Listening> {
         ),
     )
     .unwrap();
-    Some(start_on_free_port("varnishd", |port| {
-        let mut cmd = Command::new(&binary);
-        cmd.arg("-F")
-            .arg("-a")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-f")
-            .arg(&vcl)
-            .arg("-n")
-            .arg(dir.join("work"))
-            .args(["-s", "malloc,16m"]);
-        cmd
-    }))
+    // Port 0, then the CLI's debug.listen_address (run from an -I file once the child
+    // has started) prints the port: Varnish answers it only after listen(2), for
+    // varnishtest's sake.
+    let cli = dir.join("start.cli");
+    std::fs::write(&cli, "start\ndebug.listen_address\n").unwrap();
+    let mut cmd = Command::new(&binary);
+    cmd.arg("-F")
+        .args(["-a", "127.0.0.1:0", "-I"])
+        .arg(&cli)
+        .arg("-f")
+        .arg(&vcl)
+        .arg("-n")
+        .arg(dir.join("work"))
+        .args(["-s", "malloc,16m"]);
+    let process = Spawned::new(cmd);
+    let line = process.stderr_line_with("a0 127.0.0.1 ", LIVE);
+    let port = line
+        .rsplit(' ')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Some(Listening { process, port })
 }
 
 /// Fetches the stream once to its end, so Varnish has stored it.

@@ -35,15 +35,19 @@ fn gunicorn(app: &str) -> Option<Listening> {
         return None;
     }
     let dir = fixture("wsgi");
-    Some(start_on_free_port("gunicorn", |port| {
-        let mut cmd = Command::new(&python);
-        cmd.current_dir(&dir)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .args(["-m", "gunicorn", "--bind"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg(app);
-        cmd
-    }))
+    Some(start_on_free_port(
+        "gunicorn",
+        (Out::Stderr, "Listening at:"),
+        |port| {
+            let mut cmd = Command::new(&python);
+            cmd.current_dir(&dir)
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .args(["-m", "gunicorn", "--bind"])
+                .arg(format!("127.0.0.1:{port}"))
+                .arg(app);
+            cmd
+        },
+    ))
 }
 
 /// doctor's report on `path` of gunicorn serving `app`, watched for 8 s.

@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 /// Generous bound for anything that should happen "at once".
 pub const LIVE: Duration = Duration::from_secs(10);
 
+/// The longest a raw server waits at a [`Step::Wait`] before failing the test: longer
+/// than any test holds a gate on purpose.
+pub const GATE: Duration = Duration::from_secs(30);
+
 /// The first of `names` found as an executable on PATH, for a test that needs a program
 /// from outside the repository (nginx, Chromium, ...). When none is there the test should
 /// return at once: `let Some(nginx) = require_program(&["nginx"], "apt-get install -y
@@ -90,6 +94,13 @@ pub struct Spawned {
     stderr_lines: Receiver<String>,
     /// The threads reading the child's output, joined once it has exited.
     readers: Vec<thread::JoinHandle<()>>,
+}
+
+/// One of a child's output streams.
+#[derive(Clone, Copy, Debug)]
+pub enum Out {
+    Stdout,
+    Stderr,
 }
 
 impl Spawned {
@@ -172,25 +183,40 @@ impl Spawned {
         }
     }
 
+    /// The next line on `on` (stdout or stderr) containing `needle`; Err(Timeout) when
+    /// none comes within `timeout`, Err(Disconnected) when the stream ends first (the
+    /// child exited), for a caller that retries rather than fails.
+    pub fn try_line_with(
+        &self,
+        on: Out,
+        needle: &str,
+        timeout: Duration,
+    ) -> Result<String, RecvTimeoutError> {
+        let lines = match on {
+            Out::Stdout => &self.lines,
+            Out::Stderr => &self.stderr_lines,
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            let line = lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))?;
+            if line.contains(needle) {
+                return Ok(line);
+            }
+        }
+    }
+
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits for the child to exit, then for its output to be read to the end.
+    /// Waits for the child to exit, then for its output to be read to the end. A child
+    /// still running after `timeout` is killed and the test fails.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "still running after {timeout:?}; stderr:\n{}",
-                    self.stderr()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
+        let Some(status) = wait_within(&mut self.child, timeout) else {
+            panic!(
+                "still running after {timeout:?}; stderr:\n{}",
+                self.stderr()
+            );
         };
         // The pipes' write ends closed with the child: the readers are at their end.
         for reader in self.readers.drain(..) {
@@ -238,6 +264,70 @@ impl Drop for Spawned {
     }
 }
 
+/// Waits for `child` to exit, for at most `timeout`; `None` when it was still running
+/// then and a watchdog thread killed it. Nothing polls: this thread blocks until the child
+/// exits, the watchdog until the deadline or until told the child is gone.
+pub fn wait_within(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    use std::os::unix::process::ExitStatusExt;
+    let killed = block_until_exit(child, timeout);
+    let status = child.wait().expect("wait for a child");
+    // Killed at the deadline and dead of that SIGKILL: it had not finished by itself.
+    (!killed || status.signal() != Some(libc::SIGKILL)).then_some(status)
+}
+
+/// Like [`wait_within`], and the peak resident memory of the child in KiB (the
+/// `ru_maxrss` that wait4 reports for it). It takes the child: reaped by wait4, it is one
+/// `Child` must not wait for or kill again.
+pub fn wait_with_peak_kib(child: Child, timeout: Duration) -> (Option<ExitStatus>, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let killed = block_until_exit(&child, timeout);
+    let mut raw = 0;
+    // SAFETY: rusage is plain integers, for which all zeros is a value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: wait4 writes only to the two out-parameters, both valid for writing.
+    let reaped = unsafe { libc::wait4(pid, &mut raw, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+    let status = ExitStatus::from_raw(raw);
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0);
+    let finished = !killed || status.signal() != Some(libc::SIGKILL);
+    (finished.then_some(status), peak)
+}
+
+/// Blocks until `child` has exited, leaving it unreaped (waitid with WNOWAIT); a watchdog
+/// thread sends it SIGKILL if `timeout` passes first. True when the watchdog fired.
+/// Unreaped, the child keeps its pid until the caller reaps it, so the watchdog can never
+/// signal another process that was given the same pid.
+fn block_until_exit(child: &Child, timeout: Duration) -> bool {
+    let pid = child.id();
+    let (gone, watch) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        let fired = watch.recv_timeout(timeout) == Err(RecvTimeoutError::Timeout);
+        if fired {
+            // SAFETY: kill touches no memory; the pid is still this process's child.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+        fired
+    });
+    loop {
+        // SAFETY: siginfo_t is plain data, for which all zeros is a value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let flags = libc::WEXITED | libc::WNOWAIT;
+        // SAFETY: waitid writes only to `info`, valid for writing.
+        if unsafe { libc::waitid(libc::P_PID, pid, &mut info, flags) } == 0 {
+            break;
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EINTR) => {}
+            // Reaped already (a `try_wait` saw it end): its status is in the `Child`.
+            Some(libc::ECHILD) => break,
+            _ => panic!("waitid({pid}): {}", std::io::Error::last_os_error()),
+        }
+    }
+    drop(gone);
+    watchdog.join().expect("the watchdog thread panicked")
+}
+
 fn forward(stdout: impl Read, tx: Sender<String>) {
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
@@ -269,10 +359,58 @@ pub fn script(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A loopback port where a connection is refused, held for as long as this lives: a TCP
+/// socket bound to it that never listens, so the kernel answers a SYN with a reset. It
+/// is bound without SO_REUSEADDR, so nothing else can bind the port meanwhile (binding
+/// a listener on port 0 and dropping it frees the port for anyone, such as another
+/// test's server, before the test uses it).
+pub struct RefusedPort {
+    /// Held, never read: closing it frees the port.
+    _socket: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+impl RefusedPort {
+    pub fn new() -> RefusedPort {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain system calls on a descriptor this function owns; the address
+        // structs are valid for the lengths given.
+        unsafe {
+            let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(raw >= 0, "socket: {}", std::io::Error::last_os_error());
+            let fd = std::os::fd::OwnedFd::from_raw_fd(raw);
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let at = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
+            assert_eq!(
+                libc::bind(raw, at, len),
+                0,
+                "bind: {}",
+                std::io::Error::last_os_error()
+            );
+            let mut got = len;
+            assert_eq!(libc::getsockname(raw, at, &mut got), 0);
+            RefusedPort {
+                _socket: fd,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+}
+
+impl Default for RefusedPort {
+    fn default() -> RefusedPort {
+        RefusedPort::new()
+    }
+}
+
 /// One step of a raw server's answer to one connection.
 pub enum Step {
     Send(Vec<u8>),
-    /// Wait until the test says so (lock-step with what the client printed).
+    /// Wait until the test says so (lock-step with what the client printed): it sends on
+    /// the gate's Sender, or drops it. A gate still shut after [`GATE`] fails the test.
     Wait(Receiver<()>),
     /// Read and keep one more request on this connection (after answering a CONNECT,
     /// the request sent through the tunnel).
@@ -353,9 +491,16 @@ impl RawServer {
                             }
                             let _ = stream.flush();
                         }
-                        Step::Wait(rx) => {
-                            let _ = rx.recv_timeout(Duration::from_secs(30));
-                        }
+                        Step::Wait(rx) => match rx.recv_timeout(GATE) {
+                            Ok(()) | Err(RecvTimeoutError::Disconnected) => {}
+                            // Carrying on would let a test pass that never opened its
+                            // gate, only 30 s slower: fail it instead (join and drop
+                            // see the flag).
+                            Err(RecvTimeoutError::Timeout) => panic!(
+                                "a raw server's gate was still shut after {GATE:?}: the \
+                                 test never opened it (send on its Sender, or drop it)"
+                            ),
+                        },
                         Step::Read => {
                             let next = read_request(&mut stream);
                             seen.lock().unwrap().push(next);
@@ -590,9 +735,46 @@ pub fn assert_exit(out: &std::process::Output, code: i32) {
     );
 }
 
-/// Runs `sse ARGS` to the end and checks it succeeded, showing its output if not.
+/// The most a command run to its end may take: past it the child is killed and the test
+/// fails, rather than hanging the run (a tail that reconnects when it should not).
+pub const RUN: Duration = Duration::from_secs(60);
+
+/// `cmd.output()`, bounded: a child still running after `timeout` is killed (by
+/// [`wait_within`]'s watchdog) and the test fails with what it printed.
+pub fn output_within(cmd: &mut Command, timeout: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let status = wait_within(&mut child, timeout);
+    let out = std::process::Output {
+        status: status.unwrap_or_else(|| child.wait().unwrap()),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    assert!(
+        status.is_some(),
+        "{:?} still running after {timeout:?}\n{}",
+        cmd.get_args().collect::<Vec<_>>(),
+        evidence(&out)
+    );
+    out
+}
+
+/// Runs `sse ARGS` to the end (within [`RUN`]) and checks it succeeded, showing its
+/// output if not.
 pub fn run_ok(args: &[&str]) -> std::process::Output {
-    let out = sse().args(args).output().unwrap();
+    let out = output_within(sse().args(args), RUN);
     assert!(
         out.status.success(),
         "sse {args:?} exited with {}\n{}",
@@ -602,9 +784,10 @@ pub fn run_ok(args: &[&str]) -> std::process::Output {
     out
 }
 
-/// Runs `sse ARGS` to the end and checks it exited with `code`, showing its output if not.
+/// Runs `sse ARGS` to the end (within [`RUN`]) and checks it exited with `code`, showing
+/// its output if not.
 pub fn run_exit(args: &[&str], code: i32) -> std::process::Output {
-    let out = sse().args(args).output().unwrap();
+    let out = output_within(sse().args(args), RUN);
     assert_exit(&out, code);
     out
 }
