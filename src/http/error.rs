@@ -179,11 +179,17 @@ impl fmt::Display for Cause {
             Cause::ConnectProxyFailed(msg) => write!(f, "proxy: {msg}"),
             Cause::InvalidProxyUrl => f.write_str("invalid proxy URL in the environment"),
             Cause::Http2(reset) => reset.fmt(f),
-            Cause::NoHttp2 { chose } => write!(
-                f,
-                "the server does not offer HTTP/2 (ALPN chose {}); without --http2, sse speaks HTTP/1.1 to it",
-                chose.as_deref().unwrap_or("nothing")
-            ),
+            Cause::NoHttp2 { chose } => {
+                match chose {
+                    Some(chose) => {
+                        write!(f, "the server does not offer HTTP/2 (ALPN chose {chose})")?
+                    }
+                    None => {
+                        f.write_str("the server does not offer HTTP/2 (it refused h2 by ALPN)")?
+                    }
+                }
+                f.write_str("; without --http2, sse speaks HTTP/1.1 to it")
+            }
         }
     }
 }

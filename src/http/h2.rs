@@ -251,7 +251,11 @@ impl Job {
             Ok(Ok(tls)) => Ok(tls),
             Ok(Err(e)) => Err(
                 match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                    Some(tls) => Cause::Tls(Tls::of_rustls(tls, rest)),
+                    // We offered h2 (and maybe http/1.1): no protocol in common.
+                    Some(tls) => match Tls::of_rustls(tls, rest) {
+                        Tls::NoAlpn => Cause::NoHttp2 { chose: None },
+                        tls => Cause::Tls(tls),
+                    },
                     None => Cause::Io(crate::error::io_message(&e)),
                 },
             ),

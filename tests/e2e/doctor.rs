@@ -390,17 +390,26 @@ fn compression_probe_proves_the_compressor_or_clears_it() {
 const ONE_EVENT: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nContent-Length: 16\r\n\r\nid: 1\ndata: a\n\n";
 
 #[test]
-fn http2_probe_asks_by_alpn() {
+fn http2_probe_asks_by_alpn_when_the_watch_was_over_http1() {
+    // With --http1.1 the watch cannot tell what a browser's h2 connection would see:
+    // the probe asks which protocols the server offers.
     let (port, _) = tls_server(&[b"h2", b"http/1.1"], ONE_EVENT, None);
     let url = format!("https://localhost:{port}/events");
-    let (_, report) = doctor_json(&[&url, "-k", "--duration", "2s"]);
+    let (_, report) = doctor_json(&[&url, "-k", "--http1.1", "--duration", "2s"]);
     let http2 = check(&report, "http2");
     assert_eq!(http2["status"], "PASS", "{report:#}");
-    assert!(http2["seen"].as_str().unwrap().contains("h2"), "{report:#}");
+    assert!(
+        http2["seen"]
+            .as_str()
+            .unwrap()
+            .contains("offers HTTP/2 (ALPN h2); this watch was over HTTP/1.1"),
+        "{report:#}"
+    );
 
     let (port, _) = tls_server(&[b"http/1.1"], ONE_EVENT, None);
     let url = format!("https://localhost:{port}/events");
     let (_, report) = doctor_json(&[&url, "-k", "--duration", "2s"]);
+    assert_eq!(report["http_version"], "HTTP/1.1", "{report:#}");
     let http2 = check(&report, "http2");
     assert_eq!(http2["status"], "WARN", "{report:#}");
     assert!(

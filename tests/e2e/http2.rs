@@ -167,12 +167,13 @@ fn flags_choose_the_protocol() {
     let Some(server) = H2Server::start("h2-flags", true) else {
         return;
     };
-    // --http1.1 to a server that refuses HTTP/1.1 by ALPN: the error says so.
+    // --http1.1 to a server without HTTP/1.1: Node answers such a connection with a
+    // 403 and says why, and sse shows it.
     let out = run_exit(&["tail", "-k", "--http1.1", &server.url("/events")], 1);
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("it speaks only HTTP/2"),
-        "{}",
-        stderr(&out)
+        err.contains("403 Forbidden") && err.contains("Missing ALPN Protocol, expected `h2`"),
+        "{err}"
     );
     let out = run_ok(&["tail", "-k", "--http2", &server.url("/events"), "-n", "1"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("tick 1"));
@@ -192,7 +193,7 @@ fn flags_choose_the_protocol() {
         1,
     );
     assert!(
-        stderr(&out).contains("the server does not offer HTTP/2 (ALPN chose http/1.1)"),
+        stderr(&out).contains("the server does not offer HTTP/2 (it refused h2 by ALPN)"),
         "{}",
         stderr(&out)
     );
@@ -235,5 +236,32 @@ fn h2c_with_prior_knowledge() {
         stderr(&out).contains("--http2-prior-knowledge speaks h2c"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn doctor_watches_over_h2_and_says_so() {
+    let Some(server) = H2Server::start("h2-doctor", true) else {
+        return;
+    };
+    let url = server.url("/events");
+    let out = sse()
+        .args(["doctor", &url, "-k", "--json", "--duration", "2s"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["http_version"], "HTTP/2", "{report:#}");
+    let http2 = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "http2")
+        .unwrap_or_else(|| panic!("no http2 check in {report:#}"));
+    assert_eq!(http2["status"], "PASS", "{report:#}");
+    // Node 20's first SETTINGS frame is empty (nghttp -v shows `length=0`): no limit.
+    assert_eq!(
+        http2["seen"],
+        "watched over HTTP/2 (ALPN h2), as a browser connects: the server's SETTINGS set no limit on concurrent streams",
+        "{report:#}"
     );
 }
