@@ -89,7 +89,7 @@ _sse() {
             return 0
             ;;
         sse__subcmd__doctor)
-            opts="-n -H -k -X -d -h -V --duration --count --max-delay --json --header --timeout --insecure --method --data --reconnect --compare --no-probes --color --help --version"
+            opts="-n -H -k -X -d -h -V --duration --count --max-delay --json --header --timeout --insecure --http1.1 --http2 --http2-prior-knowledge --method --data --reconnect --compare --no-probes --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,7 +289,7 @@ _sse() {
             return 0
             ;;
         sse__subcmd__tail)
-            opts="-e -H -n -v -q -X -d -k -h -V --event --json --raw --utc --jq --text --stats --header --last-event-id --retry --count --timeout --verbose --quiet --no-reconnect --reconnect --method --data --insecure --max-event-size --record --color --help --version"
+            opts="-e -H -n -v -q -X -d -k -h -V --event --json --raw --utc --jq --text --stats --header --last-event-id --retry --count --timeout --verbose --quiet --no-reconnect --reconnect --method --data --insecure --http1.1 --http2 --http2-prior-knowledge --max-event-size --record --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

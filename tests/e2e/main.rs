@@ -11,6 +11,7 @@ mod haproxy;
 mod hostile;
 mod http2;
 mod nginx;
+mod nginx_h2;
 mod nginx_timeout;
 mod output;
 mod pipes;

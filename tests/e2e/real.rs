@@ -368,13 +368,39 @@ pub const NGINX_FIX: &str =
 /// nginx (Debian's nginx-light) on a free port with its own config and temp dirs,
 /// proxying to `upstream` (host:port) with `location` directives in the location.
 pub fn nginx(name: &str, upstream: &str, location: &str) -> Option<Listening> {
+    nginx_listening(name, upstream, location, "", "")
+}
+
+/// nginx serving HTTP/2 over TLS (`listen ... ssl http2`, nginx 1.22's spelling, as
+/// Debian bookworm installs it) with a certificate for `localhost` made here (rcgen).
+pub fn nginx_h2(name: &str, upstream: &str, location: &str) -> Option<Listening> {
+    let dir = temp_dir(&format!("nginx-{name}-tls"));
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let server = format!(
+        "ssl_certificate {};\n    ssl_certificate_key {};",
+        cert.display(),
+        key.display()
+    );
+    nginx_listening(name, upstream, location, " ssl http2", &server)
+}
+
+fn nginx_listening(
+    name: &str,
+    upstream: &str,
+    location: &str,
+    listen: &str,
+    server: &str,
+) -> Option<Listening> {
     let binary = require_program(&["nginx"], "apt-get install -y nginx-light")?;
     let dir = temp_dir(&format!("nginx-{name}"));
     std::fs::create_dir_all(dir.join("temp")).unwrap();
     let conf = |port| {
         let d = dir.display();
         format!(
-            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr notice;\nevents {{ worker_connections 128; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n  scgi_temp_path {d}/temp/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://{upstream};\n      {location}\n    }}\n  }}\n}}\n"
+            "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr notice;\nevents {{ worker_connections 128; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/temp/body;\n  proxy_temp_path {d}/temp/proxy;\n  fastcgi_temp_path {d}/temp/fastcgi;\n  uwsgi_temp_path {d}/temp/uwsgi;\n  scgi_temp_path {d}/temp/scgi;\n  server {{\n    listen 127.0.0.1:{port}{listen};\n    {server}\n    location / {{\n      proxy_pass http://{upstream};\n      {location}\n    }}\n  }}\n}}\n"
         )
     };
     Some(start_with_config(

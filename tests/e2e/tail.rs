@@ -644,10 +644,12 @@ const H2_FRAMES: &[u8] = b"\0\0\0\x04\0\0\0\0\0\0\0\x08\x07\0\0\0\0\0\0\0\0\0\0\
 #[test]
 fn tls_errors_say_what_to_do() {
     // A self-signed certificate: the error names -k, and -k then works.
+    // Three connections: the refused one, then (with -k) the handshake that offers h2
+    // by ALPN, which this server does not pick, and HTTP/1.1 on a connection of its own.
     let (port, server) = tls_server(
         &[],
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: secure\n\n",
-        Some(2),
+        Some(3),
     );
     let url = format!("https://localhost:{port}/e");
     let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
@@ -680,7 +682,9 @@ fn tls_errors_say_what_to_do() {
     answer.join().unwrap();
 
     // A server that speaks only HTTP/2.
-    let (port, server) = tls_server(&[], H2_FRAMES, Some(1));
+    // ALPN picks nothing (the h2 offer goes unanswered), so sse speaks HTTP/1.1 on a
+    // second connection, and gets HTTP/2 frames back.
+    let (port, server) = tls_server(&[], H2_FRAMES, Some(2));
     let url = format!("https://localhost:{port}/e");
     let out = run_exit(&["tail", &url, "-k", "--no-reconnect"], 1);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -1,0 +1,92 @@
+//! nginx serving HTTP/2 over TLS in front of `sse serve --stamp`: what a browser's
+//! connection goes through. Defaults buffer over h2 as over HTTP/1.1, and the same fix
+//! works; doctor watches over h2 and says so, with nginx's stream limit.
+
+use crate::doctor::check;
+use crate::real::{nginx_h2, NGINX_FIX};
+use crate::support::*;
+
+/// Events 400 ms apart: long enough that held-back events are clearly late.
+const STREAM: &str = "retry: 1000\n\nid: 1\ndata: {\"n\":1}\n\n@sleep 400ms\nid: 2\ndata: {\"n\":2}\n\n@sleep 400ms\nid: 3\ndata: {\"n\":3}\n\n@sleep 400ms\nid: 4\ndata: {\"n\":4}\n\n@sleep 400ms\nid: 5\ndata: {\"n\":5}\n\n@sleep 400ms\nid: 6\ndata: {\"n\":6}\n\n";
+
+fn doctor_h2(url: &str) -> (std::process::Output, serde_json::Value) {
+    let out = sse()
+        .args(["doctor", url, "-k", "--duration", "5s", "--json"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json: {e}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out, report)
+}
+
+fn https(port: u16, path: &str) -> String {
+    format!("https://localhost:{port}{path}")
+}
+
+#[test]
+fn default_nginx_over_h2_buffers_and_doctor_names_nginx_and_the_fix() {
+    let (_upstream, url) = serve(&[
+        script("nginx-h2-default", STREAM).to_str().unwrap(),
+        "--stamp",
+    ]);
+    let Some(proxy) = nginx_h2("h2-default", &host_port(&url), "") else {
+        return;
+    };
+    let (out, report) = doctor_h2(&https(proxy.port, "/events"));
+    assert_exit(&out, 1);
+    assert_eq!(report["http_version"], "HTTP/2", "{report:#}");
+    let delivery = check(&report, "delivery");
+    assert_eq!(delivery["status"], "FAIL", "{report:#}");
+    assert!(
+        delivery["why"].as_str().unwrap().contains("nginx"),
+        "{report:#}"
+    );
+    assert!(
+        delivery["fix"]
+            .as_str()
+            .unwrap()
+            .contains("proxy_buffering off"),
+        "{report:#}"
+    );
+    // nginx's http2_max_concurrent_streams is 128 by default.
+    assert_eq!(
+        check(&report, "http2")["seen"],
+        "watched over HTTP/2 (ALPN h2), as a browser connects: the server's SETTINGS allow 128 concurrent streams on one connection",
+        "{report:#}"
+    );
+}
+
+#[test]
+fn fixed_nginx_over_h2_passes_and_tail_speaks_h2_through_it() {
+    let (_upstream, url) = serve(&[
+        script("nginx-h2-fixed", STREAM).to_str().unwrap(),
+        "--stamp",
+    ]);
+    let Some(proxy) = nginx_h2("h2-fixed", &host_port(&url), NGINX_FIX) else {
+        return;
+    };
+    let url = https(proxy.port, "/events");
+    let (out, report) = doctor_h2(&url);
+    assert_exit(&out, 0);
+    assert_eq!(report["http_version"], "HTTP/2", "{report:#}");
+    assert_ne!(check(&report, "delivery")["status"], "FAIL", "{report:#}");
+    assert_eq!(report["events"], 6, "{report:#}");
+    assert!(
+        report["delay"]["max_ms"].as_u64().unwrap_or(0) < 500,
+        "{report:#}"
+    );
+    let out = run_ok(&["tail", "-k", &url, "-n", "3", "--json", "-v"]);
+    assert_eq!(
+        data_of(&json_lines(&out)),
+        ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"]
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("< HTTP/2 200") && err.contains("(HTTP/2 200 OK)"),
+        "{err}"
+    );
+}
