@@ -6,7 +6,7 @@ Needs a release build (`cargo build --release`), node (the h2 fixture of the e2e
 tests, tests/e2e/fixtures/h2/server.js, run with HTTP/1.1 allowed too), curl built with
 nghttp2 (Debian's is) and openssl for a throwaway certificate.
 
-One server, one stream of 200,000 events of 100 bytes (20 MB) over TLS on loopback,
+One server, one stream of 1,000,000 events of 100 bytes (100 MB) over TLS on loopback,
 read to the end by each client in turn, 7 rounds alternating:
   curl -sk --http1.1 / curl -sk --http2           (-o /dev/null)
   sse tail -k --json --http1.1 / sse tail -k --json  (h2 by ALPN; > /dev/null)
@@ -24,7 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SSE = os.environ.get("SSE_BIN") or os.path.join(ROOT, "target", "release", "sse")
 FIXTURE = os.path.join(ROOT, "tests", "e2e", "fixtures", "h2", "server.js")
-EVENTS = int(os.environ.get("EVENTS", "200000"))
+EVENTS = int(os.environ.get("EVENTS", "1000000"))
 ROUNDS = 7
 
 

@@ -265,3 +265,22 @@ fn doctor_watches_over_h2_and_says_so() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_stream_far_larger_than_the_window_arrives_whole() {
+    // 20 MB through a 1 MiB window: the window must be released as frames are read.
+    let Some(server) = H2Server::start("h2-bulk", true) else {
+        return;
+    };
+    let out = run_ok(&[
+        "tail",
+        "-k",
+        "--no-reconnect",
+        "--jq",
+        "length",
+        &server.url("/bulk?n=200000"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 200_000);
+    assert!(stdout.lines().all(|l| l == "92"), "{}", &stdout[..200]);
+}

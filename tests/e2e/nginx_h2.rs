@@ -58,6 +58,20 @@ fn default_nginx_over_h2_buffers_and_doctor_names_nginx_and_the_fix() {
         "watched over HTTP/2 (ALPN h2), as a browser connects: the server's SETTINGS allow 128 concurrent streams on one connection",
         "{report:#}"
     );
+    // The text report, as README's HTTP/2 section shows it.
+    let text = sse()
+        .args([
+            "doctor",
+            &https(proxy.port, "/events"),
+            "-k",
+            "--duration",
+            "5s",
+            "--color",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    println!("{}", String::from_utf8_lossy(&text.stdout));
 }
 
 #[test]
