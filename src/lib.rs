@@ -16,6 +16,7 @@ mod format;
 mod histogram;
 mod http;
 mod jq;
+mod llm;
 pub mod manual;
 pub mod output;
 pub mod parser;

@@ -176,6 +176,15 @@ impl Parser {
         self
     }
 
+    /// Whether the stream stopped inside an event: a line begun, or fields that no
+    /// blank line has dispatched yet (at the end of a stream the standard discards them).
+    pub fn mid_event(&self) -> bool {
+        !self.line.is_empty()
+            || !self.data.is_empty()
+            || !self.event_type.is_empty()
+            || self.id_pending.is_some()
+    }
+
     /// The last event ID string: what a reconnection sends as `Last-Event-ID`.
     pub fn last_event_id(&self) -> &str {
         &self.last_event_id

@@ -79,12 +79,14 @@ impl<W: Write> Run<'_, W> {
                 opened: stream.opened,
                 url: stream.url,
             };
+            self.progress.llm = Default::default();
             let end = self.pump(stream.body, &mut parser, &conn)?;
             self.stream_ended()?;
             last_id = parser.last_event_id().to_string();
             self.side.console.disconnected();
+            let lost = matches!(end, End::Lost(_));
             let why = match end {
-                End::Stopped => return Ok(ExitCode::SUCCESS),
+                End::Stopped => return self.stopped(&url),
                 End::Interrupted => return self.interrupted(),
                 End::Eof => "the server closed the stream".to_string(),
                 End::Lost(e) if pump::is_timeout(&e) => return Err(self.silence(&url, "")),
@@ -98,13 +100,32 @@ impl<W: Write> Run<'_, W> {
             }
             self.lifecycle(&format!("{} {}", "*".dimmed(), escape::line(&why)));
             if !self.config.reconnect {
-                return Ok(ExitCode::SUCCESS);
+                return self.ended_for_good(
+                    &url,
+                    &why,
+                    lost && (parser.mid_event() || req.method != "GET"),
+                );
             }
             self.give_up_if_silent(&url, "")?;
             if self.wait_before_reconnect(0, &last_id) {
                 return self.interrupted();
             }
         }
+    }
+
+    /// The stream ended and is not reconnected: a success only when nothing was cut, a
+    /// stream that promised an end sent it, and no event (or a POST's answer) was lost
+    /// mid-way.
+    fn ended_for_good(&self, url: &str, why: &str, cut: bool) -> Result<ExitCode, Error> {
+        let msg = match self.progress.llm.cut() {
+            Some(msg) => msg,
+            None if cut => format!("{why}, before the stream ended"),
+            None => return Ok(ExitCode::SUCCESS),
+        };
+        Err(Error::Stream {
+            url: url.to_string(),
+            msg,
+        })
     }
 
     /// With `--timeout`: the server has been silent too long, reconnecting or not.

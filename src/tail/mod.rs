@@ -20,6 +20,7 @@ use colored::Colorize;
 use crate::cli::{ColorChoice, TailArgs};
 use crate::error::Error;
 use crate::http::Client;
+use crate::llm;
 use crate::output;
 use crate::parser::Parser;
 use crate::record::Recorder;
@@ -78,6 +79,8 @@ fn tail_with<W: Write>(
             reads: 0,
             retry: config.retry,
             heard: Instant::now(),
+            llm: llm::Watch::default(),
+            reported: None,
         },
         interrupt,
         client: Client::new(config.protocol),
@@ -130,6 +133,10 @@ struct Progress {
     /// When the server last sent anything (or the run started): `--timeout` measures
     /// silence from here, across reconnections.
     heard: Instant,
+    /// What the current stream, if an LLM's, promised about its end.
+    llm: llm::Watch,
+    /// An error the stream reported inside its 200 (it ends the run, exit 1).
+    reported: Option<String>,
 }
 
 /// One stream being read: a connection, or stdin.
@@ -171,8 +178,26 @@ impl<W: Write> Run<'_, W> {
         match end {
             End::Lost(e) if pump::is_timeout(&e) => Err(self.silence("stdin", "")),
             End::Lost(e) => Err(Error::io("reading stdin", e)),
-            End::Stopped | End::Eof => Ok(ExitCode::SUCCESS),
+            End::Stopped => self.stopped("stdin"),
+            End::Eof => match self.progress.llm.cut() {
+                Some(msg) => Err(Error::Stream {
+                    url: "stdin".into(),
+                    msg,
+                }),
+                None => Ok(ExitCode::SUCCESS),
+            },
             End::Interrupted => self.interrupted(),
+        }
+    }
+
+    /// The stream stopped as asked (`-n`, `[DONE]`), or at an error it reported.
+    fn stopped(&mut self, url: &str) -> Result<ExitCode, Error> {
+        match self.progress.reported.take() {
+            Some(msg) => Err(Error::Stream {
+                url: url.to_string(),
+                msg,
+            }),
+            None => Ok(ExitCode::SUCCESS),
         }
     }
 

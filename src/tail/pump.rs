@@ -132,6 +132,7 @@ impl<W: Write> Run<'_, W> {
         }
         match item {
             Item::Event(ev) => {
+                let reported = self.progress.llm.see(&ev);
                 let gap = at.now - self.progress.last_event_at.unwrap_or(at.opened);
                 self.progress.last_event_at = Some(at.now);
                 let arrival = Arrival { gap, ..at.arrival };
@@ -144,11 +145,15 @@ impl<W: Write> Run<'_, W> {
                     stats.event(at.now);
                 }
                 let filter = &self.config.filter;
-                if !(filter.is_empty() || filter.iter().any(|t| t == ev.event_type)) {
-                    return Ok(Flow::Continue);
+                if filter.is_empty() || filter.iter().any(|t| t == ev.event_type) {
+                    self.sink.event(&ev, &arrival).map_err(PumpError::Output)?;
+                    self.progress.shown += 1;
                 }
-                self.sink.event(&ev, &arrival).map_err(PumpError::Output)?;
-                self.progress.shown += 1;
+                // An error inside the 200 ends the stream (shown, then said on stderr).
+                if reported.is_some() {
+                    self.progress.reported = reported;
+                    return Ok(Flow::Stop);
+                }
                 if Some(self.progress.shown) == self.config.count {
                     return Ok(Flow::Stop);
                 }

@@ -1,0 +1,283 @@
+//! What an LLM stream promises about its end, and the errors it sends inside a 200:
+//! OpenAI chat completions (`data: [DONE]`), OpenAI Responses (`response.completed`,
+//! `response.incomplete`; `response.failed` and `error` are errors), Anthropic
+//! Messages (`message_stop`; `event: error`), Gemini (a candidate's `finishReason`;
+//! `promptFeedback.blockReason`), and `{"error": ...}` chunks of any of them.
+//!
+//! A stream is recognised from its first event of a known shape; one that is not is
+//! left alone. The check costs a byte comparison per event of a stream that is not an
+//! LLM's (data that does not start with `{`, an event type that is not one of theirs).
+
+use serde_json::Value;
+
+use crate::parser::EventRef;
+
+/// The shapes of stream that promise an end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    OpenAiChat,
+    OpenAiResponses,
+    Anthropic,
+    Gemini,
+}
+
+impl Shape {
+    /// What the stream should have ended with.
+    fn promise(self) -> &'static str {
+        match self {
+            Shape::OpenAiChat => "an OpenAI-style chat stream ends with `data: [DONE]`",
+            Shape::OpenAiResponses => {
+                "an OpenAI Responses stream ends with `response.completed` or `response.incomplete`"
+            }
+            Shape::Anthropic => "an Anthropic stream ends with `message_stop`",
+            Shape::Gemini => "a Gemini stream ends with a candidate's `finishReason`",
+        }
+    }
+}
+
+const ANTHROPIC: [&str; 7] = [
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+];
+
+/// Characters of the last event kept to say where a cut stream stopped.
+const LAST_SHOWN: usize = 80;
+
+#[derive(Debug, Default, Clone)]
+pub struct Watch {
+    shape: Option<Shape>,
+    ended: bool,
+    /// The last event, shortened: `message {"choices":[...`.
+    last: String,
+}
+
+impl Watch {
+    /// Sees one event; the error it reports, if it is one (type and message).
+    pub fn see(&mut self, ev: &EventRef<'_>) -> Option<String> {
+        let error = self.classify(ev);
+        self.last = shorten(ev);
+        error
+    }
+
+    fn classify(&mut self, ev: &EventRef<'_>) -> Option<String> {
+        let kind = ev.event_type;
+        if ev.data == "[DONE]" {
+            self.shape.get_or_insert(Shape::OpenAiChat);
+            self.ended = true;
+            return None;
+        }
+        if ANTHROPIC.contains(&kind) {
+            if kind != "ping" {
+                self.shape.get_or_insert(Shape::Anthropic);
+            }
+            self.ended |= kind == "message_stop";
+            return None;
+        }
+        if let Some(rest) = kind.strip_prefix("response.") {
+            self.shape.get_or_insert(Shape::OpenAiResponses);
+            match rest {
+                "completed" | "incomplete" => self.ended = true,
+                "failed" => {
+                    self.ended = true;
+                    let v = json(ev.data);
+                    let error = v.as_ref().and_then(|v| v.get("response")?.get("error"));
+                    return Some(describe(error, "response.failed"));
+                }
+                _ => {}
+            }
+            return None;
+        }
+        if kind == "error" {
+            let v = json(ev.data);
+            let error = v.as_ref().map(|v| v.get("error").unwrap_or(v));
+            return Some(describe(error, "error"));
+        }
+        let data = ev.data.trim_start();
+        if !data.starts_with('{') || !self.worth_parsing(data) {
+            return None;
+        }
+        let v = json(data)?;
+        if let Some(error) = v.get("error").filter(|e| !e.is_null()) {
+            return Some(describe(Some(error), "error"));
+        }
+        if v.get("type").and_then(Value::as_str) == Some("error") {
+            return Some(describe(Some(&v), "error"));
+        }
+        if v.get("choices").is_some()
+            || v.get("object").and_then(Value::as_str) == Some("chat.completion.chunk")
+        {
+            self.shape.get_or_insert(Shape::OpenAiChat);
+        } else if let Some(candidates) = v.get("candidates").and_then(Value::as_array) {
+            self.shape.get_or_insert(Shape::Gemini);
+            if candidates
+                .iter()
+                .any(|c| c.get("finishReason").is_some_and(|r| !r.is_null()))
+            {
+                self.ended = true;
+            }
+        }
+        if let Some(block) = v
+            .get("promptFeedback")
+            .and_then(|f| f.get("blockReason"))
+            .and_then(Value::as_str)
+        {
+            return Some(format!("the prompt was blocked: {block}"));
+        }
+        None
+    }
+
+    /// Whether JSON data may say something here: parsed only when a marker is in it.
+    fn worth_parsing(&self, data: &str) -> bool {
+        let shape_marker = match self.shape {
+            None => {
+                data.contains("\"choices\"")
+                    || data.contains("\"candidates\"")
+                    || data.contains("chat.completion.chunk")
+            }
+            Some(Shape::Gemini) => data.contains("finishReason"),
+            Some(_) => false,
+        };
+        shape_marker || data.contains("\"error\"") || data.contains("promptFeedback")
+    }
+
+    /// The stream ended here: what it promised and did not send, if anything.
+    pub fn cut(&self) -> Option<String> {
+        let shape = self.shape?;
+        if self.ended {
+            return None;
+        }
+        Some(format!(
+            "the stream was cut before its end: {}, and the last event was {}",
+            shape.promise(),
+            self.last
+        ))
+    }
+}
+
+fn json(data: &str) -> Option<Value> {
+    serde_json::from_str(data).ok()
+}
+
+/// `overloaded_error: Overloaded`, from an error object (OpenAI's and Anthropic's
+/// both have `type`/`code` and `message`).
+fn describe(error: Option<&Value>, fallback: &str) -> String {
+    let text = |k: &str| error.and_then(|e| e.get(k)).and_then(Value::as_str);
+    let kind = text("type")
+        .filter(|t| *t != "error")
+        .or_else(|| text("code"))
+        .unwrap_or(fallback);
+    match text("message") {
+        Some(message) => format!("the stream reported an error: {kind}: {message}"),
+        None => format!("the stream reported an error: {kind}"),
+    }
+}
+
+fn shorten(ev: &EventRef<'_>) -> String {
+    let data: String = ev.data.chars().take(LAST_SHOWN).collect();
+    let more = if data.len() < ev.data.len() {
+        "..."
+    } else {
+        ""
+    };
+    format!("`{}` {data}{more}", ev.event_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev<'a>(event_type: &'a str, data: &'a str) -> EventRef<'a> {
+        EventRef {
+            event_type,
+            data,
+            id: "",
+            id_set: false,
+            retry: None,
+            end: 0,
+        }
+    }
+
+    fn watch(events: &[(&str, &str)]) -> (Watch, Vec<String>) {
+        let mut w = Watch::default();
+        let errors = events
+            .iter()
+            .filter_map(|(t, d)| w.see(&ev(t, d)))
+            .collect();
+        (w, errors)
+    }
+
+    #[test]
+    fn an_openai_chat_stream_without_done_is_cut() {
+        let chunk = r#"{"object":"chat.completion.chunk","choices":[{"delta":{"content":"The"}}]}"#;
+        let (w, errors) = watch(&[("message", chunk), ("message", chunk)]);
+        assert!(errors.is_empty());
+        let cut = w.cut().unwrap();
+        assert!(
+            cut.contains("`data: [DONE]`")
+                && cut.contains("the last event was `message` {\"object\""),
+            "{cut}"
+        );
+        let (w, _) = watch(&[("message", chunk), ("message", "[DONE]")]);
+        assert_eq!(w.cut(), None);
+    }
+
+    #[test]
+    fn ends_of_anthropic_responses_and_gemini() {
+        let (w, _) = watch(&[("message_start", "{}"), ("content_block_delta", "{}")]);
+        assert!(w.cut().unwrap().contains("message_stop"));
+        let (w, _) = watch(&[("message_start", "{}"), ("message_stop", "{}")]);
+        assert_eq!(w.cut(), None);
+        let (w, _) = watch(&[
+            ("response.created", "{}"),
+            ("response.output_text.delta", "{}"),
+        ]);
+        assert!(w.cut().unwrap().contains("response.completed"));
+        let (w, _) = watch(&[("response.created", "{}"), ("response.incomplete", "{}")]);
+        assert_eq!(w.cut(), None);
+        let part = r#"{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}"#;
+        let last = r#"{"candidates":[{"content":{"parts":[{"text":"b"}]},"finishReason":"STOP"}]}"#;
+        let (w, _) = watch(&[("message", part)]);
+        assert!(w.cut().unwrap().contains("finishReason"));
+        let (w, _) = watch(&[("message", part), ("message", last)]);
+        assert_eq!(w.cut(), None);
+        // Not an LLM stream: nothing promised.
+        let (w, _) = watch(&[("message", "tick 1"), ("update", "{\"n\":1}")]);
+        assert_eq!(w.cut(), None);
+        // A ping alone says nothing.
+        let (w, _) = watch(&[("ping", "{}")]);
+        assert_eq!(w.cut(), None);
+    }
+
+    #[test]
+    fn errors_inside_a_200_are_errors() {
+        let anthropic =
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let (_, errors) = watch(&[("message_start", "{}"), ("error", anthropic)]);
+        assert_eq!(
+            errors,
+            ["the stream reported an error: overloaded_error: Overloaded"]
+        );
+        let openai =
+            r#"{"error":{"message":"The server had an error","type":"server_error","code":null}}"#;
+        let (_, errors) = watch(&[("message", openai)]);
+        assert_eq!(
+            errors,
+            ["the stream reported an error: server_error: The server had an error"]
+        );
+        let failed = r#"{"type":"response.failed","response":{"error":{"code":"server_error","message":"boom"}}}"#;
+        let (w, errors) = watch(&[("response.created", "{}"), ("response.failed", failed)]);
+        assert_eq!(errors, ["the stream reported an error: server_error: boom"]);
+        assert_eq!(w.cut(), None);
+        let blocked = r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#;
+        let (_, errors) = watch(&[("message", blocked)]);
+        assert_eq!(errors, ["the prompt was blocked: SAFETY"]);
+        // A field named error that is null is not one.
+        let (_, errors) = watch(&[("message", r#"{"choices":[],"error":null}"#)]);
+        assert!(errors.is_empty());
+    }
+}
