@@ -79,6 +79,9 @@ pub fn no_event(who: &str) -> String {
     )
 }
 
+pub const NO_BLANK_LINE: &str = "an event ends at an empty line (the standard dispatches it there); these lines arrived on time but nothing ended them, so browsers and sse show no event: the server, not a proxy";
+pub const NO_BLANK_LINE_FIX: &str = "end each event with an empty line: write `data: ...\\n\\n`, not `data: ...\\n` (in most frameworks, a message string ending in two newlines)";
+pub const ENDED_UNENDED: &str = "the stream closed with its lines still waiting for the blank line that ends an event (see first-event): the standard discards them";
 pub const LATE_FIRST: &str = "the first event came long after the response head; if the server sent it earlier, something held it";
 pub const LATE_FIRST_FIX: &str =
     "send a first event or a `:` comment at once so clients and proxies see the stream is alive";

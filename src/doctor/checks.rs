@@ -302,6 +302,11 @@ pub fn proxy(obs: &Observation, a: &Analysis) -> Finding {
     )
 }
 
+/// Body bytes as one line of a report: lossy UTF-8, controls (LF too) escaped.
+fn show_text(bytes: &[u8]) -> String {
+    crate::escape::line(&String::from_utf8_lossy(bytes)).into_owned()
+}
+
 pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
     let head = obs.head_at.unwrap_or_default();
     let first = obs.events.first.first().map(|e| e.at);
@@ -315,6 +320,16 @@ pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
         return Finding::warn("first-event", seen, why.clone(), "");
     }
     match first {
+        None if obs.unended && obs.decoded_bytes > 0 => Finding::fail(
+            "first-event",
+            format!(
+                "{seen}: {} arrived, but no blank line ended an event; the stream's end: {}",
+                crate::format::size(obs.decoded_bytes),
+                show_text(&obs.last_text)
+            ),
+            advice::NO_BLANK_LINE,
+            advice::NO_BLANK_LINE_FIX,
+        ),
         None => {
             let mut fixes = vec![FixLine::from(advice::WATCH_LONGER_FIX)];
             fixes.extend(a.suspect.fixes.iter().cloned());
@@ -490,6 +505,10 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
     }
     if obs.events_unknown() {
         return Finding::warn("connection", seen, advice::END_UNJUDGED, "");
+    }
+    if n == 0 && obs.unended {
+        // The lines never became events (see first-event): the close is not the fault.
+        return Finding::warn("connection", seen, advice::ENDED_UNENDED, "");
     }
     if n <= 2 {
         let mut fixes: Vec<FixLine> = layers::by_name("nginx")

@@ -29,7 +29,7 @@ use crate::sync::{lock, Interrupt};
 use crate::term;
 
 use analysis::Analysis;
-use observation::{keep_text, Observation, Seen, Stop, StreamEnd};
+use observation::{keep_text, Observation, Seen, Stop, StreamEnd, LAST_TEXT};
 
 /// Longest last event ID kept for the resume probe (longer ones cannot be resent anyway).
 const MAX_KEPT_ID: usize = 4096;
@@ -165,7 +165,8 @@ impl Probe<'_> {
         }
         let over_h2 = obs.connection.as_ref().filter(|c| c.version == "HTTP/2");
         if let Some(conn) = over_h2 {
-            findings.push(probes::watched_over_h2(conn));
+            let https = self.req.url.to_ascii_lowercase().starts_with("https://");
+            findings.push(probes::watched_over_h2(conn, https));
         } else if self.req.url.to_ascii_lowercase().starts_with("https://") {
             self.say("http2: asking the server which protocols it offers…");
             let offered = probes::alpn(&self.req.url, self.args.insecure, self.args.timeout);
@@ -541,6 +542,8 @@ impl Reader {
             if id.len() <= MAX_KEPT_ID && obs.last_id != id {
                 obs.last_id = id.to_string();
             }
+            obs.unended = parser.mid_event();
+            keep_end(&mut obs.last_text, &buf[..n]);
             match fed {
                 Err(e) => {
                     obs.decode_error = Some(e.to_string());
@@ -553,6 +556,20 @@ impl Reader {
     }
 
     fn end(&self, result: Result<(), String>) -> Stop {
+        self.ended(result)
+    }
+}
+
+/// Keeps the last [`LAST_TEXT`] bytes of the body in `kept`.
+fn keep_end(kept: &mut Vec<u8>, read: &[u8]) {
+    let read = &read[read.len().saturating_sub(LAST_TEXT)..];
+    kept.extend_from_slice(read);
+    let extra = kept.len().saturating_sub(LAST_TEXT);
+    kept.drain(..extra);
+}
+
+impl Reader {
+    fn ended(&self, result: Result<(), String>) -> Stop {
         let (clean, cause) = match result {
             Ok(()) => (true, "the body ended".to_string()),
             Err(cause) => (false, cause),

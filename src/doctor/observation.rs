@@ -25,6 +25,9 @@ pub const BURST_SPREAD: Duration = Duration::from_millis(10);
 /// A burst is at least this many events arriving at once.
 pub const BURST_MIN: usize = 3;
 
+/// Bytes of the body's end kept to show what the stream looked like.
+pub const LAST_TEXT: usize = 160;
+
 /// Everything doctor saw of one stream; times are since the request was sent.
 #[derive(Debug, Clone, Default)]
 pub struct Observation {
@@ -41,6 +44,11 @@ pub struct Observation {
     pub wire: Reads,
     /// Body bytes after decompression.
     pub decoded_bytes: u64,
+    /// After the last read, the parser held lines that no blank line had ended into
+    /// an event (the server's most common bug: `\n` after each message, not `\n\n`).
+    pub unended: bool,
+    /// The end of the decoded body so far (at most [`LAST_TEXT`] bytes), to show.
+    pub last_text: Vec<u8>,
     pub events: Events,
     pub comments: u64,
     /// `: sent-at` stamps seen.

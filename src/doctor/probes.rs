@@ -357,7 +357,7 @@ pub fn alpn(url: &str, insecure: bool, timeout: Duration) -> Result<Option<Strin
 }
 
 /// The watch went over HTTP/2, as a browser's would: how much room the connection has.
-pub fn watched_over_h2(conn: &crate::http::Connection) -> Finding {
+pub fn watched_over_h2(conn: &crate::http::Connection, https: bool) -> Finding {
     let room = match conn.max_streams {
         Some(n) => format!("the server's SETTINGS allow {n} concurrent streams on one connection"),
         None => "the server's SETTINGS set no limit on concurrent streams".into(),

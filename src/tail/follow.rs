@@ -82,6 +82,7 @@ impl<W: Write> Run<'_, W> {
             self.progress.llm = Default::default();
             let end = self.pump(stream.body, &mut parser, &conn)?;
             self.stream_ended()?;
+            self.unfinished(&parser);
             last_id = parser.last_event_id().to_string();
             self.side.console.disconnected();
             let lost = matches!(end, End::Lost(_));

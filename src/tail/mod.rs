@@ -175,6 +175,7 @@ impl<W: Write> Run<'_, W> {
         };
         let end = self.pump(input, &mut parser, &conn)?;
         self.stream_ended()?;
+        self.unfinished(&parser);
         match end {
             End::Lost(e) if pump::is_timeout(&e) => Err(self.silence("stdin", "")),
             End::Lost(e) => Err(Error::io("reading stdin", e)),
@@ -205,6 +206,17 @@ impl<W: Write> Run<'_, W> {
     /// how many more events its filter failed on.
     fn stream_ended(&mut self) -> Result<(), Error> {
         self.sink.end().map_err(Error::Output)
+    }
+
+    /// `-v`: the stream ended inside an event (lines no blank line ended: the most
+    /// common server bug is `\n` after each message instead of `\n\n`).
+    fn unfinished(&self, parser: &Parser) {
+        if self.config.verbose && parser.mid_event() {
+            self.side.console.line(&format!(
+                "{} the stream ended inside an event: lines arrived that no blank line ended, and the standard discards them (does the server end each event with an empty line?)",
+                "*".dimmed()
+            ));
+        }
     }
 
     /// Ctrl-C: the recording ends as a connection that closed there.

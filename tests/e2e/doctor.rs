@@ -466,3 +466,35 @@ fn ctrl_c_prints_the_report_so_far() {
     assert!(rest.contains("passed,"), "{rest}");
     doctor.wait(LIVE);
 }
+
+#[test]
+fn lines_without_a_blank_line_are_the_servers_bug_not_buffering() {
+    // Each message ends with one LF: the bytes arrive on time, no event ever completes.
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"),
+            send(b"data: one\n"),
+            send(b"data: two\n"),
+            send(b"data: three\n"),
+            Step::Close,
+        ]],
+    );
+    let (out, report) = doctor_json(&[&server.url, "--duration", "2s", "--no-probes"]);
+    assert_exit(&out, 1);
+    let first = check(&report, "first-event");
+    assert_eq!(first["status"], "FAIL", "{report:#}");
+    let seen = first["seen"].as_str().unwrap();
+    assert!(
+        seen.contains("but no blank line ended an event")
+            && seen.contains("data: one\\ndata: two\\ndata: three\\n"),
+        "{seen}"
+    );
+    assert!(
+        first["fix"].as_str().unwrap().contains("empty line"),
+        "{report:#}"
+    );
+    // Nothing blames a proxy for it.
+    let text = report.to_string();
+    assert!(!text.contains("proxy_buffering"), "{report:#}");
+}

@@ -828,3 +828,22 @@ fn ctrl_c_finishes_the_recording_and_exits_130() {
     assert!(text.ends_with("# interrupted (Ctrl-C)\n@close\n"), "{text}");
     server.join();
 }
+
+#[test]
+fn verbose_tells_of_lines_that_no_blank_line_ended() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"),
+            send(b"data: one\ndata: two\n"),
+            Step::Close,
+        ]],
+    );
+    let out = run_ok(&["tail", &server.url, "-v", "--no-reconnect"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the stream ended inside an event: lines arrived that no blank line ended"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
