@@ -427,3 +427,13 @@ fn nginx_listening(
 pub fn fixed_nginx(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
     nginx(name, upstream, &format!("{NGINX_FIX}\n      {extra}"))
 }
+
+/// A self-signed certificate for `localhost` made here (rcgen), written to `dir` as
+/// cert.pem and key.pem; never checked in.
+pub fn localhost_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}

@@ -1,0 +1,124 @@
+//! HTTP/2 with real servers in front of `sse serve --stamp` (Caddy, Apache's mod_http2,
+//! HAProxy) or serving an ASGI app themselves (hypercorn), each on a free loopback port
+//! with its own config and a certificate for `localhost` made here. Each test asserts on
+//! the wire that sse spoke HTTP/2 (`< HTTP/2 200` from `tail -v`, doctor's
+//! `http_version`) and got the events, and what stream limit the server's SETTINGS
+//! announce, as doctor reports it.
+
+use std::process::Command;
+
+use crate::real::*;
+use crate::support::*;
+
+/// Six stamped events 400 ms apart (as in nginx_h2.rs): over before doctor's 5 s watch.
+const STREAM: &str = "retry: 1000\n\nid: 1\ndata: {\"n\":1}\n\n@sleep 400ms\nid: 2\ndata: {\"n\":2}\n\n@sleep 400ms\nid: 3\ndata: {\"n\":3}\n\n@sleep 400ms\nid: 4\ndata: {\"n\":4}\n\n@sleep 400ms\nid: 5\ndata: {\"n\":5}\n\n@sleep 400ms\nid: 6\ndata: {\"n\":6}\n\n";
+
+/// `sse tail -v URL -n 3 --json` with `flags`: asserts the first three events of
+/// [`STREAM`] came, and that `-v` shows an HTTP/2 response.
+fn assert_tail_over_h2(url: &str, flags: &[&str]) {
+    let mut args = vec!["tail", "-v", url, "-n", "3", "--json"];
+    args.extend_from_slice(flags);
+    let out = run_ok(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        data_of(&json_lines(&out)),
+        ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"],
+        "{err}"
+    );
+    assert!(
+        err.contains("< HTTP/2 200")
+            && err.contains(&format!("connected to {url} (HTTP/2 200 OK)")),
+        "{err}"
+    );
+}
+
+/// `sse doctor URL -k --json --duration 5s`.
+fn doctor_k(url: &str) -> Report {
+    let out = output_within(
+        sse().args(["doctor", url, "-k", "--json", "--duration", "5s"]),
+        RUN,
+    );
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json: {e}: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Report {
+        code: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        json,
+    }
+}
+
+/// Asserts doctor watched over HTTP/2 and saw the server's SETTINGS allow `streams`
+/// concurrent streams.
+fn assert_doctor_h2(report: &Report, streams: u32) {
+    assert_eq!(report.json["http_version"], "HTTP/2", "{report}");
+    assert_eq!(report.status("http2"), "PASS", "{report}");
+    assert_eq!(
+        report.check("http2")["seen"],
+        format!("watched over HTTP/2 (ALPN h2), as a browser connects: the server's SETTINGS allow {streams} concurrent streams on one connection"),
+        "{report}"
+    );
+}
+
+fn https(port: u16, path: &str) -> String {
+    format!("https://localhost:{port}{path}")
+}
+
+/// Caddy on a free port with `site` as its site address (`PORT` in it replaced) and
+/// `global` lines in its global options, `reverse_proxy` to `upstream` (host:port) and
+/// `site_lines` before that.
+fn caddy(
+    name: &str,
+    global: &str,
+    site: &str,
+    site_lines: &str,
+    upstream: &str,
+) -> Option<Listening> {
+    let binary = require_program(&["caddy"], "apt-get install -y caddy")?;
+    let dir = temp_dir(&format!("h2-caddy-{name}"));
+    let conf = |port: u16| {
+        let site = site.replace("PORT", &port.to_string());
+        format!(
+            "{{\n\tadmin off\n\tauto_https off\n{global}}}\n{site} {{\n\tbind 127.0.0.1\n{site_lines}\treverse_proxy {upstream}\n}}\n"
+        )
+    };
+    Some(start_with_config(
+        "caddy",
+        (Out::Stderr, "serving initial configuration"),
+        &dir,
+        "Caddyfile",
+        conf,
+        |path| {
+            let mut cmd = Command::new(&binary);
+            cmd.args(["run", "--adapter", "caddyfile", "--config"])
+                .arg(path)
+                .env("HOME", &dir)
+                .env("XDG_DATA_HOME", dir.join("data"))
+                .env("XDG_CONFIG_HOME", dir.join("config"));
+            cmd
+        },
+    ))
+}
+
+#[test]
+fn caddy_speaks_h2_over_tls_by_default_and_announces_250_streams() {
+    let (_server, upstream) = sse_upstream("h2-caddy-tls", STREAM, &["--stamp"]);
+    let dir = temp_dir("h2-caddy-tls-cert");
+    let (cert, key) = localhost_cert(&dir);
+    let tls = format!("\ttls {} {}\n", cert.display(), key.display());
+    let Some(proxy) = caddy("tls", "", "https://localhost:PORT", &tls, &upstream) else {
+        return;
+    };
+    let url = https(proxy.port, "/events");
+    assert_tail_over_h2(&url, &["-k"]);
+    let report = doctor_k(&url);
+    report.assert_no_fail_with(6);
+    // Caddy 2.6 serves h2 with Go's net/http, whose bundled HTTP/2 server announces
+    // http2defaultMaxStreams (250, net/http/h2_bundle.go) when MaxConcurrentStreams is
+    // not set, and Caddy 2.6 does not set it.
+    assert_doctor_h2(&report, 250);
+}
