@@ -122,3 +122,21 @@ fn caddy_speaks_h2_over_tls_by_default_and_announces_250_streams() {
     // not set, and Caddy 2.6 does not set it.
     assert_doctor_h2(&report, 250);
 }
+
+#[test]
+fn caddy_h2c_listener_is_spoken_to_with_prior_knowledge() {
+    let (_server, upstream) = sse_upstream("h2-caddy-h2c", STREAM, &["--stamp"]);
+    // Caddy 2.6's global `servers { protocols h1 h2 h2c h3 }` option (caddyserver/caddy
+    // PR 4707, caddyconfig/httpcaddyfile/serveroptions.go); h2c is off unless listed,
+    // and Go's h2c handler needs h1 listed with it.
+    let global = "\tservers {\n\t\tprotocols h1 h2c\n\t}\n";
+    let Some(proxy) = caddy("h2c", global, "http://127.0.0.1:PORT", "", &upstream) else {
+        return;
+    };
+    let url = proxy.url("/events");
+    assert_tail_over_h2(&url, &["--http2-prior-knowledge"]);
+    // Without the flag the same listener answers in HTTP/1.1.
+    let out = run_ok(&["tail", "-v", &url, "-n", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("(HTTP/1.1 200 OK)"), "{err}");
+}
