@@ -5,6 +5,7 @@
 //! `http_version`) and got the events, and what stream limit the server's SETTINGS
 //! announce, as doctor reports it.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::real::*;
@@ -139,4 +140,56 @@ fn caddy_h2c_listener_is_spoken_to_with_prior_knowledge() {
     let out = run_ok(&["tail", "-v", &url, "-n", "1"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("(HTTP/1.1 200 OK)"), "{err}");
+}
+
+/// Apache (one process, `-X`) with mod_ssl and mod_http2 (`Protocols h2 http/1.1`) on a
+/// free port, proxying /events to `upstream` with mod_proxy_http.
+fn apache_h2(name: &str, upstream: &str) -> Option<Listening> {
+    let install = "apt-get install -y apache2";
+    let binary = require_program(&["apache2", "httpd"], install)?;
+    let modules = Path::new("/usr/lib/apache2/modules");
+    if !modules.join("mod_http2.so").is_file() {
+        missing(
+            "Apache's mod_http2.so not found in /usr/lib/apache2/modules",
+            install,
+        );
+        return None;
+    }
+    let dir = temp_dir(&format!("h2-apache-{name}"));
+    let (cert, key) = localhost_cert(&dir);
+    let conf = |port| {
+        let (d, m) = (dir.display(), modules.display());
+        format!(
+            "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName localhost\nPidFile {d}/httpd.pid\nErrorLog /dev/stderr\nLogLevel warn mpm_event:debug\nLoadModule mpm_event_module {m}/mod_mpm_event.so\nLoadModule authz_core_module {m}/mod_authz_core.so\nLoadModule proxy_module {m}/mod_proxy.so\nLoadModule proxy_http_module {m}/mod_proxy_http.so\nLoadModule ssl_module {m}/mod_ssl.so\nLoadModule http2_module {m}/mod_http2.so\nProtocols h2 http/1.1\nSSLEngine on\nSSLCertificateFile {}\nSSLCertificateKeyFile {}\nProxyPass /events http://{upstream}/events\n",
+            cert.display(),
+            key.display()
+        )
+    };
+    Some(start_with_config(
+        "apache",
+        // As in apache.rs: mpm_event's debug line once the child runs, after listen(2).
+        (Out::Stderr, "Child 0 started"),
+        &dir,
+        "httpd.conf",
+        conf,
+        |path| {
+            let mut cmd = Command::new(&binary);
+            cmd.arg("-X").arg("-f").arg(path);
+            cmd
+        },
+    ))
+}
+
+#[test]
+fn apache_mod_http2_passes_events_over_h2_and_announces_100_streams() {
+    let (_server, upstream) = sse_upstream("h2-apache", STREAM, &["--stamp"]);
+    let Some(proxy) = apache_h2("default", &upstream) else {
+        return;
+    };
+    let url = https(proxy.port, "/events");
+    assert_tail_over_h2(&url, &["-k"]);
+    let report = doctor_k(&url);
+    report.assert_no_fail_with(6);
+    // H2MaxSessionStreams, 100 by default (mod_http2's documentation).
+    assert_doctor_h2(&report, 100);
 }
