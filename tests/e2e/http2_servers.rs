@@ -193,3 +193,47 @@ fn apache_mod_http2_passes_events_over_h2_and_announces_100_streams() {
     // H2MaxSessionStreams, 100 by default (mod_http2's documentation).
     assert_doctor_h2(&report, 100);
 }
+
+/// HAProxy (master-worker, as in haproxy.rs) with an h2 frontend over TLS on a free port
+/// in front of `upstream`.
+fn haproxy_h2(name: &str, upstream: &str) -> Option<Listening> {
+    let binary = require_program(&["haproxy"], "apt-get install -y haproxy")?;
+    let dir = temp_dir(&format!("h2-haproxy-{name}"));
+    let (cert, key) = localhost_cert(&dir);
+    // `crt` takes the certificate and its key in one file.
+    let pem = dir.join("localhost.pem");
+    let both = [std::fs::read(cert).unwrap(), std::fs::read(key).unwrap()].concat();
+    std::fs::write(&pem, both).unwrap();
+    let conf = |port| {
+        format!(
+            "global\n  log stderr format raw local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 3s\n  timeout client 30s\n  timeout server 30s\nfrontend fe\n  bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n  default_backend be\nbackend be\n  server up {upstream}\n",
+            pem.display()
+        )
+    };
+    Some(start_with_config(
+        "haproxy",
+        (Out::Stderr, "Loading success"),
+        &dir,
+        "haproxy.cfg",
+        conf,
+        |path| {
+            let mut cmd = Command::new(&binary);
+            cmd.arg("-W").arg("-db").arg("-f").arg(path);
+            cmd
+        },
+    ))
+}
+
+#[test]
+fn haproxy_h2_frontend_passes_events_over_h2_and_announces_100_streams() {
+    let (_server, upstream) = sse_upstream("h2-haproxy", STREAM, &["--stamp"]);
+    let Some(proxy) = haproxy_h2("default", &upstream) else {
+        return;
+    };
+    let url = https(proxy.port, "/events");
+    assert_tail_over_h2(&url, &["-k"]);
+    let report = doctor_k(&url);
+    report.assert_no_fail_with(6);
+    // tune.h2.max-concurrent-streams, 100 by default (HAProxy 2.6's configuration.txt).
+    assert_doctor_h2(&report, 100);
+}
