@@ -237,3 +237,54 @@ fn haproxy_h2_frontend_passes_events_over_h2_and_announces_100_streams() {
     // tune.h2.max-concurrent-streams, 100 by default (HAProxy 2.6's configuration.txt).
     assert_doctor_h2(&report, 100);
 }
+
+/// hypercorn serving the ASGI app in fixtures/h2servers on a port it picks itself, over
+/// TLS (h2 offered by ALPN) when `tls`, else in cleartext (HTTP/1.1, and h2c by prior
+/// knowledge or upgrade).
+fn hypercorn(name: &str, tls: bool) -> Option<Listening> {
+    let binary = require_program(&["hypercorn"], "apt-get install -y python3-hypercorn")?;
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(fixture("h2servers"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(["--bind", "127.0.0.1:0"]);
+    let scheme = if tls {
+        let (cert, key) = localhost_cert(&temp_dir(&format!("h2-hypercorn-{name}")));
+        cmd.arg("--certfile").arg(cert).arg("--keyfile").arg(key);
+        "https"
+    } else {
+        "http"
+    };
+    cmd.arg("app:app");
+    // Logged after asyncio's start_server has listened (hypercorn/asyncio/run.py), with
+    // the port the socket was given.
+    let prefix = format!("Running on {scheme}://127.0.0.1:");
+    Some(start_printing_port("hypercorn", Out::Stderr, &prefix, cmd))
+}
+
+/// The fixture's three events, as a server that parsed the request as `version` says.
+fn app_events(version: &str) -> Vec<String> {
+    (1..=3)
+        .map(|n| format!("event {n} over HTTP/{version}"))
+        .collect()
+}
+
+#[test]
+fn hypercorn_serves_an_asgi_stream_over_h2_with_tls_and_announces_100_streams() {
+    let Some(server) = hypercorn("tls", true) else {
+        return;
+    };
+    let url = https(server.port, "/events");
+    let out = run_ok(&["tail", "-k", "-v", &url, "--no-reconnect", "--json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The app writes the HTTP version hypercorn gave it in the ASGI scope.
+    assert_eq!(data_of(&json_lines(&out)), app_events("2"), "{err}");
+    assert!(
+        err.contains("< HTTP/2 200") && err.contains("(HTTP/2 200 OK)"),
+        "{err}"
+    );
+    let report = doctor_k(&url);
+    assert_eq!(report.events(), 3, "{report}");
+    // hypercorn's Config.h2_max_concurrent_streams = 100 (hypercorn/config.py), sent
+    // in its first SETTINGS (hypercorn/protocol/h2.py).
+    assert_doctor_h2(&report, 100);
+}
