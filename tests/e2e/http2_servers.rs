@@ -288,3 +288,28 @@ fn hypercorn_serves_an_asgi_stream_over_h2_with_tls_and_announces_100_streams() 
     // in its first SETTINGS (hypercorn/protocol/h2.py).
     assert_doctor_h2(&report, 100);
 }
+
+#[test]
+fn hypercorn_h2c_with_prior_knowledge_and_http1_without() {
+    let Some(server) = hypercorn("h2c", false) else {
+        return;
+    };
+    let url = server.url("/events");
+    // hypercorn's HTTP/1.1 parser hands a connection that opens with the h2 preface to
+    // its h2 protocol (H2ProtocolAssumedError in hypercorn/protocol/h11.py).
+    let out = run_ok(&[
+        "tail",
+        "--http2-prior-knowledge",
+        "-v",
+        &url,
+        "--no-reconnect",
+        "--json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(data_of(&json_lines(&out)), app_events("2"), "{err}");
+    assert!(err.contains("(HTTP/2 200 OK)"), "{err}");
+    let out = run_ok(&["tail", "-v", &url, "--no-reconnect", "--json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(data_of(&json_lines(&out)), app_events("1.1"), "{err}");
+    assert!(err.contains("(HTTP/1.1 200 OK)"), "{err}");
+}
