@@ -362,10 +362,13 @@ pub fn watched_over_h2(conn: &crate::http::Connection, https: bool) -> Finding {
         Some(n) => format!("the server's SETTINGS allow {n} concurrent streams on one connection"),
         None => "the server's SETTINGS set no limit on concurrent streams".into(),
     };
-    Finding::pass(
-        "http2",
-        format!("watched over HTTP/2 (ALPN h2), as a browser connects: {room}"),
-    )
+    let how = if https {
+        "watched over HTTP/2 (ALPN h2), as a browser connects"
+    } else {
+        // Browsers never speak h2c: this is not the path a browser takes.
+        "watched over HTTP/2 in cleartext (h2c, --http2-prior-knowledge), which browsers do not speak"
+    };
+    Finding::pass("http2", format!("{how}: {room}"))
 }
 
 /// The watch went over HTTP/1.1 on https: whether the server offers HTTP/2 by ALPN.

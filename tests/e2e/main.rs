@@ -10,6 +10,7 @@ mod generated;
 mod haproxy;
 mod hostile;
 mod http2;
+mod http2_servers;
 mod llm;
 mod nginx;
 mod nginx_h2;

@@ -427,3 +427,32 @@ fn nginx_listening(
 pub fn fixed_nginx(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
     nginx(name, upstream, &format!("{NGINX_FIX}\n      {extra}"))
 }
+
+/// A self-signed certificate for `localhost` made here (rcgen), written to `dir` as
+/// cert.pem and key.pem; never checked in.
+pub fn localhost_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+/// Starts a program that picks a free port itself (port 0) and prints a line on `on`
+/// with `prefix` followed by its port (hypercorn's `Running on https://127.0.0.1:PORT`,
+/// logged once its socket listens).
+pub fn start_printing_port(what: &str, on: Out, prefix: &str, command: Command) -> Listening {
+    let process = Spawned::new(command);
+    let line = process.try_line_with(on, prefix, LIVE).unwrap_or_else(|e| {
+        panic!(
+            "{what} did not print {prefix:?} on {on:?} ({e:?}); stderr:\n{}",
+            process.stderr()
+        )
+    });
+    let rest = &line[line.find(prefix).unwrap() + prefix.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let port = digits
+        .parse()
+        .unwrap_or_else(|_| panic!("{what}: no port in {line:?}"));
+    Listening { process, port }
+}
