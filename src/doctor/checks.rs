@@ -375,8 +375,8 @@ pub fn delivery(obs: &Observation, a: &Analysis) -> Finding {
         None => Finding::pass(
             "delivery",
             format!(
-                "{} events arrived spread out, no burst after silence; {}",
-                obs.events.count,
+                "{} arrived spread out, no burst after silence; {}",
+                count(obs.events.count, "event"),
                 advice::UNSTAMPED
             ),
         ),
@@ -427,8 +427,8 @@ fn stamped_delivery(a: &Analysis, d: Delays) -> Finding {
 /// replay, held back (with evidence), the server's own rhythm, or unproven.
 fn burst_delivery(a: &Analysis, b: Burst) -> Finding {
     let seen = format!(
-        "{} events arrived within {} after {} of silence",
-        b.size,
+        "{} arrived within {} after {} of silence",
+        count(b.size as u64, "event"),
         ms(b.spread),
         ms(b.silence)
     );
@@ -622,12 +622,21 @@ pub fn event_ids(obs: &Observation) -> Finding {
     if with == 0 {
         return Finding::warn(
             "event-ids",
-            format!("none of {n} events has an id"),
+            if n == 1 {
+                "the event has no id".to_string()
+            } else {
+                format!("none of {n} events has an id")
+            },
             advice::NO_IDS,
             advice::NO_IDS_FIX,
         );
     }
-    Finding::pass("event-ids", format!("{with} of {n} events carry an id"))
+    let carry = if n == 1 {
+        "the event carries an id".to_string()
+    } else {
+        format!("{with} of {n} events carry an id")
+    };
+    Finding::pass("event-ids", carry)
 }
 
 /// `first`, then the holding fixes of the proxies the headers name (their HTTP/1.0 and
@@ -1150,5 +1159,17 @@ mod tests {
             "identity",
         );
         assert_eq!(check(obs, content_encoding).status, Status::Pass);
+    }
+
+    #[test]
+    fn one_event_is_not_spoken_of_as_many() {
+        let mut obs = Observation::default();
+        obs.events.count = 1;
+        assert_eq!(event_ids(&obs).seen, "the event has no id");
+        obs.events.with_id = 1;
+        assert_eq!(event_ids(&obs).seen, "the event carries an id");
+        obs.events.count = 3;
+        obs.events.with_id = 2;
+        assert_eq!(event_ids(&obs).seen, "2 of 3 events carry an id");
     }
 }

@@ -239,10 +239,10 @@ fn live_line(obs: &Observation) {
         .unwrap_or_default();
     let _ = write!(
         io::stderr().lock(),
-        "\r\x1b[2K{} events, {} comments, {} bytes{last}",
-        obs.events.count,
-        obs.comments,
-        obs.wire.bytes
+        "\r\x1b[2K{}, {}, {}{last}",
+        format::count(obs.events.count, "event"),
+        format::count(obs.comments, "comment"),
+        format::count(obs.wire.bytes, "byte")
     );
 }
 

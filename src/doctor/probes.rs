@@ -271,8 +271,8 @@ pub fn judge_compare(watch: &Observation, upstream: &Observation, upstream_url: 
     let as_ms = |v: i128| Some(Duration::from_millis(u64::try_from(v.max(0)).unwrap_or(0)));
     let numbers = [("added_p50", as_ms(p50)), ("added_max", as_ms(max))];
     let seen = format!(
-        "{} events matched {how}{}: the hops to {upstream_url} add p50 {} ms, max {} ms",
-        added.len(),
+        "{} matched {how}{}: the hops to {upstream_url} add p50 {} ms, max {} ms",
+        crate::format::count(added.len() as u64, "event"),
         if unmatched > 0 {
             format!(" ({unmatched} not)")
         } else {
