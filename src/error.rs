@@ -24,6 +24,8 @@ pub enum Error {
         url: String,
         status: u16,
         reason: String,
+        /// The Retry-After header (a 429's or a 503's), as sent.
+        retry_after: Option<String>,
         body: String,
     },
     /// The server answered 200 with something other than `text/event-stream`.
@@ -94,11 +96,15 @@ impl fmt::Display for Unescaped<'_> {
                 url,
                 status,
                 reason,
+                retry_after,
                 body,
             } => {
                 write!(f, "{url}: server answered {status}")?;
                 if !reason.is_empty() {
                     write!(f, " {reason}")?;
+                }
+                if let Some(after) = retry_after {
+                    write!(f, " (Retry-After: {after})")?;
                 }
                 write!(
                     f,
@@ -174,6 +180,7 @@ mod tests {
             url: "http://h/e".into(),
             status: 500,
             reason: "Internal Server Error".into(),
+            retry_after: None,
             body: String::new(),
         };
         assert_eq!(
@@ -184,11 +191,22 @@ mod tests {
             url: "http://h/e".into(),
             status: 401,
             reason: "Unauthorized".into(),
+            retry_after: None,
             body: "{\"error\": \"bad key\"}\nsecond".into(),
         };
         assert!(e
             .to_string()
             .ends_with("after that\n  {\"error\": \"bad key\"}\n  second"));
+        let e = Error::Status {
+            url: "http://h/e".into(),
+            status: 429,
+            reason: "Too Many Requests".into(),
+            retry_after: Some("30".into()),
+            body: String::new(),
+        };
+        assert!(e.to_string().starts_with(
+            "http://h/e: server answered 429 Too Many Requests (Retry-After: 30), not 200"
+        ));
         let e = Error::Script {
             path: "demo.txt".into(),
             line: 7,

@@ -93,7 +93,7 @@ pub fn response(obs: &Observation) -> Finding {
         ),
         code => Finding::fail(
             "response",
-            format!("{code} {}", head.reason),
+            refusal(head, &obs.error_body),
             advice::NOT_200,
             if (300..400).contains(&code) {
                 advice::REDIRECT_FIX
@@ -102,6 +102,19 @@ pub fn response(obs: &Observation) -> Finding {
             },
         ),
     }
+}
+
+/// `429 Too Many Requests (Retry-After: 30): {"error": ...}`: the status, when to come
+/// back, and what the body says.
+fn refusal(head: &crate::http::Head, body: &str) -> String {
+    let mut seen = format!("{} {}", head.status, head.reason);
+    if let Some(after) = head.header("retry-after") {
+        seen.push_str(&format!(" (Retry-After: {})", crate::escape::line(after)));
+    }
+    if !body.is_empty() {
+        seen.push_str(&format!(": {}", crate::escape::line(body)));
+    }
+    seen
 }
 
 pub fn content_type(obs: &Observation) -> Finding {

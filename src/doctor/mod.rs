@@ -33,6 +33,8 @@ use observation::{keep_text, Observation, Seen, Stop, StreamEnd, LAST_TEXT};
 
 /// Longest last event ID kept for the resume probe (longer ones cannot be resent anyway).
 const MAX_KEPT_ID: usize = 4096;
+/// How long the body of a refusal (not 200) may take to show.
+const ERROR_BODY_WAIT: Duration = Duration::from_secs(2);
 
 pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     term::init_color(color, io::stdout().is_terminal());
@@ -462,6 +464,9 @@ impl Reader {
                 return Some(Stop::NoResponse);
             }
         };
+        let mut response = response;
+        // Where an API says why it refused (a 401's reason, a 429's limit).
+        let error_body = (response.status != 200).then(|| response.error_body(ERROR_BODY_WAIT));
         let Response { head, body, conn } = response;
         let (status, encoding) = (
             head.status,
@@ -472,6 +477,7 @@ impl Reader {
             obs.head_at = Some(self.started.elapsed());
             obs.head = Some(head);
             obs.connection = Some(conn);
+            obs.error_body = error_body.unwrap_or_default();
             if status == 200 && !http::can_decode(&encoding) {
                 obs.decode_error = Some(format!(
                     "the body is {}-encoded, which doctor does not decode; timing is judged by bytes only",

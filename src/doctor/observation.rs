@@ -36,6 +36,8 @@ pub struct Observation {
     /// Set when no response came at all.
     pub connect_error: Option<String>,
     pub head: Option<Head>,
+    /// The start of the body of a response that is not 200, escaped.
+    pub error_body: String,
     /// What the connection said about itself (its protocol, HTTP/2's stream limit).
     pub connection: Option<Connection>,
     /// When the response head arrived.

@@ -37,6 +37,7 @@ impl Head {
                 url: url.to_string(),
                 status: self.status,
                 reason: self.reason.clone(),
+                retry_after: self.header("retry-after").map(str::to_string),
                 body: String::new(),
             });
         }
@@ -70,14 +71,23 @@ impl Response {
             return Ok(());
         }
         if let Error::Status { body, .. } | Error::ContentType { body, .. } = &mut error {
-            let raw = std::mem::replace(&mut self.body, Box::new(std::io::empty()));
-            let encoding = self.head.header("content-encoding").map(str::to_string);
-            if let Ok(decoded) = decode_body(encoding.as_deref(), raw) {
-                let (bytes, cut) = body_start(decoded, BODY_SHOWN, wait);
-                *body = show_body(&bytes, cut);
-            }
+            *body = self.error_body(wait);
         }
         Err(error)
+    }
+
+    /// The start of the body, decoded and escaped for a terminal, read for at most
+    /// `wait` ("" when it cannot be decoded).
+    pub fn error_body(&mut self, wait: Duration) -> String {
+        let raw = std::mem::replace(&mut self.body, Box::new(std::io::empty()));
+        let encoding = self.head.header("content-encoding").map(str::to_string);
+        match decode_body(encoding.as_deref(), raw) {
+            Ok(decoded) => {
+                let (bytes, cut) = body_start(decoded, BODY_SHOWN, wait);
+                show_body(&bytes, cut)
+            }
+            Err(_) => String::new(),
+        }
     }
 }
 

@@ -498,3 +498,25 @@ fn lines_without_a_blank_line_are_the_servers_bug_not_buffering() {
     let text = report.to_string();
     assert!(!text.contains("proxy_buffering"), "{report:#}");
 }
+
+#[test]
+fn a_refusal_shows_its_body_and_when_to_come_back() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"error\":\"rate limited\"}\n\x1b["),
+            Step::Close,
+        ]],
+    );
+    let (out, report) = doctor_json(&[&server.url, "--duration", "2s", "--no-probes"]);
+    assert_exit(&out, 1);
+    let seen = check(&report, "response")["seen"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        seen.starts_with("429 Too Many Requests (Retry-After: 30): {\"error\":\"rate limited\"}"),
+        "{seen}"
+    );
+    assert!(!seen.contains('\u{1b}'), "{seen:?}");
+}

@@ -847,3 +847,21 @@ fn verbose_tells_of_lines_that_no_blank_line_ended() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_429_says_when_to_come_back() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 12\r\n\r\nslow down!\r\n"),
+            Step::Close,
+        ]],
+    );
+    let out = run_exit(&["tail", &server.url], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("server answered 429 Too Many Requests (Retry-After: 30), not 200")
+            && stderr.contains("slow down!"),
+        "{stderr}"
+    );
+}
