@@ -115,12 +115,15 @@ impl fmt::Display for Unescaped<'_> {
             Error::ContentType { url, found, body } if found.is_empty() => {
                 write!(
                     f,
-                    "{url}: response has no Content-Type; an event stream needs text/event-stream"
+                    "{url}: response has no Content-Type; an event stream needs text/event-stream ({ANYWAY})"
                 )?;
                 write_body(f, body)
             }
             Error::ContentType { url, found, body } => {
-                write!(f, "{url}: response is {found:?}, not text/event-stream")?;
+                write!(
+                    f,
+                    "{url}: response is {found:?}, not text/event-stream ({ANYWAY})"
+                )?;
                 write_body(f, body)
             }
             Error::Stream { url, msg } => write!(f, "{url}: {msg}"),
@@ -131,6 +134,9 @@ impl fmt::Display for Unescaped<'_> {
 }
 
 impl std::error::Error for Error {}
+
+/// How to read a stream served with the wrong Content-Type all the same.
+const ANYWAY: &str = "--raw reads it anyway, as does `curl -sN URL | sse tail -`";
 
 /// The start of a response body under its one-line error, indented: where an API
 /// explains a 401 or a 429.

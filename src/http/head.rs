@@ -70,8 +70,12 @@ impl Response {
         if any_type && matches!(error, Error::ContentType { .. }) {
             return Ok(());
         }
-        if let Error::Status { body, .. } | Error::ContentType { body, .. } = &mut error {
-            *body = self.error_body(wait);
+        match &mut error {
+            Error::Status { body, .. } => *body = self.error_body(wait),
+            // A 200 of another type may stream for ever: say so at once, with what
+            // came with the head.
+            Error::ContentType { body, .. } => *body = self.error_body(CONTENT_TYPE_WAIT),
+            _ => {}
         }
         Err(error)
     }
@@ -90,6 +94,9 @@ impl Response {
         }
     }
 }
+
+/// How long a response of the wrong Content-Type may take to show its body's start.
+const CONTENT_TYPE_WAIT: Duration = Duration::from_millis(200);
 
 /// How much of an error response's body is shown.
 pub const BODY_SHOWN: usize = 2048;

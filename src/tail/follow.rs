@@ -16,6 +16,12 @@ use crate::parser::Parser;
 
 /// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The least a backed-off wait starts from, whatever the retry time.
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// A stream that ends sooner than this after it opened counts as a quick end: quick
+/// ends in a row back off as failures do (a server that closes at once, with
+/// `retry: 0`, is not reconnected in a tight loop).
+const QUICK_END: Duration = Duration::from_secs(1);
 /// How long the body of an error response may take to show (without `--timeout`).
 const ERROR_BODY_WAIT: Duration = Duration::from_secs(5);
 
@@ -44,6 +50,7 @@ impl<W: Write> Run<'_, W> {
         let mut number = 0u32;
         let mut established = false;
         let mut failures = 0u32;
+        let mut quick_ends = 0u32;
         loop {
             number += 1;
             let stream = match self.connect(&mut req, &last_id) {
@@ -108,7 +115,12 @@ impl<W: Write> Run<'_, W> {
                 );
             }
             self.give_up_if_silent(&url, "")?;
-            if self.wait_before_reconnect(0, &last_id) {
+            quick_ends = if conn.opened.elapsed() < QUICK_END {
+                quick_ends + 1
+            } else {
+                0
+            };
+            if self.wait_before_reconnect(quick_ends.saturating_sub(1), &last_id) {
                 return self.interrupted();
             }
         }
@@ -240,7 +252,13 @@ impl<W: Write> Run<'_, W> {
     fn wait_before_reconnect(&self, failures: u32, last_id: &str) -> bool {
         let retry = self.progress.retry;
         let cap = MAX_BACKOFF.max(retry);
-        let wait = retry.saturating_mul(1u32 << failures.min(16)).min(cap);
+        // Backing off from a `retry: 0` must still back off.
+        let base = if failures > 0 {
+            retry.max(MIN_BACKOFF)
+        } else {
+            retry
+        };
+        let wait = base.saturating_mul(1u32 << failures.min(16)).min(cap);
         let with_id = if last_id.is_empty() {
             String::new()
         } else {

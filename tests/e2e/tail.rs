@@ -865,3 +865,49 @@ fn a_429_says_when_to_come_back() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_wrong_content_type_that_keeps_streaming_is_told_at_once() {
+    let (gate, wait) = gate();
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n"),
+            send(b"data: one\n\n"),
+            wait,
+            Step::Close,
+        ]],
+    );
+    let started = std::time::Instant::now();
+    let out = run_exit(&["tail", &server.url], 1);
+    let took = started.elapsed();
+    drop(gate);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"text/plain\", not text/event-stream (--raw reads it anyway, as does `curl -sN URL | sse tail -`)"),
+        "{stderr}"
+    );
+    // The body keeps coming (the gate holds it open): the answer did not wait for it.
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+}
+
+#[test]
+fn a_server_that_closes_at_once_with_retry_0_is_not_reconnected_in_a_tight_loop() {
+    let quick = || {
+        vec![
+            send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 19\r\n\r\nretry: 0\n\ndata: x\n\n"),
+            Step::Close,
+        ]
+    };
+    let server = RawServer::new("/e", vec![quick(), quick(), quick(), quick()]);
+    let out = run_ok(&["tail", &server.url, "-n", "4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let waits: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split("reconnecting in ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap())
+        .collect();
+    // The first reconnection obeys retry: 0; quick ends after it back off as failed
+    // attempts do, doubling from 100 ms.
+    assert_eq!(waits, ["0", "200", "400"], "{stderr}");
+}
