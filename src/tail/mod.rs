@@ -261,6 +261,15 @@ mod tests {
 
     /// `sse tail - ARGS` over `input`, stderr captured: (exit, stdout, stderr).
     fn tail_stdin(argv: &[&str], input: &'static [u8]) -> (ExitCode, String, String) {
+        tail_stdin_on(argv, input, false)
+    }
+
+    /// As [`tail_stdin`], with the status line live on a terminal when `live`.
+    fn tail_stdin_on(
+        argv: &[&str],
+        input: &'static [u8],
+        live: bool,
+    ) -> (ExitCode, String, String) {
         let cli =
             crate::cli::Cli::try_parse_from([&["sse", "tail", "-"][..], argv].concat()).unwrap();
         let crate::cli::Command::Tail(args) = cli.command else {
@@ -268,13 +277,36 @@ mod tests {
         };
         let config = Config::resolve(args, cli.color, &Env::default()).unwrap();
         let err = Captured::default();
-        let console = Console::to(Box::new(err.clone()), Box::new(|| Some(80)), false, false);
+        let console = Console::to(Box::new(err.clone()), Box::new(|| Some(120)), live, live);
+        if live {
+            console.connected();
+        }
         let mut out = Vec::new();
         let code = tail_with(&config, &mut out, console, Interrupt::default(), || {
             Box::new(input)
         })
         .unwrap();
         (code, String::from_utf8(out).unwrap(), text(&err))
+    }
+
+    #[test]
+    fn the_status_line_drawn_after_a_read_counts_that_read() {
+        let (_, _, err) = tail_stdin_on(&["--json"], b"data: 1\n\ndata: 2\n\n", true);
+        // The status line is drawn again right after the read's events are written.
+        let drawn: Vec<&str> = err
+            .split("\u{1b}[2m")
+            .skip(1)
+            .map(|d| d.split('\u{1b}').next().unwrap())
+            .collect();
+        // Every draw (one after the read's write, one at the stream's end) is current:
+        // none shows the read's events missing.
+        assert!(!drawn.is_empty());
+        assert!(
+            drawn
+                .iter()
+                .all(|d| d.contains(" · 2 events · 18 B · last event ")),
+            "{drawn:?}"
+        );
     }
 
     #[test]

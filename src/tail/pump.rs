@@ -100,13 +100,14 @@ impl<W: Write> Run<'_, W> {
             events += u64::from(matches!(item, Item::Event(_)));
             self.item(item, at)
         });
+        // Counted first: the status line drawn again after the write is current.
+        self.side.console.arrived(bytes.len(), events, at.now);
         // Raw output ends where the parser stopped; printed events leave in one write.
         let flushed = match fed {
             Err(PumpError::Output(_)) => Ok(()),
             Ok(Fed::Stopped(cut)) => self.sink.flush_read(&bytes[..cut]),
             _ => self.sink.flush_read(bytes),
         };
-        self.side.console.arrived(bytes.len(), events, at.now);
         flushed.map_err(Error::Output)?;
         let fed = fed.map_err(|e| match e {
             PumpError::Output(e) => Error::Output(e),
@@ -133,11 +134,13 @@ impl<W: Write> Run<'_, W> {
         match item {
             Item::Event(ev) => {
                 let reported = self.progress.llm.see(&ev);
+                // The gap is from the previous event shown (with -e, of the types
+                // shown), or from the connection's start.
                 let gap = at.now - self.progress.last_event_at.unwrap_or(at.opened);
-                self.progress.last_event_at = Some(at.now);
                 let arrival = Arrival { gap, ..at.arrival };
                 if ev.data == DONE {
                     // The stream says it is finished: a normal end, not an event.
+                    self.progress.last_event_at = Some(at.now);
                     self.sink.done(&arrival).map_err(PumpError::Output)?;
                     return Ok(Flow::Stop);
                 }
@@ -148,6 +151,7 @@ impl<W: Write> Run<'_, W> {
                 if filter.is_empty() || filter.iter().any(|t| t == ev.event_type) {
                     self.sink.event(&ev, &arrival).map_err(PumpError::Output)?;
                     self.progress.shown += 1;
+                    self.progress.last_event_at = Some(at.now);
                 }
                 // An error inside the 200 ends the stream (shown, then said on stderr).
                 if reported.is_some() {

@@ -911,3 +911,15 @@ fn a_server_that_closes_at_once_with_retry_0_is_not_reconnected_in_a_tight_loop(
     // attempts do, doubling from 100 ms.
     assert_eq!(waits, ["0", "200", "400"], "{stderr}");
 }
+
+#[test]
+fn with_a_type_filter_the_gap_is_from_the_previous_event_shown() {
+    let text = "event: a\ndata: 1\n\n@sleep 300ms\nevent: b\ndata: 2\n\n@sleep 300ms\nevent: a\ndata: 3\n\n";
+    let (_server, url) = serve(&[script("gap-filter", text).to_str().unwrap()]);
+    let out = run_ok(&["tail", &url, "-e", "a", "-n", "2", "--json"]);
+    let lines = json_lines(&out);
+    assert_eq!(data_of(&lines), ["1", "3"]);
+    // From the first `a`, over the hidden `b`: both sleeps, not only the last.
+    let gap = lines[1]["gap_ms"].as_f64().unwrap();
+    assert!(gap >= 590.0, "{gap} ms");
+}
