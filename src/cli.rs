@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::manual;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::value::{
-    fault_help, parse_duration, parse_header, parse_method, parse_origin, parse_path, parse_size,
-    parse_source, parse_speed, parse_timeout, parse_url, Fault, Header, Source, FAULTS,
+    fault_help, parse_count, parse_duration, parse_header, parse_method, parse_origin, parse_path,
+    parse_size, parse_source, parse_speed, parse_timeout, parse_url, Fault, Header, Source, FAULTS,
 };
 
 /// See, mock and diagnose Server-Sent Events streams.
@@ -124,7 +124,7 @@ pub struct TailArgs {
     pub retry: Option<u64>,
 
     /// Exit after this many events have been shown
-    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count)]
     pub count: Option<u64>,
 
     /// Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)
@@ -235,7 +235,7 @@ pub struct DoctorArgs {
     pub duration: Duration,
 
     /// Stop watching after this many events
-    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count)]
     pub count: Option<u64>,
 
     /// Fail when an event arrives later than this after it was sent (needs `: sent-at` stamps)

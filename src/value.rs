@@ -295,6 +295,13 @@ pub fn parse_url(s: &str) -> Result<String, String> {
     } else if s.starts_with(':') {
         format!("http://localhost{s}")
     } else {
+        // `8001/events`: a port whose colon was forgotten, not a host named 8001.
+        let host = s.split(['/', '?', '#']).next().unwrap_or(s);
+        if host.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "{host} is not a host name: for port {host} on this machine, write :{s}"
+            ));
+        }
         format!("http://{s}")
     };
     let uri: ureq::http::Uri = url
@@ -312,6 +319,18 @@ pub fn parse_url(s: &str) -> Result<String, String> {
         return Ok(format!("{url}/"));
     }
     Ok(url)
+}
+
+/// `-n N`: a number of events, at least 1.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("-n needs at least 1 (0 events would end before the first)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{:?} is not a number of events",
+            crate::escape::line(s)
+        )),
+    }
 }
 
 /// The port in `[user@]host[:port]`, if any, must be a number from 1 to 65535 (an
@@ -493,6 +512,15 @@ mod tests {
             .unwrap_err()
             .contains("unsupported scheme"));
         assert!(parse_url("").is_err());
+        assert_eq!(
+            parse_url("8001/events").unwrap_err(),
+            "8001 is not a host name: for port 8001 on this machine, write :8001/events"
+        );
+        assert_eq!(ok("http://8001/events"), "http://8001/events");
+        assert_eq!(parse_count("2"), Ok(2));
+        assert!(parse_count("0")
+            .unwrap_err()
+            .starts_with("-n needs at least 1"));
         for bad in [
             ":abc/events",
             "localhost:99999/x",

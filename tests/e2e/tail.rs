@@ -828,3 +828,18 @@ fn ctrl_c_finishes_the_recording_and_exits_130() {
     assert!(text.ends_with("# interrupted (Ctrl-C)\n@close\n"), "{text}");
     server.join();
 }
+
+#[test]
+fn a_port_without_its_colon_is_a_usage_error_that_says_so() {
+    let out = run_exit(&["tail", "8001/events"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("8001 is not a host name: for port 8001 on this machine, write :8001/events"),
+        "{stderr}"
+    );
+    let out = run_exit(&["tail", ":1/e", "-n", "0"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("-n needs at least 1"), "{stderr}");
+    assert!(!stderr.contains("18446744073709551615"), "{stderr}");
+}
