@@ -235,6 +235,34 @@ fn fault_choices() -> String {
     }
 }
 
+/// The fault name nearest `name`, when it is near enough to be a slip of the fingers:
+/// at most 2 edits, and fewer than a third of the name.
+fn closest_fault(name: &str) -> Option<&'static str> {
+    let (distance, near) = FAULTS
+        .iter()
+        .map(|spec| (edit_distance(name, spec.name), spec.name))
+        .min()?;
+    (distance > 0 && distance <= 2 && distance * 3 <= near.len()).then_some(near)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// `NAME[=ARG]`, one of [`FAULTS`].
 pub fn parse_fault(s: &str) -> Result<Fault, String> {
     let (name, arg) = match s.split_once('=') {
@@ -242,7 +270,15 @@ pub fn parse_fault(s: &str) -> Result<Fault, String> {
         None => (s.trim(), None),
     };
     let Some(spec) = FAULTS.iter().find(|spec| spec.name == name) else {
-        return Err(format!("unknown fault {name:?}: use {}", fault_choices()));
+        let guess = match (closest_fault(name), arg) {
+            (Some(near), Some(arg)) => format!(" did you mean {near}={arg}?"),
+            (Some(near), None) => format!(" did you mean {near}?"),
+            (None, _) => String::new(),
+        };
+        return Err(format!(
+            "unknown fault {name:?}:{guess} use {}",
+            fault_choices()
+        ));
     };
     let needs = |what: &str| format!("--fault {name} needs ={what}");
     let fault = match (spec.arg, arg) {
@@ -601,6 +637,19 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn a_near_fault_name_is_suggested() {
+        assert_eq!(edit_distance("bufer", "buffer"), 1);
+        assert_eq!(edit_distance("", "etag"), 4);
+        assert_eq!(edit_distance("gizp", "gzip"), 2);
+        assert_eq!(closest_fault("bufer"), Some("buffer"));
+        assert_eq!(closest_fault("http11"), Some("http10"));
+        assert_eq!(closest_fault("zzz"), None);
+        assert_eq!(closest_fault("etc"), None);
+        let err = parse_fault("stall-afte=2").unwrap_err();
+        assert!(err.starts_with("unknown fault \"stall-afte\": did you mean stall-after=2? use "));
     }
 
     #[test]

@@ -843,3 +843,19 @@ fn a_port_without_its_colon_is_a_usage_error_that_says_so() {
     assert!(stderr.contains("-n needs at least 1"), "{stderr}");
     assert!(!stderr.contains("18446744073709551615"), "{stderr}");
 }
+
+#[test]
+fn a_misspelt_fault_gets_a_suggestion() {
+    let out = run_exit(&["serve", "--fault", "bufer"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown fault \"bufer\": did you mean buffer?"),
+        "{stderr}"
+    );
+    let out = run_exit(&["serve", "--fault", "close-afer=3"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did you mean close-after=3?"), "{stderr}");
+    // Nothing close: no guess.
+    let out = run_exit(&["serve", "--fault", "zzz"], 2);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("did you mean"));
+}
