@@ -524,11 +524,19 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// `--path`: `/events`, or `events` taken as `/events`; not a whole URL.
 pub fn parse_path(s: &str) -> Result<String, String> {
-    if !s.starts_with('/') {
-        return Err(format!("{s:?} must start with /"));
+    if s.contains("://") {
+        return Err(format!(
+            "{:?} is a URL: --path takes only its path, e.g. /events",
+            crate::escape::line(s)
+        ));
     }
-    Ok(s.to_string())
+    if s.starts_with('/') {
+        Ok(s.to_string())
+    } else {
+        Ok(format!("/{s}"))
+    }
 }
 
 #[cfg(test)]
@@ -637,6 +645,14 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn paths_get_their_slash() {
+        assert_eq!(parse_path("/events").unwrap(), "/events");
+        assert_eq!(parse_path("events").unwrap(), "/events");
+        assert_eq!(parse_path("").unwrap(), "/");
+        assert!(parse_path("http://x/events").is_err());
     }
 
     #[test]

@@ -859,3 +859,12 @@ fn a_misspelt_fault_gets_a_suggestion() {
     let out = run_exit(&["serve", "--fault", "zzz"], 2);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("did you mean"));
 }
+
+#[test]
+fn serve_takes_a_path_without_its_slash() {
+    let file = script("path-without-slash.txt", "data: here\n");
+    let (_server, url) = serve(&["--path", "events", file.to_str().unwrap()]);
+    assert!(url.ends_with("/events"), "{url}");
+    let out = run_ok(&["tail", &url, "--json", "-n", "1"]);
+    assert_eq!(data_of(&json_lines(&out)), ["here"]);
+}
