@@ -61,6 +61,10 @@ pub struct TailArgs {
     #[arg(value_name = "URL", value_parser = parse_source)]
     pub source: Source,
 
+    // Never set: an argument after the URL, caught to say what it is (`StrayParser`).
+    #[arg(value_name = "URL", hide = true, value_parser = StrayParser)]
+    pub stray: Option<String>,
+
     /// Show only events of this type (repeatable)
     #[arg(
         short = 'e',
@@ -352,6 +356,30 @@ impl TypedValueParser for FaultParser {
     }
 }
 
+/// A second positional argument to `sse tail`, always refused: a filter that `--text .msg`
+/// left behind (`--text` takes its FILTER only after `=`) is named as one, since clap
+/// would call it an unexpected argument, or it would be taken for the URL.
+#[derive(Debug, Clone, Copy)]
+struct StrayParser;
+
+impl TypedValueParser for StrayParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = value.to_string_lossy();
+        let msg = match parse_source(&text) {
+            Err(msg) if text.starts_with('.') => msg,
+            _ => format!("unexpected argument '{text}' found"),
+        };
+        Err(clap::Error::raw(clap::error::ErrorKind::UnknownArgument, msg + "\n").with_cmd(cmd))
+    }
+}
+
 /// The clap command, for completions, man pages and tests.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
@@ -453,6 +481,13 @@ mod tests {
             Cli::try_parse_from(["sse", "tail", "x", "--reconnect", "--no-reconnect"]).is_err()
         );
         assert!(Cli::try_parse_from(["sse", "tail", "x", "-n", "0"]).is_err());
+        let err = Cli::try_parse_from(["sse", "tail", ":1/e", "--text", ".msg"]).unwrap_err();
+        assert!(err.to_string().contains("write --text=.msg"), "{err}");
+        let err = Cli::try_parse_from(["sse", "tail", ":1/e", ":2/e"]).unwrap_err();
+        assert!(
+            err.to_string().contains("unexpected argument ':2/e'"),
+            "{err}"
+        );
         assert!(Cli::try_parse_from(["sse", "tail", "x", "--color", "sometimes"]).is_err());
         assert!(Cli::try_parse_from(["sse", "--color", "never", "tail", "x"]).is_ok());
     }

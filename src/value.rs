@@ -310,6 +310,15 @@ pub fn parse_source(s: &str) -> Result<Source, String> {
     if s == "-" {
         return Ok(Source::Stdin);
     }
+    // `--text .msg`: --text takes its FILTER only after `=`, so the filter came here.
+    if s.starts_with('.') {
+        return Err(format!(
+            "{:?} looks like a jq filter, not a URL: write --text={} \
+             (--text takes its FILTER only after =)",
+            crate::escape::line(s),
+            crate::escape::line(s)
+        ));
+    }
     parse_url(s).map(Source::Url)
 }
 
@@ -645,6 +654,13 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn a_filter_is_not_a_source() {
+        assert_eq!(parse_source("-"), Ok(Source::Stdin));
+        let err = parse_source(".msg").unwrap_err();
+        assert!(err.contains("write --text=.msg"), "{err}");
     }
 
     #[test]

@@ -868,3 +868,22 @@ fn serve_takes_a_path_without_its_slash() {
     let out = run_ok(&["tail", &url, "--json", "-n", "1"]);
     assert_eq!(data_of(&json_lines(&out)), ["here"]);
 }
+
+#[test]
+fn a_text_filter_after_a_space_says_to_write_an_equals_sign() {
+    for args in [
+        &["tail", "--text", ".msg", ":1/e"][..],
+        &["tail", "--text", ".choices[0].delta.content"],
+        &["tail", ":1/e", "--text", ".msg"],
+    ] {
+        let out = run_exit(args, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "looks like a jq filter, not a URL: write --text={}",
+                args.iter().find(|a| a.starts_with('.')).unwrap()
+            )),
+            "{stderr}"
+        );
+    }
+}
