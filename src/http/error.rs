@@ -23,8 +23,17 @@ pub enum Cause {
     /// A socket error, in the operating system's words.
     Io(String),
     Tls(Tls),
-    /// The server answered something that is not HTTP/1.x (an HTTP/2 frame, likely).
-    NotHttp1(String),
+    /// The server answered something that is not HTTP/1.x: httparse's `detail`, and
+    /// the `first` bytes it sent when a second look could read them.
+    NotHttp1 {
+        detail: String,
+        first: Option<Vec<u8>>,
+    },
+    /// An http:// URL, and the server answered with a TLS record; `rest` is the URL
+    /// after its scheme.
+    SpeaksTls {
+        rest: String,
+    },
     TooManyRedirects,
     RedirectFailed,
     ConnectionFailed,
@@ -118,9 +127,10 @@ impl Cause {
             ureq::Error::Tls(msg) => Cause::Tls(Tls::Other(msg.to_string())),
             ureq::Error::Rustls(e) => Cause::Tls(Tls::of_rustls(e, rest)),
             // httparse's failure on an answer that is not HTTP/1.x, such as an HTTP/2 frame.
-            ureq::Error::Protocol(e @ ureq_proto::Error::HttpParseFail(_)) => {
-                Cause::NotHttp1(e.to_string())
-            }
+            ureq::Error::Protocol(e @ ureq_proto::Error::HttpParseFail(_)) => Cause::NotHttp1 {
+                detail: e.to_string(),
+                first: None,
+            },
             ureq::Error::TooManyRedirects => Cause::TooManyRedirects,
             ureq::Error::RedirectFailed => Cause::RedirectFailed,
             ureq::Error::ConnectionFailed => Cause::ConnectionFailed,
@@ -128,6 +138,19 @@ impl Cause {
             ureq::Error::InvalidProxyUrl => Cause::InvalidProxyUrl,
             ureq::Error::BadUri(msg) => Cause::BadUrl(msg.clone()),
             other => Cause::Other(lowercase_first(&other.to_string())),
+        }
+    }
+}
+
+impl Cause {
+    /// What the `first` bytes of an answer to `url` that is not HTTP/1.x say it is: a TLS
+    /// record (a handshake, or an alert, as a TLS server answers plain text) is TLS.
+    pub fn not_http1(detail: String, first: Option<Vec<u8>>, url: &str) -> Cause {
+        match first.as_deref() {
+            Some([0x15 | 0x16, 0x03, ..]) => Cause::SpeaksTls {
+                rest: url.split_once("://").map_or("", |(_, r)| r).to_string(),
+            },
+            _ => Cause::NotHttp1 { detail, first },
         }
     }
 }
@@ -172,7 +195,8 @@ impl fmt::Display for Cause {
             Cause::Timeout(what) => write!(f, "timed out ({what})"),
             Cause::Io(msg) | Cause::Other(msg) => f.write_str(msg),
             Cause::Tls(tls) => tls.fmt(f),
-            Cause::NotHttp1(detail) => write!(f, "{NOT_HTTP1} ({detail})"),
+            Cause::NotHttp1 { detail, .. } => write!(f, "{NOT_HTTP1} ({detail})"),
+            Cause::SpeaksTls { rest } => write!(f, "the server speaks TLS: try https://{rest}"),
             Cause::TooManyRedirects => f.write_str("too many redirects"),
             Cause::RedirectFailed => f.write_str("a redirect could not be followed"),
             Cause::ConnectionFailed => f.write_str("connection failed"),
@@ -233,6 +257,14 @@ mod tests {
             plain.to_string(),
             "the server answered plain HTTP: try http://localhost:8443/e"
         );
+        let url = "http://h:1/e";
+        let not_http = |first: &[u8]| Cause::not_http1("bad".into(), Some(first.to_vec()), url);
+        assert_eq!(
+            not_http(b"\x16\x03\x01\x00\x05").to_string(),
+            "the server speaks TLS: try https://h:1/e"
+        );
+        let unseen = Cause::not_http1("bad".into(), None, url).to_string();
+        assert!(unseen.contains("it may speak only HTTP/2"), "{unseen}");
         let e = Cause::of_ureq(&ureq::Error::HostNotFound, "http://x/");
         assert_eq!(e, Cause::HostNotFound);
         assert_eq!(e.to_string(), "host not found (DNS lookup failed)");
