@@ -155,6 +155,37 @@ impl Cause {
     }
 }
 
+/// Whether `bytes` begin with an HTTP/2 SETTINGS frame on stream 0, as a server that
+/// speaks only HTTP/2 starts its side of a connection.
+fn is_settings_frame(bytes: &[u8]) -> bool {
+    matches!(bytes, [_, _, _, 0x04, 0x00 | 0x01, 0, 0, 0, 0, ..])
+}
+
+/// The first bytes of an answer for a one-line message, quoted: printable ASCII as it
+/// is, the rest as `\r`, `\n`, `\xNN`; cut after 48 bytes.
+fn quoted(bytes: &[u8]) -> String {
+    const SHOWN: usize = 48;
+    let mut out = String::from("\"");
+    for &b in bytes.iter().take(SHOWN) {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    if bytes.len() > SHOWN {
+        out.push_str("...");
+    }
+    out
+}
+
 impl Tls {
     pub(super) fn of_rustls(e: &rustls::Error, rest: impl FnOnce() -> String) -> Tls {
         use rustls::{CertificateError as Cert, Error as E};
@@ -184,6 +215,10 @@ impl Tls {
 const NOT_HTTP1: &str = "the server did not answer in HTTP/1.1: it may speak only HTTP/2 \
      without offering it by ALPN (on an http:// URL, --http2-prior-knowledge speaks h2c)";
 
+/// An HTTP/2 frame, to a request sent in HTTP/1.1.
+const HTTP2_FRAME: &str = "the server answered with an HTTP/2 frame: it speaks only HTTP/2 \
+     without offering it by ALPN (on an http:// URL, --http2-prior-knowledge speaks h2c)";
+
 /// A few words for a one-line error.
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,7 +230,16 @@ impl fmt::Display for Cause {
             Cause::Timeout(what) => write!(f, "timed out ({what})"),
             Cause::Io(msg) | Cause::Other(msg) => f.write_str(msg),
             Cause::Tls(tls) => tls.fmt(f),
-            Cause::NotHttp1 { detail, .. } => write!(f, "{NOT_HTTP1} ({detail})"),
+            Cause::NotHttp1 { detail, first } => match first.as_deref() {
+                None => write!(f, "{NOT_HTTP1} ({detail})"),
+                Some(first) if is_settings_frame(first) => write!(f, "{HTTP2_FRAME}"),
+                Some([]) => write!(f, "the server's answer is not HTTP ({detail})"),
+                Some(first) => write!(
+                    f,
+                    "the server's answer is not HTTP: it sent {}",
+                    quoted(first)
+                ),
+            },
             Cause::SpeaksTls { rest } => write!(f, "the server speaks TLS: try https://{rest}"),
             Cause::TooManyRedirects => f.write_str("too many redirects"),
             Cause::RedirectFailed => f.write_str("a redirect could not be followed"),
@@ -263,6 +307,20 @@ mod tests {
             not_http(b"\x16\x03\x01\x00\x05").to_string(),
             "the server speaks TLS: try https://h:1/e"
         );
+        assert_eq!(
+            not_http(b"SSH-2.0-x\r\n\x00\"\\").to_string(),
+            r#"the server's answer is not HTTP: it sent "SSH-2.0-x\r\n\x00\"\\""#
+        );
+        assert!(not_http(&[b'a'; 60])
+            .to_string()
+            .ends_with(&format!("{}\"...", "a".repeat(48))));
+        assert_eq!(
+            not_http(b"").to_string(),
+            "the server's answer is not HTTP (bad)"
+        );
+        assert!(not_http(b"\0\0\x06\x04\0\0\0\0\0\0\x03")
+            .to_string()
+            .starts_with("the server answered with an HTTP/2 frame"));
         let unseen = Cause::not_http1("bad".into(), None, url).to_string();
         assert!(unseen.contains("it may speak only HTTP/2"), "{unseen}");
         let e = Cause::of_ureq(&ureq::Error::HostNotFound, "http://x/");

@@ -236,3 +236,30 @@ fn a_tls_port_on_an_http_url_says_to_use_https() {
     );
     server.join().unwrap();
 }
+
+#[test]
+fn an_answer_that_is_not_http_is_shown_not_taken_for_http2() {
+    let (url, server) = answering(b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n", 2);
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"the server's answer is not HTTP: it sent "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n""#),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("HTTP/2"), "{stderr}");
+    server.join().unwrap();
+
+    // An HTTP/2 SETTINGS frame (as an h2c-only server answers): the HTTP/2 hint stays.
+    let (url, server) = answering(
+        b"\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64\x00\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01",
+        2,
+    );
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the server answered with an HTTP/2 frame: it speaks only HTTP/2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--http2-prior-knowledge"), "{stderr}");
+    server.join().unwrap();
+}
