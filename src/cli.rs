@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::manual;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::value::{
-    fault_help, parse_duration, parse_header, parse_method, parse_origin, parse_path, parse_size,
-    parse_source, parse_speed, parse_timeout, parse_url, Fault, Header, Source, FAULTS,
+    fault_help, parse_count, parse_duration, parse_header, parse_method, parse_origin, parse_path,
+    parse_size, parse_source, parse_speed, parse_timeout, parse_url, Fault, Header, Source, FAULTS,
 };
 
 /// See, mock and diagnose Server-Sent Events streams.
@@ -60,6 +60,10 @@ pub struct TailArgs {
     /// The stream: a URL, `host:port/path`, `:port/path` (localhost), or `-` for stdin
     #[arg(value_name = "URL", value_parser = parse_source)]
     pub source: Source,
+
+    // Never set: an argument after the URL, caught to say what it is (`StrayParser`).
+    #[arg(value_name = "URL", hide = true, value_parser = StrayParser)]
+    pub stray: Option<String>,
 
     /// Show only events of this type (repeatable)
     #[arg(
@@ -124,7 +128,7 @@ pub struct TailArgs {
     pub retry: Option<u64>,
 
     /// Exit after this many events have been shown
-    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count)]
     pub count: Option<u64>,
 
     /// Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)
@@ -235,7 +239,7 @@ pub struct DoctorArgs {
     pub duration: Duration,
 
     /// Stop watching after this many events
-    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count)]
     pub count: Option<u64>,
 
     /// Fail when an event arrives later than this after it was sent (needs `: sent-at` stamps)
@@ -352,6 +356,30 @@ impl TypedValueParser for FaultParser {
     }
 }
 
+/// A second positional argument to `sse tail`, always refused: a filter that `--text .msg`
+/// left behind (`--text` takes its FILTER only after `=`) is named as one, since clap
+/// would call it an unexpected argument, or it would be taken for the URL.
+#[derive(Debug, Clone, Copy)]
+struct StrayParser;
+
+impl TypedValueParser for StrayParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = value.to_string_lossy();
+        let msg = match parse_source(&text) {
+            Err(msg) if text.starts_with('.') => msg,
+            _ => format!("unexpected argument '{text}' found"),
+        };
+        Err(clap::Error::raw(clap::error::ErrorKind::UnknownArgument, msg + "\n").with_cmd(cmd))
+    }
+}
+
 /// The clap command, for completions, man pages and tests.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
@@ -453,6 +481,13 @@ mod tests {
             Cli::try_parse_from(["sse", "tail", "x", "--reconnect", "--no-reconnect"]).is_err()
         );
         assert!(Cli::try_parse_from(["sse", "tail", "x", "-n", "0"]).is_err());
+        let err = Cli::try_parse_from(["sse", "tail", ":1/e", "--text", ".msg"]).unwrap_err();
+        assert!(err.to_string().contains("write --text=.msg"), "{err}");
+        let err = Cli::try_parse_from(["sse", "tail", ":1/e", ":2/e"]).unwrap_err();
+        assert!(
+            err.to_string().contains("unexpected argument ':2/e'"),
+            "{err}"
+        );
         assert!(Cli::try_parse_from(["sse", "tail", "x", "--color", "sometimes"]).is_err());
         assert!(Cli::try_parse_from(["sse", "--color", "never", "tail", "x"]).is_ok());
     }

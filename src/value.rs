@@ -235,6 +235,34 @@ fn fault_choices() -> String {
     }
 }
 
+/// The fault name nearest `name`, when it is near enough to be a slip of the fingers:
+/// at most 2 edits, and fewer than a third of the name.
+fn closest_fault(name: &str) -> Option<&'static str> {
+    let (distance, near) = FAULTS
+        .iter()
+        .map(|spec| (edit_distance(name, spec.name), spec.name))
+        .min()?;
+    (distance > 0 && distance <= 2 && distance * 3 <= near.len()).then_some(near)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// `NAME[=ARG]`, one of [`FAULTS`].
 pub fn parse_fault(s: &str) -> Result<Fault, String> {
     let (name, arg) = match s.split_once('=') {
@@ -242,7 +270,15 @@ pub fn parse_fault(s: &str) -> Result<Fault, String> {
         None => (s.trim(), None),
     };
     let Some(spec) = FAULTS.iter().find(|spec| spec.name == name) else {
-        return Err(format!("unknown fault {name:?}: use {}", fault_choices()));
+        let guess = match (closest_fault(name), arg) {
+            (Some(near), Some(arg)) => format!(" did you mean {near}={arg}?"),
+            (Some(near), None) => format!(" did you mean {near}?"),
+            (None, _) => String::new(),
+        };
+        return Err(format!(
+            "unknown fault {name:?}:{guess} use {}",
+            fault_choices()
+        ));
     };
     let needs = |what: &str| format!("--fault {name} needs ={what}");
     let fault = match (spec.arg, arg) {
@@ -274,6 +310,15 @@ pub fn parse_source(s: &str) -> Result<Source, String> {
     if s == "-" {
         return Ok(Source::Stdin);
     }
+    // `--text .msg`: --text takes its FILTER only after `=`, so the filter came here.
+    if s.starts_with('.') {
+        return Err(format!(
+            "{:?} looks like a jq filter, not a URL: write --text={} \
+             (--text takes its FILTER only after =)",
+            crate::escape::line(s),
+            crate::escape::line(s)
+        ));
+    }
     parse_url(s).map(Source::Url)
 }
 
@@ -295,6 +340,13 @@ pub fn parse_url(s: &str) -> Result<String, String> {
     } else if s.starts_with(':') {
         format!("http://localhost{s}")
     } else {
+        // `8001/events`: a port whose colon was forgotten, not a host named 8001.
+        let host = s.split(['/', '?', '#']).next().unwrap_or(s);
+        if host.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "{host} is not a host name: for port {host} on this machine, write :{s}"
+            ));
+        }
         format!("http://{s}")
     };
     let uri: ureq::http::Uri = url
@@ -312,6 +364,18 @@ pub fn parse_url(s: &str) -> Result<String, String> {
         return Ok(format!("{url}/"));
     }
     Ok(url)
+}
+
+/// `-n N`: a number of events, at least 1.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("-n needs at least 1 (0 events would end before the first)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{:?} is not a number of events",
+            crate::escape::line(s)
+        )),
+    }
 }
 
 /// The port in `[user@]host[:port]`, if any, must be a number from 1 to 65535 (an
@@ -469,11 +533,19 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// `--path`: `/events`, or `events` taken as `/events`; not a whole URL.
 pub fn parse_path(s: &str) -> Result<String, String> {
-    if !s.starts_with('/') {
-        return Err(format!("{s:?} must start with /"));
+    if s.contains("://") {
+        return Err(format!(
+            "{:?} is a URL: --path takes only its path, e.g. /events",
+            crate::escape::line(s)
+        ));
     }
-    Ok(s.to_string())
+    if s.starts_with('/') {
+        Ok(s.to_string())
+    } else {
+        Ok(format!("/{s}"))
+    }
 }
 
 #[cfg(test)]
@@ -493,6 +565,15 @@ mod tests {
             .unwrap_err()
             .contains("unsupported scheme"));
         assert!(parse_url("").is_err());
+        assert_eq!(
+            parse_url("8001/events").unwrap_err(),
+            "8001 is not a host name: for port 8001 on this machine, write :8001/events"
+        );
+        assert_eq!(ok("http://8001/events"), "http://8001/events");
+        assert_eq!(parse_count("2"), Ok(2));
+        assert!(parse_count("0")
+            .unwrap_err()
+            .starts_with("-n needs at least 1"));
         for bad in [
             ":abc/events",
             "localhost:99999/x",
@@ -573,6 +654,34 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("99999999999G").is_err());
+    }
+
+    #[test]
+    fn a_filter_is_not_a_source() {
+        assert_eq!(parse_source("-"), Ok(Source::Stdin));
+        let err = parse_source(".msg").unwrap_err();
+        assert!(err.contains("write --text=.msg"), "{err}");
+    }
+
+    #[test]
+    fn paths_get_their_slash() {
+        assert_eq!(parse_path("/events").unwrap(), "/events");
+        assert_eq!(parse_path("events").unwrap(), "/events");
+        assert_eq!(parse_path("").unwrap(), "/");
+        assert!(parse_path("http://x/events").is_err());
+    }
+
+    #[test]
+    fn a_near_fault_name_is_suggested() {
+        assert_eq!(edit_distance("bufer", "buffer"), 1);
+        assert_eq!(edit_distance("", "etag"), 4);
+        assert_eq!(edit_distance("gizp", "gzip"), 2);
+        assert_eq!(closest_fault("bufer"), Some("buffer"));
+        assert_eq!(closest_fault("http11"), Some("http10"));
+        assert_eq!(closest_fault("zzz"), None);
+        assert_eq!(closest_fault("etc"), None);
+        let err = parse_fault("stall-afte=2").unwrap_err();
+        assert!(err.starts_with("unknown fault \"stall-afte\": did you mean stall-after=2? use "));
     }
 
     #[test]

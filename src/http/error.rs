@@ -23,8 +23,17 @@ pub enum Cause {
     /// A socket error, in the operating system's words.
     Io(String),
     Tls(Tls),
-    /// The server answered something that is not HTTP/1.x (an HTTP/2 frame, likely).
-    NotHttp1(String),
+    /// The server answered something that is not HTTP/1.x: httparse's `detail`, and
+    /// the `first` bytes it sent when a second look could read them.
+    NotHttp1 {
+        detail: String,
+        first: Option<Vec<u8>>,
+    },
+    /// An http:// URL, and the server answered with a TLS record; `rest` is the URL
+    /// after its scheme.
+    SpeaksTls {
+        rest: String,
+    },
     TooManyRedirects,
     RedirectFailed,
     ConnectionFailed,
@@ -118,9 +127,10 @@ impl Cause {
             ureq::Error::Tls(msg) => Cause::Tls(Tls::Other(msg.to_string())),
             ureq::Error::Rustls(e) => Cause::Tls(Tls::of_rustls(e, rest)),
             // httparse's failure on an answer that is not HTTP/1.x, such as an HTTP/2 frame.
-            ureq::Error::Protocol(e @ ureq_proto::Error::HttpParseFail(_)) => {
-                Cause::NotHttp1(e.to_string())
-            }
+            ureq::Error::Protocol(e @ ureq_proto::Error::HttpParseFail(_)) => Cause::NotHttp1 {
+                detail: e.to_string(),
+                first: None,
+            },
             ureq::Error::TooManyRedirects => Cause::TooManyRedirects,
             ureq::Error::RedirectFailed => Cause::RedirectFailed,
             ureq::Error::ConnectionFailed => Cause::ConnectionFailed,
@@ -130,6 +140,50 @@ impl Cause {
             other => Cause::Other(lowercase_first(&other.to_string())),
         }
     }
+}
+
+impl Cause {
+    /// What the `first` bytes of an answer to `url` that is not HTTP/1.x say it is: a TLS
+    /// record (a handshake, or an alert, as a TLS server answers plain text) is TLS.
+    pub fn not_http1(detail: String, first: Option<Vec<u8>>, url: &str) -> Cause {
+        match first.as_deref() {
+            Some([0x15 | 0x16, 0x03, ..]) => Cause::SpeaksTls {
+                rest: url.split_once("://").map_or("", |(_, r)| r).to_string(),
+            },
+            _ => Cause::NotHttp1 { detail, first },
+        }
+    }
+}
+
+/// Whether `bytes` begin with an HTTP/2 SETTINGS frame on stream 0, as a server that
+/// speaks only HTTP/2 starts its side of a connection.
+fn is_settings_frame(bytes: &[u8]) -> bool {
+    matches!(bytes, [_, _, _, 0x04, 0x00 | 0x01, 0, 0, 0, 0, ..])
+}
+
+/// The first bytes of an answer for a one-line message, quoted: printable ASCII as it
+/// is, the rest as `\r`, `\n`, `\xNN`; cut after 48 bytes.
+fn quoted(bytes: &[u8]) -> String {
+    const SHOWN: usize = 48;
+    let mut out = String::from("\"");
+    for &b in bytes.iter().take(SHOWN) {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    if bytes.len() > SHOWN {
+        out.push_str("...");
+    }
+    out
 }
 
 impl Tls {
@@ -161,6 +215,10 @@ impl Tls {
 const NOT_HTTP1: &str = "the server did not answer in HTTP/1.1: it may speak only HTTP/2 \
      without offering it by ALPN (on an http:// URL, --http2-prior-knowledge speaks h2c)";
 
+/// An HTTP/2 frame, to a request sent in HTTP/1.1.
+const HTTP2_FRAME: &str = "the server answered with an HTTP/2 frame: it speaks only HTTP/2 \
+     without offering it by ALPN (on an http:// URL, --http2-prior-knowledge speaks h2c)";
+
 /// A few words for a one-line error.
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -172,7 +230,17 @@ impl fmt::Display for Cause {
             Cause::Timeout(what) => write!(f, "timed out ({what})"),
             Cause::Io(msg) | Cause::Other(msg) => f.write_str(msg),
             Cause::Tls(tls) => tls.fmt(f),
-            Cause::NotHttp1(detail) => write!(f, "{NOT_HTTP1} ({detail})"),
+            Cause::NotHttp1 { detail, first } => match first.as_deref() {
+                None => write!(f, "{NOT_HTTP1} ({detail})"),
+                Some(first) if is_settings_frame(first) => write!(f, "{HTTP2_FRAME}"),
+                Some([]) => write!(f, "the server's answer is not HTTP ({detail})"),
+                Some(first) => write!(
+                    f,
+                    "the server's answer is not HTTP: it sent {}",
+                    quoted(first)
+                ),
+            },
+            Cause::SpeaksTls { rest } => write!(f, "the server speaks TLS: try https://{rest}"),
             Cause::TooManyRedirects => f.write_str("too many redirects"),
             Cause::RedirectFailed => f.write_str("a redirect could not be followed"),
             Cause::ConnectionFailed => f.write_str("connection failed"),
@@ -233,6 +301,28 @@ mod tests {
             plain.to_string(),
             "the server answered plain HTTP: try http://localhost:8443/e"
         );
+        let url = "http://h:1/e";
+        let not_http = |first: &[u8]| Cause::not_http1("bad".into(), Some(first.to_vec()), url);
+        assert_eq!(
+            not_http(b"\x16\x03\x01\x00\x05").to_string(),
+            "the server speaks TLS: try https://h:1/e"
+        );
+        assert_eq!(
+            not_http(b"SSH-2.0-x\r\n\x00\"\\").to_string(),
+            r#"the server's answer is not HTTP: it sent "SSH-2.0-x\r\n\x00\"\\""#
+        );
+        assert!(not_http(&[b'a'; 60])
+            .to_string()
+            .ends_with(&format!("{}\"...", "a".repeat(48))));
+        assert_eq!(
+            not_http(b"").to_string(),
+            "the server's answer is not HTTP (bad)"
+        );
+        assert!(not_http(b"\0\0\x06\x04\0\0\0\0\0\0\x03")
+            .to_string()
+            .starts_with("the server answered with an HTTP/2 frame"));
+        let unseen = Cause::not_http1("bad".into(), None, url).to_string();
+        assert!(unseen.contains("it may speak only HTTP/2"), "{unseen}");
         let e = Cause::of_ureq(&ureq::Error::HostNotFound, "http://x/");
         assert_eq!(e, Cause::HostNotFound);
         assert_eq!(e.to_string(), "host not found (DNS lookup failed)");

@@ -1,5 +1,9 @@
 //! HTTP/1.1 (and 1.0) over ureq: one transport behind [`super::Transport`].
 
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
 use ureq::http::{self, Uri};
 use ureq::tls::{RootCerts, TlsConfig};
 use ureq::{Agent, Proxy, ResponseExt};
@@ -27,6 +31,7 @@ impl Transport for H1 {
             })?),
             None => None,
         };
+        let direct = proxy.is_none();
         let agent = agent(req, proxy);
         let mut builder = http::Request::builder()
             .method(req.method.as_str())
@@ -45,10 +50,57 @@ impl Transport for H1 {
         };
         let response = result
             .map_err(|e| connect_error(Cause::InvalidRequest(lowercase_first(&e.to_string()))))?
-            .map_err(|e| connect_error(Cause::of_ureq(&e, &req.url)))?;
+            .map_err(|e| {
+                let cause = match Cause::of_ureq(&e, &req.url) {
+                    Cause::NotHttp1 { detail, .. }
+                        if direct && uri.scheme_str() == Some("http") =>
+                    {
+                        Cause::not_http1(detail, first_bytes(uri, req.timeout), &req.url)
+                    }
+                    cause => cause,
+                };
+                connect_error(cause)
+            })?;
         Ok(response_of(response))
     }
 }
+
+/// The first bytes a server that did not answer in HTTP/1.x sends, read on a second
+/// connection (ureq's parse error does not keep them) after a minimal request: a TLS
+/// alert, an SSH greeting, an HTTP/2 SETTINGS frame. `None` when no connection is made.
+fn first_bytes(uri: &Uri, timeout: Option<Duration>) -> Option<Vec<u8>> {
+    const WANTED: usize = 64;
+    let wait = timeout.map_or(PROBE_WAIT, |t| t.min(PROBE_WAIT));
+    let host = uri.host()?;
+    let port = uri.port_u16().unwrap_or(80);
+    let addr = (host.trim_start_matches('[').trim_end_matches(']'), port)
+        .to_socket_addrs()
+        .ok()?
+        .next()?;
+    let mut tcp = TcpStream::connect_timeout(&addr, wait).ok()?;
+    tcp.set_read_timeout(Some(wait)).ok()?;
+    tcp.set_write_timeout(Some(wait)).ok()?;
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let authority = uri.authority().map_or(host, |a| a.as_str());
+    // A server that greets first (SSH) may close on what it cannot read: its greeting counts.
+    let _ = write!(
+        tcp,
+        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    );
+    let mut first = Vec::new();
+    let mut buf = [0; WANTED];
+    while first.len() < WANTED {
+        match tcp.read(&mut buf[..WANTED - first.len()]) {
+            Ok(0) => break,
+            Ok(n) => first.extend_from_slice(&buf[..n]),
+            Err(_) => break,
+        }
+    }
+    Some(first)
+}
+
+/// How long the second look at a server that did not answer in HTTP/1.x may take.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
 
 /// An agent for one request: its timeouts, its TLS checks, its proxy.
 fn agent(req: &Request, proxy: Option<Proxy>) -> Agent {

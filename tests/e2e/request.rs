@@ -191,3 +191,75 @@ fn no_proxy_sends_a_matching_host_around_the_proxy() {
     assert!(target.requests()[0].starts_with("GET /events HTTP/1.1"));
     target.join();
 }
+
+/// A listener that answers every connection with `answer` once the request arrives
+/// (or at once, as an SSH server greets), then closes it; for `connections` connections.
+fn answering(answer: &'static [u8], connections: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        for tcp in listener.incoming().take(connections) {
+            let mut tcp = tcp.unwrap();
+            let _ = tcp.write_all(answer);
+            tcp.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+                .unwrap();
+            let _ = tcp.read(&mut [0; 4096]);
+        }
+    });
+    (format!("http://127.0.0.1:{port}/events"), handle)
+}
+
+#[test]
+fn a_tls_port_on_an_http_url_says_to_use_https() {
+    // A TLS alert record (fatal, protocol_version), as a TLS server answers plain bytes.
+    let (url, server) = answering(b"\x15\x03\x03\x00\x02\x02\x46", 2);
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rest = url.strip_prefix("http://").unwrap();
+    assert!(
+        stderr.contains(&format!("the server speaks TLS: try https://{rest}")),
+        "{stderr}"
+    );
+    server.join().unwrap();
+
+    // A real TLS server (rustls), on both connections: sse's and its second look.
+    let (port, server) = tls_server(&[], b"", Some(2));
+    let url = format!("http://127.0.0.1:{port}/e");
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the server speaks TLS: try https://127.0.0.1:{port}/e"
+        )),
+        "{stderr}"
+    );
+    server.join().unwrap();
+}
+
+#[test]
+fn an_answer_that_is_not_http_is_shown_not_taken_for_http2() {
+    let (url, server) = answering(b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n", 2);
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"the server's answer is not HTTP: it sent "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n""#),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("HTTP/2"), "{stderr}");
+    server.join().unwrap();
+
+    // An HTTP/2 SETTINGS frame (as an h2c-only server answers): the HTTP/2 hint stays.
+    let (url, server) = answering(
+        b"\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64\x00\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01",
+        2,
+    );
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the server answered with an HTTP/2 frame: it speaks only HTTP/2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--http2-prior-knowledge"), "{stderr}");
+    server.join().unwrap();
+}

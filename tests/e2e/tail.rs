@@ -923,3 +923,62 @@ fn with_a_type_filter_the_gap_is_from_the_previous_event_shown() {
     let gap = lines[1]["gap_ms"].as_f64().unwrap();
     assert!(gap >= 590.0, "{gap} ms");
 }
+
+#[test]
+fn a_port_without_its_colon_is_a_usage_error_that_says_so() {
+    let out = run_exit(&["tail", "8001/events"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("8001 is not a host name: for port 8001 on this machine, write :8001/events"),
+        "{stderr}"
+    );
+    let out = run_exit(&["tail", ":1/e", "-n", "0"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("-n needs at least 1"), "{stderr}");
+    assert!(!stderr.contains("18446744073709551615"), "{stderr}");
+}
+
+#[test]
+fn a_misspelt_fault_gets_a_suggestion() {
+    let out = run_exit(&["serve", "--fault", "bufer"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown fault \"bufer\": did you mean buffer?"),
+        "{stderr}"
+    );
+    let out = run_exit(&["serve", "--fault", "close-afer=3"], 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did you mean close-after=3?"), "{stderr}");
+    // Nothing close: no guess.
+    let out = run_exit(&["serve", "--fault", "zzz"], 2);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("did you mean"));
+}
+
+#[test]
+fn serve_takes_a_path_without_its_slash() {
+    let file = script("path-without-slash.txt", "data: here\n");
+    let (_server, url) = serve(&["--path", "events", file.to_str().unwrap()]);
+    assert!(url.ends_with("/events"), "{url}");
+    let out = run_ok(&["tail", &url, "--json", "-n", "1"]);
+    assert_eq!(data_of(&json_lines(&out)), ["here"]);
+}
+
+#[test]
+fn a_text_filter_after_a_space_says_to_write_an_equals_sign() {
+    for args in [
+        &["tail", "--text", ".msg", ":1/e"][..],
+        &["tail", "--text", ".choices[0].delta.content"],
+        &["tail", ":1/e", "--text", ".msg"],
+    ] {
+        let out = run_exit(args, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "looks like a jq filter, not a URL: write --text={}",
+                args.iter().find(|a| a.starts_with('.')).unwrap()
+            )),
+            "{stderr}"
+        );
+    }
+}
