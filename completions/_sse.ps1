@@ -41,7 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one')
             [CompletionResult]::new('--last-event-id', '--last-event-id', [CompletionResultType]::ParameterName, 'Send this Last-Event-ID on the first request, to resume a stream')
-            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'Reconnection time in milliseconds until the server sends `retry:` [default: 3000]')
+            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'Reconnection time until the server sends `retry:` (e.g. 2s, 500ms; a bare number is milliseconds) [default: 3s]')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Exit after this many events have been shown')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after this many events have been shown')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)')

@@ -37,7 +37,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand -H 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
             cand --header 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
             cand --last-event-id 'Send this Last-Event-ID on the first request, to resume a stream'
-            cand --retry 'Reconnection time in milliseconds until the server sends `retry:` [default: 3000]'
+            cand --retry 'Reconnection time until the server sends `retry:` (e.g. 2s, 500ms; a bare number is milliseconds) [default: 3s]'
             cand -n 'Exit after this many events have been shown'
             cand --count 'Exit after this many events have been shown'
             cand --timeout 'Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)'

@@ -39,7 +39,7 @@ complete -c sse -n "__fish_sse_using_subcommand tail" -l jq -d 'Run a jq filter 
 complete -c sse -n "__fish_sse_using_subcommand tail" -l text -d 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text) and Gemini (.candidates[0].content.parts) streams' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s H -l header -d 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l last-event-id -d 'Send this Last-Event-ID on the first request, to resume a stream' -r
-complete -c sse -n "__fish_sse_using_subcommand tail" -l retry -d 'Reconnection time in milliseconds until the server sends `retry:` [default: 3000]' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l retry -d 'Reconnection time until the server sends `retry:` (e.g. 2s, 500ms; a bare number is milliseconds) [default: 3s]' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s n -l count -d 'Exit after this many events have been shown' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l timeout -d 'Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s X -l method -d 'HTTP method [default: GET, or POST with --data]' -r

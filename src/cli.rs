@@ -12,7 +12,8 @@ use crate::manual;
 use crate::parser::DEFAULT_MAX_EVENT_SIZE;
 use crate::value::{
     fault_help, parse_count, parse_duration, parse_header, parse_method, parse_origin, parse_path,
-    parse_size, parse_source, parse_speed, parse_timeout, parse_url, Fault, Header, Source, FAULTS,
+    parse_retry, parse_size, parse_source, parse_speed, parse_timeout, parse_url, Fault, Header,
+    Source, FAULTS,
 };
 
 /// See, mock and diagnose Server-Sent Events streams.
@@ -84,7 +85,7 @@ pub struct TailArgs {
     pub raw: bool,
 
     /// Show arrival times in UTC rather than local time (TZ); --json always uses UTC
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["jq", "text", "raw"])]
     pub utc: bool,
 
     /// Run a jq filter on each event's data (parsed as JSON; a string when it is not),
@@ -123,9 +124,10 @@ pub struct TailArgs {
     #[arg(long, value_name = "ID")]
     pub last_event_id: Option<String>,
 
-    /// Reconnection time in milliseconds until the server sends `retry:` [default: 3000]
-    #[arg(long, value_name = "MS")]
-    pub retry: Option<u64>,
+    /// Reconnection time until the server sends `retry:` (e.g. 2s, 500ms; a bare number
+    /// is milliseconds) [default: 3s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_retry)]
+    pub retry: Option<Duration>,
 
     /// Exit after this many events have been shown
     #[arg(short = 'n', long, value_name = "N", value_parser = parse_count)]

@@ -443,6 +443,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `--retry`: a duration with a unit like every other duration flag (`2s`, `500ms`),
+/// or a bare number of milliseconds, as the `retry:` field counts them.
+pub fn parse_retry(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        let ms: u64 = t
+            .parse()
+            .map_err(|_| format!("invalid retry time {t:?}: too large"))?;
+        return Ok(Duration::from_millis(ms));
+    }
+    parse_duration(s)
+}
+
 /// `--timeout`: a duration above 0 (a limit of 0 would give up before anything could
 /// arrive).
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
@@ -633,6 +646,10 @@ mod tests {
     #[test]
     fn durations_and_sizes() {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_retry("500"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_retry("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_retry("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_retry("soon").is_err());
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_timeout("1.5s"), Ok(Duration::from_millis(1500)));
         assert!(parse_timeout("0s").unwrap_err().contains("above 0"));

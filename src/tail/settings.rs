@@ -109,7 +109,7 @@ impl Config {
             max_event_size: args.max_event_size,
             record: args.record,
             reconnect,
-            retry: args.retry.map_or(DEFAULT_RETRY, Duration::from_millis),
+            retry: args.retry.unwrap_or(DEFAULT_RETRY),
             timeout: args.timeout,
             // --text leaves its line open between events: a status line drawn on the
             // same terminal would wipe it.

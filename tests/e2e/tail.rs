@@ -982,3 +982,28 @@ fn a_text_filter_after_a_space_says_to_write_an_equals_sign() {
         );
     }
 }
+
+#[test]
+fn retry_takes_units_and_utc_is_for_the_pretty_view() {
+    let server = RawServer::new(
+        "/e",
+        vec![
+            vec![
+                send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 9\r\n\r\ndata: a\n\n"),
+                Step::Close,
+            ],
+            vec![
+                send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 9\r\n\r\ndata: b\n\n"),
+                Step::Close,
+            ],
+        ],
+    );
+    let out = run_ok(&["tail", &server.url, "--retry", "0.25s", "-n", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("reconnecting in 250 ms"), "{stderr}");
+    for mode in ["--raw", "--text", "--jq=."] {
+        let out = run_exit(&["tail", ":1/e", "--utc", mode], 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot be used with"), "{mode}: {stderr}");
+    }
+}
