@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::Error;
+use crate::escape;
 use crate::event::Event;
 use crate::parser::{EventRef, Item};
 
@@ -41,6 +42,22 @@ fn canonical(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// The `@header` line for one response header, or, when `sse serve` would refuse it
+/// (a control character in the value: a hostile or broken server), a `#` comment
+/// showing it escaped, so that every recording replays.
+fn header_line(name: &str, value: &str) -> String {
+    let line = format!("{name}: {value}");
+    match crate::value::parse_header(&line) {
+        Ok(_) => format!("@header {line}\n"),
+        Err(why) => format!(
+            "# not replayed: @header {}: {} ({})\n",
+            escape::line(name),
+            escape::line(value),
+            escape::line(&why)
+        ),
+    }
 }
 
 pub struct Recorder {
@@ -88,7 +105,9 @@ impl Recorder {
         }
         for (name, value) in headers {
             if !SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                writeln!(self.out, "@header {}: {value}", canonical(name))
+                let line = header_line(&canonical(name), value);
+                self.out
+                    .write_all(line.as_bytes())
                     .map_err(|e| self.error(e))?;
             }
         }
@@ -288,6 +307,22 @@ mod tests {
                 bytes.extend_from_slice(piece);
             }
             assert_round_trip(&bytes, &format!("random{n}"));
+        }
+    }
+
+    #[test]
+    fn headers_a_script_refuses_become_comments() {
+        assert_eq!(header_line("X-A", "b c"), "@header X-A: b c\n");
+        for value in ["a\u{9b}31mb", "a\x1b[2Jb", "a\x7fb", "a\rb"] {
+            let line = header_line("X-Evil", value);
+            assert!(
+                line.starts_with("# not replayed: @header X-Evil: a\\"),
+                "{line}"
+            );
+            assert_eq!(line.matches('\n').count(), 1, "{line}");
+            assert!(!line.trim_end().chars().any(char::is_control), "{line}");
+            let script = script::parse(line.as_bytes(), Path::new("r")).unwrap();
+            assert!(script.headers.is_empty());
         }
     }
 

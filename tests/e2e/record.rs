@@ -39,3 +39,37 @@ fn record_replays_with_the_original_gaps() {
         gap(&second[1])
     );
 }
+
+#[test]
+fn a_header_with_control_characters_is_dropped_so_the_recording_replays() {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Evil: a\u{9b}31mb\r\nX-Kept: yes\r\n\r\n";
+    let server = RawServer::new(
+        "/events",
+        vec![vec![
+            send(head.as_bytes()),
+            send(b"data: one\n\n"),
+            Step::Close,
+        ]],
+    );
+    let recording =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("recorded-hostile.txt");
+    run_ok(&[
+        "tail",
+        &server.url,
+        "--no-reconnect",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    server.join();
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert!(text.contains("@header X-Kept: yes"), "{text}");
+    assert!(!text.contains('\u{9b}'), "{text}");
+    assert!(
+        text.contains("# not replayed: @header X-Evil: a\\u{9b}31mb"),
+        "{text}"
+    );
+
+    let (_replay, url) = serve(&[recording.to_str().unwrap()]);
+    let out = run_ok(&["tail", &url, "--no-reconnect", "--json"]);
+    assert_eq!(data_of(&json_lines(&out)), ["one"]);
+}
