@@ -7,7 +7,7 @@ pub mod http;
 pub mod script;
 pub mod stream;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,7 +18,9 @@ use std::time::{Duration, SystemTime};
 use crate::cli::{ColorChoice, ServeArgs};
 use crate::error::{io_message, Error};
 use crate::escape;
+use crate::term;
 use crate::value::MAX_DURATION;
+use colored::Colorize;
 use fault::Plan;
 use http::{Head, HeadError, Reader, RequestHead};
 use script::Script;
@@ -73,7 +75,10 @@ impl Config {
     }
 }
 
-pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
+pub fn run(args: ServeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    // The request log on stderr is coloured by tail's rule (flag, NO_COLOR, TERM, tty),
+    // decided for stderr, where it goes.
+    term::init_color(color, io::stderr().is_terminal());
     let (script, name) = match &args.script {
         Some(path) => (script::load(path)?, path.display().to_string()),
         None => (
@@ -209,7 +214,11 @@ pub fn serve(listener: TcpListener, config: Arc<Config>) -> ! {
 /// a preempted thread holds (std's stderr lock).
 fn log(line: &str) {
     let now = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-    let line = format!("{} {line}\n", now.get(11..23).unwrap_or(&now));
+    let line = match line.strip_prefix("warning: ") {
+        Some(rest) => format!("{} {rest}", "warning:".yellow().bold()),
+        None => line.to_string(),
+    };
+    let line = format!("{} {line}\n", now.get(11..23).unwrap_or(&now).dimmed());
     #[cfg(unix)]
     {
         use std::os::fd::{AsRawFd, FromRawFd};
@@ -337,9 +346,13 @@ fn refuse(stream: &mut TcpStream, peer: &str, e: &HeadError, logging: bool) {
 /// The request's log line; everything the client sent is escaped.
 fn describe_request(peer: &str, head: &RequestHead) -> String {
     let mut line = format!(
-        "{peer} {} {} HTTP/1.{}",
-        escape::line(&head.method),
-        escape::line(&head.path),
+        "{peer} {} HTTP/1.{}",
+        format!(
+            "{} {}",
+            escape::line(&head.method),
+            escape::line(&head.path)
+        )
+        .bold(),
         head.minor_version
     );
     for name in [

@@ -1005,3 +1005,55 @@ fn fault_gzip_does_not_compress_for_a_client_that_refuses_it() {
         );
     }
 }
+
+#[test]
+fn the_request_log_is_coloured_by_the_color_rule() {
+    let s = script("color", "data: a\n\n");
+    // (global flag, NO_COLOR, coloured?): stderr is a pipe, so `auto` means none.
+    for (choice, no_color, want) in [
+        ("always", None, true),
+        ("always", Some("1"), true),
+        ("never", None, false),
+        ("auto", None, false),
+    ] {
+        let mut cmd = sse();
+        cmd.args([
+            "--color",
+            choice,
+            "serve",
+            s.to_str().unwrap(),
+            "--port",
+            "0",
+        ]);
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let server = Spawned::new(cmd);
+        let url = server.next_line(LIVE);
+        let url = url.strip_prefix("listening on ").unwrap().to_string();
+        let (head, _) = split(&get(&url, "User-Agent: t\r\n"));
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        server.stderr_line_with("done after", LIVE);
+        let stderr = server.stderr();
+        assert_eq!(
+            stderr.contains("\x1b["),
+            want,
+            "--color {choice}: {stderr:?}"
+        );
+    }
+}
+
+/// serve never returns on its own: its manual must not promise an exit 0.
+#[test]
+fn the_manual_says_serve_runs_until_stopped() {
+    let sections = sse::manual::man_sections("serve");
+    let (_, exit) = sections
+        .iter()
+        .find(|(heading, _)| *heading == "EXIT STATUS")
+        .unwrap();
+    let zero = exit.iter().find_map(|b| match b {
+        sse::manual::Block::Item("0", text) => Some(*text),
+        _ => None,
+    });
+    assert!(zero.is_some_and(|t| t.starts_with("Never")), "{zero:?}");
+}
