@@ -165,7 +165,11 @@ const EXIT_TAIL: &[(&str, &str)] = &[
 ];
 
 const EXIT_SERVE: &[(&str, &str)] = &[
-    ("0", "The server stopped normally."),
+    (
+        "0",
+        "Never: the server does not stop on its own; it serves until interrupted (130) or \
+         killed.",
+    ),
     (
         "1",
         "A runtime failure: the port is taken, the script cannot be read, or it has an error \

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::Error;
+use crate::escape;
 use crate::event::Event;
 use crate::parser::{EventRef, Item};
+use crate::tail::Input;
 
 /// Response headers a replay should not repeat: framing, the connection, things
 /// `sse serve` sets itself, and encodings the replay does not apply.
@@ -43,6 +45,60 @@ fn canonical(name: &str) -> String {
         .join("-")
 }
 
+/// The `@header` line for one response header, or, when `sse serve` would refuse it
+/// (a control character in the value: a hostile or broken server), a `#` comment
+/// showing it escaped, so that every recording replays.
+fn header_line(name: &str, value: &str) -> String {
+    let line = format!("{name}: {value}");
+    match crate::value::parse_header(&line) {
+        Ok(_) => format!("@header {line}\n"),
+        Err(why) => format!(
+            "# not replayed: @header {}: {} ({})\n",
+            escape::line(name),
+            escape::line(value),
+            escape::line(&why)
+        ),
+    }
+}
+
+/// `replay with: sse serve FILE --path /v1/chat, then: sse tail -X POST URL`: commands
+/// that serve the recording where the original was (the URL's path, without its query)
+/// and ask for it as it was asked (the method). Each word is quoted for a POSIX shell.
+fn replay_line(file: &str, request: Option<(&str, &str)>) -> String {
+    let mut line = format!("replay with: sse serve {}", shell_word(file));
+    let Some((method, url)) = request else {
+        return line;
+    };
+    let path = url_path(url);
+    if path != "/events" {
+        line.push_str(&format!(" --path {}", shell_word(path)));
+    }
+    line.push_str(", then: sse tail ");
+    if method != "GET" {
+        line.push_str(&format!("-X {} ", shell_word(method)));
+    }
+    line.push_str(&shell_word(&format!("http://127.0.0.1:8080{path}")));
+    line
+}
+
+/// The path of a URL (`/` when it has none), without query or fragment.
+fn url_path(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// `s` as one word for a POSIX shell, on one line (control characters escaped).
+fn shell_word(s: &str) -> String {
+    let s = escape::line(s);
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 pub struct Recorder {
     path: PathBuf,
     out: BufWriter<File>,
@@ -53,7 +109,22 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// A recording with no request to replay (the unit tests' streams).
+    #[cfg(test)]
     pub fn create(path: &Path) -> Result<Self, Error> {
+        Self::open(path, None)
+    }
+
+    /// A recording of `input`: for a URL, its replay line serves the same path and
+    /// tails it with the same method.
+    pub fn for_input(path: &Path, input: &Input) -> Result<Self, Error> {
+        match input {
+            Input::Url(request) => Self::open(path, Some((&request.method, &request.url))),
+            Input::Stdin => Self::open(path, None),
+        }
+    }
+
+    fn open(path: &Path, request: Option<(&str, &str)>) -> Result<Self, Error> {
         let file =
             File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
         let mut recorder = Recorder {
@@ -65,8 +136,8 @@ impl Recorder {
         };
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
         let header = format!(
-            "# recorded by sse tail at {now}; replay with: sse serve {}\n",
-            path.display()
+            "# recorded by sse tail at {now}; {}\n",
+            replay_line(&path.display().to_string(), request)
         );
         recorder
             .out
@@ -88,7 +159,9 @@ impl Recorder {
         }
         for (name, value) in headers {
             if !SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                writeln!(self.out, "@header {}: {value}", canonical(name))
+                let line = header_line(&canonical(name), value);
+                self.out
+                    .write_all(line.as_bytes())
                     .map_err(|e| self.error(e))?;
             }
         }
@@ -289,6 +362,40 @@ mod tests {
             }
             assert_round_trip(&bytes, &format!("random{n}"));
         }
+    }
+
+    #[test]
+    fn headers_a_script_refuses_become_comments() {
+        assert_eq!(header_line("X-A", "b c"), "@header X-A: b c\n");
+        for value in ["a\u{9b}31mb", "a\x1b[2Jb", "a\x7fb", "a\rb"] {
+            let line = header_line("X-Evil", value);
+            assert!(
+                line.starts_with("# not replayed: @header X-Evil: a\\"),
+                "{line}"
+            );
+            assert_eq!(line.matches('\n').count(), 1, "{line}");
+            assert!(!line.trim_end().chars().any(char::is_control), "{line}");
+            let script = script::parse(line.as_bytes(), Path::new("r")).unwrap();
+            assert!(script.headers.is_empty());
+        }
+    }
+
+    #[test]
+    fn replay_lines_serve_the_same_path_and_ask_the_same_way() {
+        assert_eq!(replay_line("r.txt", None), "replay with: sse serve r.txt");
+        assert_eq!(
+            replay_line("r.txt", Some(("GET", "http://h:1/events?x=1"))),
+            "replay with: sse serve r.txt, then: sse tail http://127.0.0.1:8080/events"
+        );
+        assert_eq!(
+            replay_line("my rec.txt", Some(("POST", "https://api.x/v1/chat#f"))),
+            "replay with: sse serve 'my rec.txt' --path /v1/chat, then: sse tail -X POST http://127.0.0.1:8080/v1/chat"
+        );
+        assert_eq!(
+            replay_line("it's", Some(("GET", "http://h:1"))),
+            "replay with: sse serve 'it'\\''s' --path /, then: sse tail http://127.0.0.1:8080/"
+        );
+        assert_eq!(shell_word("a\nb"), "'a\\nb'");
     }
 
     #[test]

@@ -110,10 +110,41 @@ impl Plan {
         self.cut.filter(|(n, _)| events >= *n).map(|(_, c)| c)
     }
 
+    /// The plan for a client that refuses compression.
+    pub fn without_gzip(&self) -> Plan {
+        Plan {
+            gzip: false,
+            ..self.clone()
+        }
+    }
+
     /// Whether the compressor needs its large stack.
     pub fn needs_big_stack(&self) -> bool {
         self.gzip
     }
+}
+
+/// Whether a request's `Accept-Encoding` takes gzip (RFC 9110 12.5.3): `gzip` (or
+/// `x-gzip`) with a weight above 0, else `*` with one. No header, `identity`, or
+/// `gzip;q=0` refuse it, as compression middleware (nginx, Express) then sends the
+/// body as it is.
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    let mut star = None;
+    for item in accept_encoding.unwrap_or("").split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let weight = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .map_or(1.0, |(_, v)| v.trim().parse::<f64>().unwrap_or(0.0));
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            return weight > 0.0;
+        }
+        if coding == "*" {
+            star = Some(weight > 0.0);
+        }
+    }
+    star.unwrap_or(false)
 }
 
 /// `buffer, close-after=1`, as typed.
@@ -164,5 +195,31 @@ mod tests {
             "max-age=0, private, must-revalidate".into()
         )));
         assert_eq!(Plan::new(Vec::new()).to_string(), "");
+    }
+
+    #[test]
+    fn gzip_only_for_a_client_that_accepts_it() {
+        for yes in [
+            "gzip",
+            "GZip;q=0.5",
+            "deflate, gzip, br",
+            "x-gzip",
+            "*",
+            "br, *;q=0.1",
+        ] {
+            assert!(accepts_gzip(Some(yes)), "{yes}");
+        }
+        for no in [
+            "",
+            "identity",
+            "br",
+            "gzip;q=0",
+            "gzip; q=0.000",
+            "*;q=0",
+            "*, gzip;q=0",
+        ] {
+            assert!(!accepts_gzip(Some(no)), "{no}");
+        }
+        assert!(!accepts_gzip(None));
     }
 }

@@ -7,7 +7,7 @@ pub mod http;
 pub mod script;
 pub mod stream;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,7 +18,9 @@ use std::time::{Duration, SystemTime};
 use crate::cli::{ColorChoice, ServeArgs};
 use crate::error::{io_message, Error};
 use crate::escape;
+use crate::term;
 use crate::value::MAX_DURATION;
+use colored::Colorize;
 use fault::Plan;
 use http::{Head, HeadError, Reader, RequestHead};
 use script::Script;
@@ -73,7 +75,10 @@ impl Config {
     }
 }
 
-pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
+pub fn run(args: ServeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    // The request log on stderr is coloured by tail's rule (flag, NO_COLOR, TERM, tty),
+    // decided for stderr, where it goes.
+    term::init_color(color, io::stderr().is_terminal());
     let (script, name) = match &args.script {
         Some(path) => (script::load(path)?, path.display().to_string()),
         None => (
@@ -92,6 +97,9 @@ pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
         cors: args.cors,
         log: true,
     };
+    if let Some(code) = config.plan.status {
+        check_fault_status(code, &config.script)?;
+    }
     raise_open_file_limit();
     let listener = TcpListener::bind((args.bind, args.port)).map_err(|e| {
         Error::io(
@@ -125,6 +133,21 @@ pub fn run(args: ServeArgs, _color: ColorChoice) -> Result<ExitCode, Error> {
         if events == 1 { "" } else { "s" }
     ));
     serve(listener, Arc::new(config));
+}
+
+/// `--fault status=CODE` must be a final answer that can carry the script's `@body`.
+fn check_fault_status(code: u16, script: &Script) -> Result<(), Error> {
+    if code < 200 {
+        return Err(Error::Usage(format!(
+            "--fault status={code} is informational (1xx), not a final answer: use a status from 200 to 999"
+        )));
+    }
+    if matches!(code, 204 | 205 | 304) && !script.body.is_empty() {
+        return Err(Error::Usage(format!(
+            "--fault status={code} with a script that has @body: a {code} answer has no body"
+        )));
+    }
+    Ok(())
 }
 
 /// Each stream holds a file descriptor: take the hard limit (as nginx's
@@ -191,7 +214,11 @@ pub fn serve(listener: TcpListener, config: Arc<Config>) -> ! {
 /// a preempted thread holds (std's stderr lock).
 fn log(line: &str) {
     let now = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-    let line = format!("{} {line}\n", now.get(11..23).unwrap_or(&now));
+    let line = match line.strip_prefix("warning: ") {
+        Some(rest) => format!("{} {rest}", "warning:".yellow().bold()),
+        None => line.to_string(),
+    };
+    let line = format!("{} {line}\n", now.get(11..23).unwrap_or(&now).dimmed());
     #[cfg(unix)]
     {
         use std::os::fd::{AsRawFd, FromRawFd};
@@ -259,7 +286,7 @@ fn handle(stream: TcpStream, peer: SocketAddr, config: &Config) {
                 }
                 return;
             }
-            ("OPTIONS", _) => preflight(config, keep_alive),
+            ("OPTIONS", _) => preflight(config, &request, keep_alive),
             ("GET" | "HEAD", "/") => page(config, keep_alive),
             ("GET" | "HEAD", _) => {
                 let body = format!("not found; the stream is at {}\n", config.path);
@@ -319,9 +346,13 @@ fn refuse(stream: &mut TcpStream, peer: &str, e: &HeadError, logging: bool) {
 /// The request's log line; everything the client sent is escaped.
 fn describe_request(peer: &str, head: &RequestHead) -> String {
     let mut line = format!(
-        "{peer} {} {} HTTP/1.{}",
-        escape::line(&head.method),
-        escape::line(&head.path),
+        "{peer} {} HTTP/1.{}",
+        format!(
+            "{} {}",
+            escape::line(&head.method),
+            escape::line(&head.path)
+        )
+        .bold(),
         head.minor_version
     );
     for name in [
@@ -338,7 +369,14 @@ fn describe_request(peer: &str, head: &RequestHead) -> String {
     line
 }
 
-fn preflight(config: &Config, keep_alive: bool) -> (Head, Vec<u8>) {
+/// Headers a page's EventSource or fetch sends to the stream, allowed whatever the
+/// preflight asks.
+const CORS_HEADERS: &[&str] = &["Last-Event-ID", "Cache-Control", "Accept", "Content-Type"];
+
+/// The answer to a CORS preflight: with `--cors`, GET and POST (a page that POSTs JSON
+/// to a mocked LLM API) and every header the preflight asks for, so a mock never
+/// blocks what the real API would allow.
+fn preflight(config: &Config, request: &RequestHead, keep_alive: bool) -> (Head, Vec<u8>) {
     let mut head = Head::new(204);
     head.keep_alive = keep_alive;
     let cors = config.cors_headers();
@@ -347,13 +385,29 @@ fn preflight(config: &Config, keep_alive: bool) -> (Head, Vec<u8>) {
             head.set(name, value);
         }
         head.set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
-        head.set(
-            "Access-Control-Allow-Headers",
-            "Last-Event-ID, Cache-Control, Accept, Content-Type",
-        );
+        let asked = request
+            .header("Access-Control-Request-Headers")
+            .unwrap_or("");
+        head.set("Access-Control-Allow-Headers", allowed_headers(asked));
         head.set("Access-Control-Max-Age", "600");
     }
     (head, Vec::new())
+}
+
+/// [`CORS_HEADERS`] and the names in an `Access-Control-Request-Headers` list; anything
+/// in it that is not a header name is not echoed.
+fn allowed_headers(asked: &str) -> String {
+    let mut names: Vec<&str> = CORS_HEADERS.to_vec();
+    for name in asked.split(',').map(str::trim) {
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if token && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name);
+        }
+    }
+    names.join(", ")
 }
 
 fn page(config: &Config, keep_alive: bool) -> (Head, Vec<u8>) {
@@ -461,6 +515,22 @@ mod tests {
         assert!(!json.contains("</"));
         let back: Vec<String> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, hostile, "still the same JSON");
+    }
+
+    #[test]
+    fn preflights_allow_the_header_names_asked_for() {
+        assert_eq!(
+            allowed_headers(""),
+            "Last-Event-ID, Cache-Control, Accept, Content-Type"
+        );
+        assert_eq!(
+            allowed_headers("content-type,authorization, X-Api-Key ,,last-event-id"),
+            "Last-Event-ID, Cache-Control, Accept, Content-Type, authorization, X-Api-Key"
+        );
+        assert_eq!(
+            allowed_headers("a b, \u{1b}[2J, x:y, ok"),
+            "Last-Event-ID, Cache-Control, Accept, Content-Type, ok"
+        );
     }
 
     #[test]

@@ -337,6 +337,12 @@ impl Reader {
         }
         self.script.join_bursts();
         if let Some(line) = self.first_body_line {
+            if let Some(code @ (204 | 205 | 304)) = self.script.status {
+                return Err((
+                    line,
+                    format!("@body with @status {code}: a {code} answer has no body"),
+                ));
+            }
             if self.script.status.is_none_or(|s| s == 200) {
                 return Err((
                     line,
@@ -358,10 +364,16 @@ fn sleep(arg: &str) -> Result<Duration, String> {
 
 /// The argument of `@status`.
 fn status(arg: &str) -> Result<u16, String> {
-    arg.parse::<u16>()
-        .ok()
-        .filter(|c| (100..=999).contains(c))
-        .ok_or_else(|| format!("@status needs a status code from 100 to 999, not {arg:?}"))
+    match arg.parse::<u16>() {
+        // An informational status is not an answer: the client waits for the real one.
+        Ok(code @ 100..=199) => Err(format!(
+            "@status {code} is informational (1xx), not a final answer: use a status from 200 to 999"
+        )),
+        Ok(code @ 200..=999) => Ok(code),
+        _ => Err(format!(
+            "@status needs a status code from 200 to 999, not {arg:?}"
+        )),
+    }
 }
 
 /// Reads and parses a script file (`-` is stdin).
@@ -490,8 +502,15 @@ mod tests {
         );
         assert_eq!(
             bad("@status 20\n"),
-            "demo.txt:1: @status needs a status code from 100 to 999, not \"20\""
+            "demo.txt:1: @status needs a status code from 200 to 999, not \"20\""
         );
+        for code in ["100", "101", "103", "199"] {
+            assert!(
+                bad(&format!("# x\n@status {code}\n"))
+                    .starts_with(&format!("demo.txt:2: @status {code} is informational")),
+                "{code}"
+            );
+        }
         assert!(bad("@wait 1s\n").starts_with("demo.txt:1: unknown directive @wait"));
         assert!(bad("@close now\n").contains("@close takes no argument"));
         assert!(bad("@header nocolon\n").contains("@header:"));
@@ -508,6 +527,13 @@ mod tests {
                 .to_string()
         };
         assert!(bad("@body x\n").starts_with("b.txt:1: @body is the body of an error answer"));
+        for code in [204, 205, 304] {
+            assert_eq!(
+                bad(&format!("@status {code}\n@body x\n")),
+                format!("b.txt:2: @body with @status {code}: a {code} answer has no body")
+            );
+            assert_eq!(p(&format!("@status {code}\n")).status, Some(code));
+        }
         assert!(bad("data: a\n\n@body x\n").contains("b.txt:3: @body must come before"));
         for control in ["\x1b[31m", "\x0b", "\x0c", "\x7f", "\x01"] {
             let e = bad(&format!("@header X-A: a{control}b\n"));

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::body::Body;
-use super::fault::Cut;
+use super::fault::{self, Cut};
 use super::http::{self, Framing, Head, RequestHead};
 use super::script::Step;
 use super::{log, Config};
@@ -120,6 +120,23 @@ pub fn respond(
     }
 
     head.keep_alive = false; // a stream is the connection's last answer
+    let uncompressed;
+    let accept_encoding = request.header("Accept-Encoding");
+    let plan = if plan.gzip && !fault::accepts_gzip(accept_encoding) {
+        if config.log {
+            log(&format!(
+                "{peer}: not compressing (--fault gzip): the client does not accept gzip ({})",
+                accept_encoding.map_or("no Accept-Encoding".into(), |v| format!(
+                    "Accept-Encoding: {}",
+                    escape::line(v)
+                ))
+            ));
+        }
+        uncompressed = plan.without_gzip();
+        &uncompressed
+    } else {
+        plan
+    };
     for (name, value) in plan.headers() {
         head.set(name, value);
     }

@@ -61,7 +61,7 @@ fn tail_with<W: Write>(
     stdin: impl FnOnce() -> Box<dyn Read + Send>,
 ) -> Result<ExitCode, Error> {
     let recorder = match &config.record {
-        Some(path) => Some(Recorder::create(path)?),
+        Some(path) => Some(Recorder::for_input(path, &config.input)?),
         None => None,
     };
     let printer = output::printer(config.mode, config.look.clone(), config.jq.clone());

@@ -39,3 +39,79 @@ fn record_replays_with_the_original_gaps() {
         gap(&second[1])
     );
 }
+
+#[test]
+fn a_header_with_control_characters_is_dropped_so_the_recording_replays() {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Evil: a\u{9b}31mb\r\nX-Kept: yes\r\n\r\n";
+    let server = RawServer::new(
+        "/events",
+        vec![vec![
+            send(head.as_bytes()),
+            send(b"data: one\n\n"),
+            Step::Close,
+        ]],
+    );
+    let recording =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("recorded-hostile.txt");
+    run_ok(&[
+        "tail",
+        &server.url,
+        "--no-reconnect",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    server.join();
+    let text = std::fs::read_to_string(&recording).unwrap();
+    assert!(text.contains("@header X-Kept: yes"), "{text}");
+    assert!(!text.contains('\u{9b}'), "{text}");
+    assert!(
+        text.contains("# not replayed: @header X-Evil: a\\u{9b}31mb"),
+        "{text}"
+    );
+
+    let (_replay, url) = serve(&[recording.to_str().unwrap()]);
+    let out = run_ok(&["tail", &url, "--no-reconnect", "--json"]);
+    assert_eq!(data_of(&json_lines(&out)), ["one"]);
+}
+
+#[test]
+fn the_replay_line_serves_the_recorded_path_for_the_recorded_method() {
+    let original = script("rec-chat", "data: {\"delta\":\"hi\"}\n\ndata: [DONE]\n\n");
+    let (_server, url) = serve(&[original.to_str().unwrap(), "--path", "/v1/chat"]);
+    let recording = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("recorded-chat.txt");
+    run_ok(&[
+        "tail",
+        &url,
+        "-d",
+        "{}",
+        "--json",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&recording).unwrap();
+    let first = text.lines().next().unwrap();
+    let replay = first
+        .split_once("replay with: ")
+        .unwrap_or_else(|| panic!("no replay line: {first}"))
+        .1;
+    let (serve_cmd, tail_cmd) = replay.split_once(", then: ").unwrap_or((replay, ""));
+    // Run the printed commands (their words need no quoting here), on a free port.
+    let serve_args: Vec<&str> = serve_cmd.split(' ').collect();
+    assert_eq!(serve_args[..2], ["sse", "serve"], "{first}");
+    let (_replay, replay_url) = serve(&serve_args[2..]);
+    let port = host_port(&replay_url);
+    let tail_args: Vec<String> = tail_cmd
+        .split(' ')
+        .skip(1)
+        .map(|w| w.replace("127.0.0.1:8080", &port))
+        .collect();
+    assert!(tail_cmd.starts_with("sse tail -X POST "), "{first}");
+    let mut args: Vec<&str> = tail_args.iter().map(String::as_str).collect();
+    args.extend(["--no-reconnect", "--json"]);
+    let out = run_ok(&args);
+    assert_eq!(
+        data_of(&json_lines(&out)),
+        ["{\"delta\":\"hi\"}"],
+        "{first}"
+    );
+}

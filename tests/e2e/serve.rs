@@ -902,3 +902,158 @@ fn a_looping_buffer_is_capped_and_notices_the_client_leaving() {
     drop(stream);
     server.stderr_line_with("client left", LIVE);
 }
+
+#[test]
+fn informational_statuses_and_a_204_body_are_refused_with_file_and_line() {
+    for (name, text, at) in [
+        ("s101", "@status 101\ndata: a\n\n", "s101.txt:1: @status"),
+        ("s199", "# x\n@status 199\n", "s199.txt:2: @status"),
+        (
+            "s204body",
+            "@status 204\n@body {\"error\": 1}\n",
+            "s204body.txt:2: @body",
+        ),
+    ] {
+        let path = script(name, text);
+        let out = run_exit(&["serve", path.to_str().unwrap(), "--port", "0"], 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(at), "{name}: {stderr}");
+    }
+    // The same through --fault status=: a usage error.
+    let plain = script("s-fault", "data: a\n\n");
+    let out = run_exit(
+        &["serve", plain.to_str().unwrap(), "--fault", "status=103"],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("informational"));
+    let body = script("s-fault-body", "@status 500\n@body x\n");
+    let out = run_exit(
+        &["serve", body.to_str().unwrap(), "--fault", "status=204"],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a 204 answer has no body"));
+}
+
+#[test]
+fn cors_preflight_allows_a_json_post_with_the_headers_it_asks_for() {
+    let origin = "https://app.example";
+    let (_server, url) = serve(&[
+        script("cors-post", SCRIPT).to_str().unwrap(),
+        "--cors",
+        origin,
+    ]);
+    let preflight = format!(
+        "OPTIONS /events HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type,authorization, x-api-key\r\nConnection: close\r\n\r\n"
+    );
+    let (head, _) = split(&raw_exchange(&host_port(&url), preflight.as_bytes(), LIVE));
+    assert!(head.starts_with("HTTP/1.1 204"), "{head}");
+    let methods = header_in(&head, "Access-Control-Allow-Methods").unwrap_or_default();
+    assert!(methods.contains("POST"), "{head}");
+    let allowed = header_in(&head, "Access-Control-Allow-Headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for name in [
+        "content-type",
+        "authorization",
+        "x-api-key",
+        "last-event-id",
+    ] {
+        assert!(allowed.contains(name), "{name}: {head}");
+    }
+    // A requested list that is not header names is not echoed.
+    let hostile = format!(
+        "OPTIONS /events HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nAccess-Control-Request-Headers: a b, x:y, ok\r\nConnection: close\r\n\r\n"
+    );
+    let (head, _) = split(&raw_exchange(&host_port(&url), hostile.as_bytes(), LIVE));
+    assert!(head.starts_with("HTTP/1.1 204"), "{head}");
+    let allowed = header_in(&head, "Access-Control-Allow-Headers").unwrap_or_default();
+    assert!(
+        !allowed.contains("a b") && !allowed.contains("x:y") && allowed.ends_with(", ok"),
+        "{head}"
+    );
+}
+
+#[test]
+fn fault_gzip_does_not_compress_for_a_client_that_refuses_it() {
+    let (server, url) = serve(&[
+        script("gz-no", "data: a\n\n").to_str().unwrap(),
+        "--fault",
+        "gzip",
+    ]);
+    for extra in [
+        "Accept-Encoding: identity\r\n",
+        "",
+        "Accept-Encoding: br, gzip;q=0\r\n",
+    ] {
+        let (head, body) = split(&get(&url, extra));
+        assert!(
+            !head.to_ascii_lowercase().contains("content-encoding"),
+            "{extra:?}: {head}"
+        );
+        assert_eq!(body, b"data: a\n\n", "{extra:?}");
+        server.stderr_line_with("not compressing", LIVE);
+    }
+    // `gzip` in any case, with a weight, or `*`: compressed.
+    for extra in [
+        "Accept-Encoding: deflate, GZip;q=0.5\r\n",
+        "Accept-Encoding: *\r\n",
+    ] {
+        let (head, _) = split(&get(&url, extra));
+        assert!(
+            head.to_ascii_lowercase().contains("content-encoding: gzip"),
+            "{extra:?}: {head}"
+        );
+    }
+}
+
+#[test]
+fn the_request_log_is_coloured_by_the_color_rule() {
+    let s = script("color", "data: a\n\n");
+    // (global flag, NO_COLOR, coloured?): stderr is a pipe, so `auto` means none.
+    for (choice, no_color, want) in [
+        ("always", None, true),
+        ("always", Some("1"), true),
+        ("never", None, false),
+        ("auto", None, false),
+    ] {
+        let mut cmd = sse();
+        cmd.args([
+            "--color",
+            choice,
+            "serve",
+            s.to_str().unwrap(),
+            "--port",
+            "0",
+        ]);
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let server = Spawned::new(cmd);
+        let url = server.next_line(LIVE);
+        let url = url.strip_prefix("listening on ").unwrap().to_string();
+        let (head, _) = split(&get(&url, "User-Agent: t\r\n"));
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        server.stderr_line_with("done after", LIVE);
+        let stderr = server.stderr();
+        assert_eq!(
+            stderr.contains("\x1b["),
+            want,
+            "--color {choice}: {stderr:?}"
+        );
+    }
+}
+
+/// serve never returns on its own: its manual must not promise an exit 0.
+#[test]
+fn the_manual_says_serve_runs_until_stopped() {
+    let sections = sse::manual::man_sections("serve");
+    let (_, exit) = sections
+        .iter()
+        .find(|(heading, _)| *heading == "EXIT STATUS")
+        .unwrap();
+    let zero = exit.iter().find_map(|b| match b {
+        sse::manual::Block::Item("0", text) => Some(*text),
+        _ => None,
+    });
+    assert!(zero.is_some_and(|t| t.starts_with("Never")), "{zero:?}");
+}
