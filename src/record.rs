@@ -198,6 +198,8 @@ impl Recorder {
                     id => write!(self.out, "id: {id}\n\n"),
                 }
             }
+            // Nothing a client does with it: a replay without it is the same stream.
+            Item::Ignored(_) => Ok(()),
         }
     }
 

@@ -65,6 +65,7 @@ pub enum Owned {
     Comment(String),
     Retry(u64),
     Id(String),
+    Ignored(String),
 }
 
 fn own(item: Item<'_>) -> Owned {
@@ -73,6 +74,7 @@ fn own(item: Item<'_>) -> Owned {
         Item::Comment(c) => Owned::Comment(c.to_string()),
         Item::Retry(ms) => Owned::Retry(ms),
         Item::Id(id) => Owned::Id(id.to_string()),
+        Item::Ignored(line) => Owned::Ignored(line.to_string()),
     }
 }
 

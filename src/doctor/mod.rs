@@ -394,7 +394,7 @@ impl Arrived {
                 }
             }
             Item::Retry(ms) => obs.retry = Some(ms),
-            Item::Id(_) => {}
+            Item::Id(_) | Item::Ignored(_) => {}
             Item::Event(ev) => {
                 obs.event(Seen {
                     at: self.at,

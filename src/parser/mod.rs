@@ -41,6 +41,10 @@ pub enum Item<'a> {
     /// A block with no data (so no event) that set the last event ID to this: what a
     /// reconnection would send changed without an event to show it.
     Id(&'a str),
+    /// A line the standard ignores: a field name other than data, event, id and retry
+    /// (`evnet: x`), a `retry:` that is not all digits, an id holding NULL. Only from a
+    /// parser [`Parser::reporting_ignored`].
+    Ignored(&'a str),
 }
 
 /// A dispatched event, as a browser's `MessageEvent` would see it.
@@ -132,6 +136,8 @@ pub struct Parser {
     last_id_in_chunk: Option<Range<usize>>,
     retry: Option<u64>,
     scratch: String,
+    /// Emit [`Item::Ignored`] for the lines the standard ignores (`-v`).
+    report_ignored: bool,
 }
 
 /// Where the value of an `id` line waiting for dispatch is.
@@ -167,7 +173,14 @@ impl Parser {
             last_id_in_chunk: None,
             retry: None,
             scratch: String::new(),
+            report_ignored: false,
         }
+    }
+
+    /// Also tells of the lines the standard ignores, as [`Item::Ignored`].
+    pub fn reporting_ignored(mut self, on: bool) -> Self {
+        self.report_ignored = on;
+        self
     }
 
     /// Starts the last event ID where the previous connection left it, as browsers do.
@@ -479,6 +492,12 @@ impl Parser {
                     self.retry = Some(ms);
                     return emit(Item::Retry(ms));
                 }
+                if self.report_ignored {
+                    return emit(Item::Ignored(src.text(line, &mut self.scratch)));
+                }
+            }
+            _ if self.report_ignored => {
+                return emit(Item::Ignored(src.text(line, &mut self.scratch)))
             }
             _ => {}
         }
@@ -627,6 +646,7 @@ mod tests {
         Comment(String),
         Retry(u64),
         Id(String),
+        Ignored(String),
     }
 
     fn own(item: Item<'_>) -> Owned {
@@ -639,6 +659,7 @@ mod tests {
             Item::Comment(c) => Owned::Comment(c.into()),
             Item::Retry(ms) => Owned::Retry(ms),
             Item::Id(id) => Owned::Id(id.into()),
+            Item::Ignored(line) => Owned::Ignored(line.into()),
         }
     }
 
@@ -1175,5 +1196,22 @@ mod tests {
         parser.feed_each(b"\r", |_| {}).unwrap();
         parser.feed_each(b"\n\n", |i| got.push(own(i))).unwrap();
         assert_eq!(got, vec![ev("message", "abcdef", "")]);
+    }
+
+    #[test]
+    fn ignored_lines_are_told_only_when_asked() {
+        let stream = b"evnet: x\nretry: 1s\ndata: a\n\n";
+        let mut told = Vec::new();
+        let mut parser = Parser::default().reporting_ignored(true);
+        parser.feed_each(stream, |i| told.push(own(i))).unwrap();
+        assert_eq!(
+            told,
+            vec![
+                Owned::Ignored("evnet: x".into()),
+                Owned::Ignored("retry: 1s".into()),
+                ev("message", "a", ""),
+            ]
+        );
+        assert_eq!(parse_chunks(&[stream]), vec![ev("message", "a", "")]);
     }
 }

@@ -121,6 +121,11 @@ pub fn run(args: ServeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
             "warning: {name}:{line}: not valid UTF-8; the script's bytes are sent as they are"
         ));
     }
+    for (line, field) in &config.script.unknown_fields {
+        log(&format!(
+            "warning: {name}:{line}: `{field}` is not a field the standard reads (data, event, id, retry): clients ignore the line"
+        ));
+    }
     let faults = config.plan.to_string();
     let faults = if faults.is_empty() {
         faults

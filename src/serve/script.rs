@@ -57,6 +57,9 @@ pub struct Script {
     pub steps: Vec<Step>,
     /// The first line that is not valid UTF-8 (it is sent as it is).
     pub invalid_utf8_line: Option<usize>,
+    /// Lines whose field name is none of the four the standard reads (`evnet: x`):
+    /// sent as written (a mock may mean it), warned about at start.
+    pub unknown_fields: Vec<(usize, String)>,
     /// Runs of two steps or more, by their first step.
     bursts: Vec<Burst>,
 }
@@ -154,6 +157,18 @@ const DIRECTIVES: &str = "@sleep, @close, @status, @header or @body";
 
 /// The lines of a script, ended as the stream format ends them: CRLF, LF or a lone CR
 /// (a stream recorded or written with CR line ends is a script as it is).
+/// The field name of a stream line, when it is not one the standard reads.
+fn unknown_field(line: &[u8]) -> Option<String> {
+    if line.starts_with(b":") {
+        return None;
+    }
+    let name = line.split(|&b| b == b':').next().unwrap_or(line);
+    match name {
+        b"data" | b"event" | b"id" | b"retry" => None,
+        _ => Some(crate::escape::line(&String::from_utf8_lossy(name)).into_owned()),
+    }
+}
+
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
@@ -262,6 +277,9 @@ impl Reader {
             self.end_block();
             Ok(())
         } else {
+            if let Some(name) = unknown_field(line) {
+                self.script.unknown_fields.push((n, name));
+            }
             self.block.push_line(line);
             Ok(())
         }
@@ -583,6 +601,10 @@ mod tests {
             .to_string()
             .contains("t:1: a directive line is not valid UTF-8"));
         assert_eq!(p("data: ok\n").invalid_utf8_line, None);
+        assert_eq!(
+            p("evnet: x\ndata: a\n: comment\nretry: 5\n").unknown_fields,
+            vec![(1, "evnet".to_string())]
+        );
     }
 
     #[test]

@@ -80,7 +80,9 @@ impl<W: Write> Run<'_, W> {
             };
             established = true;
             failures = 0;
-            let mut parser = Parser::new(self.config.max_event_size).with_last_event_id(&last_id);
+            let mut parser = Parser::new(self.config.max_event_size)
+                .with_last_event_id(&last_id)
+                .reporting_ignored(self.config.verbose);
             let conn = Conn {
                 number,
                 opened: stream.opened,

@@ -167,7 +167,8 @@ fn interrupted() -> ExitCode {
 
 impl<W: Write> Run<'_, W> {
     fn read_stdin(&mut self, input: Box<dyn Read + Send>) -> Result<ExitCode, Error> {
-        let mut parser = Parser::new(self.config.max_event_size);
+        let mut parser =
+            Parser::new(self.config.max_event_size).reporting_ignored(self.config.verbose);
         let conn = Conn {
             number: 1,
             opened: Instant::now(),

@@ -172,6 +172,11 @@ impl<W: Write> Run<'_, W> {
                     "*".dimmed()
                 ));
             }
+            Item::Ignored(line) => self.verbose(&format!(
+                "{} ignored (not a field the standard reads, or an invalid value): {}",
+                "*".dimmed(),
+                escape::line(line)
+            )),
             Item::Id(id) => self.verbose(&format!(
                 "{} last event ID set to \"{}\" (a block without data)",
                 "*".dimmed(),

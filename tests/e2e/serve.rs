@@ -1057,3 +1057,16 @@ fn the_manual_says_serve_runs_until_stopped() {
     });
     assert!(zero.is_some_and(|t| t.starts_with("Never")), "{zero:?}");
 }
+
+#[test]
+fn a_script_line_with_an_unknown_field_is_warned_about_with_its_line() {
+    let path = script("typo", "data: a\n\nevnet: x\ndata: b\n\n");
+    let (server, _url) = serve(&[path.to_str().unwrap()]);
+    let line = server.stderr_line_with("is not a field the standard reads", LIVE);
+    assert!(
+        line.contains(
+            "typo.txt:3: `evnet` is not a field the standard reads (data, event, id, retry)"
+        ),
+        "{line}"
+    );
+}

@@ -1007,3 +1007,26 @@ fn retry_takes_units_and_utc_is_for_the_pretty_view() {
         assert!(stderr.contains("cannot be used with"), "{mode}: {stderr}");
     }
 }
+
+#[test]
+fn verbose_shows_the_lines_the_standard_ignores() {
+    let server = RawServer::new(
+        "/e",
+        vec![vec![
+            send(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"),
+            send(b"evnet: x\nretry: 2s\ndata: a\n\n"),
+            Step::Close,
+        ]],
+    );
+    let out = run_ok(&["tail", &server.url, "-v", "--no-reconnect", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in ["evnet: x", "retry: 2s"] {
+        assert!(
+            stderr.contains(&format!(
+                "ignored (not a field the standard reads, or an invalid value): {line}"
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(data_of(&json_lines(&out)), ["a"]);
+}
