@@ -163,6 +163,10 @@ pub struct Text {
     filter: Filter,
     /// Text was written that no newline has ended yet.
     mid_line: bool,
+    /// Some text was written (for the built-in filter's "not recognised").
+    wrote: bool,
+    /// "not recognised" was said.
+    told: bool,
 }
 
 impl Text {
@@ -170,6 +174,8 @@ impl Text {
         Text {
             filter: Filter::new(jq, "--text", look),
             mid_line: false,
+            wrote: false,
+            told: false,
         }
     }
 }
@@ -177,6 +183,7 @@ impl Text {
 impl Printer for Text {
     fn event(&mut self, out: &mut Out, ev: &EventRef<'_>, _: &Arrival) -> io::Result<()> {
         let mut mid_line = self.mid_line;
+        let mut wrote = false;
         let terminal = self.filter.terminal;
         self.filter.run(out, ev, |out, o| {
             let s = match &o {
@@ -191,10 +198,12 @@ impl Printer for Text {
             out.buf.push(s.as_bytes());
             if !s.is_empty() {
                 mid_line = !s.ends_with('\n');
+                wrote = true;
             }
             Ok(())
         })?;
         self.mid_line = mid_line;
+        self.wrote |= wrote;
         Ok(())
     }
 
@@ -204,6 +213,19 @@ impl Printer for Text {
             self.mid_line = false;
         }
         self.filter.end(out);
+        // The built-in filter found no text in a whole stream of events: say so once,
+        // rather than end with nothing and exit 0 as if the answer were empty.
+        let builtin = self.filter.jq.code() == crate::jq::LLM_TEXT;
+        if builtin && !self.wrote && !self.told && self.filter.seen > 0 {
+            self.told = true;
+            out.notice(format!(
+                "--text: {} without text in a shape it knows (OpenAI chat or Responses, Anthropic, Gemini); give the filter for this stream: --text=FILTER",
+                match self.filter.seen {
+                    1 => "the event came".to_string(),
+                    n => format!("all {n} events came"),
+                }
+            ));
+        }
         Ok(())
     }
 }
@@ -261,5 +283,26 @@ mod tests {
         assert!(notices[0].starts_with("--text '.a': event 1 (type message)"));
         assert_eq!(notices[1], "--text '.a': 2 more events failed the filter");
         assert_eq!(out.buf.as_bytes(), b"x\n");
+    }
+
+    #[test]
+    fn the_built_in_text_filter_says_once_when_it_finds_no_text() {
+        let llm = Jq::compile(crate::jq::LLM_TEXT).unwrap();
+        let mut printer = Text::new(llm.clone(), &Look::plain());
+        let mut out = Out::default();
+        for data in ["{\"n\":1}", "{\"n\":2}"] {
+            printer.event(&mut out, &ev(data), &ARRIVAL).unwrap();
+        }
+        printer.end(&mut out).unwrap();
+        printer.end(&mut out).unwrap();
+        let notices: Vec<String> = out.notices().collect();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].starts_with("--text: all 2 events came without text"));
+        // A stream it knows: nothing to say.
+        let mut printer = Text::new(llm, &Look::plain());
+        let chunk = r#"{"choices":[{"delta":{"content":"hi"}}]}"#;
+        printer.event(&mut out, &ev(chunk), &ARRIVAL).unwrap();
+        printer.end(&mut out).unwrap();
+        assert_eq!(out.notices().count(), 0);
     }
 }

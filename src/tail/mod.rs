@@ -61,7 +61,17 @@ fn tail_with<W: Write>(
     stdin: impl FnOnce() -> Box<dyn Read + Send>,
 ) -> Result<ExitCode, Error> {
     let recorder = match &config.record {
-        Some(path) => Some(Recorder::for_input(path, &config.input)?),
+        Some(path) => {
+            // Said, not silent: a recording made before is gone.
+            if path.exists() && !config.quiet {
+                console.line(&format!(
+                    "{} --record: replacing {}",
+                    "*".dimmed(),
+                    crate::escape::line(&path.display().to_string())
+                ));
+            }
+            Some(Recorder::for_input(path, &config.input)?)
+        }
         None => None,
     };
     let printer = output::printer(config.mode, config.look.clone(), config.jq.clone());
@@ -92,7 +102,18 @@ fn tail_with<W: Write>(
     if let Some(stats) = &run.side.stats {
         let summary = stats.summary(Instant::now());
         if result.is_ok() || summary.events > 0 {
-            console.line(&format!("{} {}", "*".dimmed(), summary.line()));
+            let interrupted = matches!(&result, Ok(code) if *code == self::interrupted());
+            // The terminal echoed ^C where the cursor was: the summary starts below it.
+            let after_ctrl_c = if interrupted && config.stderr_tty {
+                "\n"
+            } else {
+                ""
+            };
+            console.line(&format!(
+                "{after_ctrl_c}{} {}",
+                "*".dimmed(),
+                summary.line()
+            ));
         }
     }
     console.finish();
@@ -307,6 +328,34 @@ mod tests {
                 .iter()
                 .all(|d| d.contains(" · 2 events · 18 B · last event ")),
             "{drawn:?}"
+        );
+    }
+
+    #[test]
+    fn after_ctrl_c_on_a_terminal_the_summary_starts_on_its_own_line() {
+        let cli = crate::cli::Cli::try_parse_from(["sse", "tail", "-"]).unwrap();
+        let crate::cli::Command::Tail(args) = cli.command else {
+            unreachable!()
+        };
+        let env = Env {
+            stderr_tty: true,
+            ..Env::default()
+        };
+        let config = Config::resolve(args, cli.color, &env).unwrap();
+        let err = Captured::default();
+        let console = Console::to(Box::new(err.clone()), Box::new(|| Some(80)), false, false);
+        let interrupt = Interrupt::default();
+        interrupt.trigger();
+        let mut out = Vec::new();
+        let code = tail_with(&config, &mut out, console, interrupt, || {
+            Box::new(&b"data: 1\n\n"[..])
+        })
+        .unwrap();
+        assert_eq!(code, ExitCode::from(130));
+        assert!(
+            text(&err).starts_with("\n* 0 events in "),
+            "{:?}",
+            text(&err)
         );
     }
 

@@ -115,3 +115,27 @@ fn the_replay_line_serves_the_recorded_path_for_the_recorded_method() {
         "{first}"
     );
 }
+
+#[test]
+fn recording_onto_an_existing_file_says_it_replaces_it() {
+    let original = script("rec-replace-src", "data: one\n\n");
+    let (_server, url) = serve(&[original.to_str().unwrap()]);
+    let recording =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("recorded-replaced.txt");
+    std::fs::write(&recording, "an earlier recording\n").unwrap();
+    let out = run_ok(&[
+        "tail",
+        &url,
+        "--no-reconnect",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("--record: replacing {}", recording.display())),
+        "{stderr}"
+    );
+    assert!(!std::fs::read_to_string(&recording)
+        .unwrap()
+        .contains("an earlier recording"));
+}
