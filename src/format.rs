@@ -95,6 +95,52 @@ pub fn count(n: u64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// `text` cut into lines for a terminal: the first at most `first` columns wide, the
+/// others at most `rest`, broken at spaces (a word longer than a line is cut), columns
+/// counted as the terminal counts them (a wide character takes two).
+pub fn wrap(text: &str, first: usize, rest: usize) -> Vec<&str> {
+    use unicode_width::UnicodeWidthChar;
+    let mut lines = Vec::new();
+    let mut left = text;
+    let mut room = first.max(1);
+    while !left.is_empty() {
+        let mut cols = 0;
+        let mut cut = left.len();
+        let mut space = None;
+        for (i, c) in left.char_indices() {
+            let w = c.width().unwrap_or(0);
+            if cols + w > room {
+                cut = i;
+                break;
+            }
+            cols += w;
+            if c == ' ' {
+                space = Some(i);
+            }
+        }
+        if cut == left.len() {
+            lines.push(left);
+            break;
+        }
+        let (line, next) = match space {
+            Some(at) if at > 0 => (&left[..at], &left[at + 1..]),
+            // No space to break at: cut the word (at least one character).
+            _ => {
+                let cut = if cut == 0 {
+                    left.chars().next().map_or(left.len(), char::len_utf8)
+                } else {
+                    cut
+                };
+                (&left[..cut], &left[cut..])
+            }
+        };
+        lines.push(line);
+        left = next;
+        room = rest.max(1);
+    }
+    lines
+}
+
 /// Whole milliseconds, saturating (for JSON numbers).
 pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -133,5 +179,9 @@ mod tests {
         assert_eq!(count(1, "event"), "1 event");
         assert_eq!(count(2, "event"), "2 events");
         assert_eq!(millis(Duration::MAX), u64::MAX);
+        assert_eq!(wrap("a bb ccc dddd", 6, 4), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abcdefgh", 3, 3), ["abc", "def", "gh"]);
+        assert_eq!(wrap("日本語です", 4, 4), ["日本", "語で", "す"]);
+        assert_eq!(wrap("short", 80, 80), ["short"]);
     }
 }

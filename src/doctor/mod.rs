@@ -76,7 +76,12 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let written = if args.json {
         report::write_json(&mut out, &observation, &analysis, &findings)
     } else {
-        report::write_text(&mut out, &observation, &findings)
+        report::write_text(
+            &mut out,
+            &observation,
+            &findings,
+            term::stdout_width(io::stdout().is_terminal()),
+        )
     };
     written.and_then(|_| out.flush()).map_err(Error::Output)?;
     let failed = findings.iter().any(|f| f.status == finding::Status::Fail);

@@ -27,37 +27,37 @@ fn counts(findings: &[Finding]) -> (usize, usize, usize) {
 
 /// The checklist. Everything from the network is escaped (a header can carry ESC); a
 /// fix offered by several checks is written out once, then referred to.
-pub fn write_text(out: &mut impl Write, obs: &Observation, findings: &[Finding]) -> io::Result<()> {
+///
+/// `columns`: the terminal's width, to wrap each line to with its indent; `None` into
+/// a pipe (never wrapped there).
+pub fn write_text(
+    out: &mut impl Write,
+    obs: &Observation,
+    findings: &[Finding],
+    columns: Option<usize>,
+) -> io::Result<()> {
     write_watched(out, obs)?;
     let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(8);
     let mut fixes = Fixes {
         pad: " ".repeat(width + 8),
         given: HashMap::new(),
         untested: false,
+        columns,
     };
     for f in findings {
-        writeln!(
-            out,
-            "{}  {:width$}  {}",
-            label(f.status),
-            f.check,
-            escape::line(&f.seen)
-        )?;
+        let head = format!("{}  {:width$}  ", label(f.status), f.check);
+        fixes.line(out, &head, &fixes.pad.clone(), &escape::line(&f.seen))?;
         if f.status == Status::Pass {
             continue;
         }
         if !f.why.is_empty() {
-            writeln!(
-                out,
-                "{}{} {}",
-                fixes.pad,
-                "why:".dimmed(),
-                escape::line(&f.why)
-            )?;
+            let head = format!("{}{} ", fixes.pad, "why:".dimmed());
+            let indent = format!("{}     ", fixes.pad);
+            fixes.line(out, &head, &indent, &escape::line(&f.why))?;
         }
         fixes.write(out, f)?;
     }
-    write_verdict(out, findings, fixes.untested)
+    write_verdict(out, findings, fixes.untested, columns)
 }
 
 /// The report's first lines: the URL, and what the watch saw in numbers.
@@ -92,9 +92,28 @@ struct Fixes<'a> {
     given: HashMap<&'a str, &'a str>,
     /// A fix not yet seen working in a test was written (`try:`).
     untested: bool,
+    /// The terminal's width, when wrapping.
+    columns: Option<usize>,
 }
 
 impl<'a> Fixes<'a> {
+    /// `head` (its visible width is `indent`'s) then `text`, wrapped to the terminal
+    /// with continuation lines at `indent`.
+    fn line(&self, out: &mut impl Write, head: &str, indent: &str, text: &str) -> io::Result<()> {
+        let Some(columns) = self.columns.filter(|&c| c > indent.len() + 20) else {
+            return writeln!(out, "{head}{text}");
+        };
+        let room = columns - indent.len();
+        for (i, part) in crate::format::wrap(text, room, room)
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if i == 0 { head } else { indent };
+            writeln!(out, "{lead}{part}")?;
+        }
+        Ok(())
+    }
+
     /// `f`'s fixes: new ones in full, those already written as a reference back.
     fn write(&mut self, out: &mut impl Write, f: &'a Finding) -> io::Result<()> {
         let pad = &self.pad;
@@ -112,7 +131,8 @@ impl<'a> Fixes<'a> {
                 self.untested = true;
                 "try:".cyan()
             };
-            writeln!(out, "{pad}{tag} {}", escape::line(&fix.text))?;
+            let head = format!("{pad}{tag} ");
+            self.line(out, &head, &format!("{pad}     "), &escape::line(&fix.text))?;
             self.given.insert(&fix.text, f.check);
         }
         if !earlier.is_empty() {
@@ -129,7 +149,12 @@ impl<'a> Fixes<'a> {
 
 /// The counts, the failed checks by name, and what `fix:` and `try:` mean when a
 /// `try:` was written.
-fn write_verdict(out: &mut impl Write, findings: &[Finding], untested: bool) -> io::Result<()> {
+fn write_verdict(
+    out: &mut impl Write,
+    findings: &[Finding],
+    untested: bool,
+    columns: Option<usize>,
+) -> io::Result<()> {
     let (pass, warn, fail) = counts(findings);
     writeln!(out)?;
     let summary = format!("{pass} passed, {warn} warned, {fail} failed");
@@ -146,7 +171,11 @@ fn write_verdict(out: &mut impl Write, findings: &[Finding], untested: bool) -> 
         summary.green().bold().to_string()
     };
     if untested {
-        writeln!(out, "{}", advice::FIX_OR_TRY.dimmed())?;
+        let legend = match columns {
+            Some(c) => crate::format::wrap(advice::FIX_OR_TRY, c, c).join("\n"),
+            None => advice::FIX_OR_TRY.to_string(),
+        };
+        writeln!(out, "{}", legend.dimmed())?;
     }
     writeln!(out, "{verdict}")
 }
@@ -292,7 +321,7 @@ mod tests {
             ..Observation::default()
         });
         let mut text = Vec::new();
-        write_text(&mut text, &obs, &findings).unwrap();
+        write_text(&mut text, &obs, &findings, None).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains("FAIL  content-type"), "{text}");
         assert!(text.contains("try: send `Content-Type: text/event-stream`"));
@@ -335,7 +364,7 @@ mod tests {
             ..Observation::default()
         });
         let mut text = Vec::new();
-        write_text(&mut text, &obs, &findings).unwrap();
+        write_text(&mut text, &obs, &findings, None).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(
             !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{9b}'),
@@ -355,5 +384,37 @@ mod tests {
         );
         // etag and first-event refer back, once each.
         assert_eq!(text.matches("the fixes given for").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn on_a_terminal_lines_wrap_with_their_indent_and_never_into_a_pipe() {
+        colored::control::set_override(false);
+        let (obs, _, findings) = judged(Observation {
+            url: "http://x/e".into(),
+            head: Some(Head {
+                status: 200,
+                version: "HTTP/1.1",
+                reason: "OK".into(),
+                headers: vec![("Content-Type".into(), "text/html".into())],
+                url: "http://x/e".into(),
+            }),
+            ..Observation::default()
+        });
+        let mut wrapped = Vec::new();
+        write_text(&mut wrapped, &obs, &findings, Some(60)).unwrap();
+        let wrapped = String::from_utf8(wrapped).unwrap();
+        let pad = " ".repeat(findings.iter().map(|f| f.check.len()).max().unwrap() + 8);
+        let mut continued = 0;
+        for line in wrapped.lines().skip(2) {
+            assert!(line.chars().count() <= 60, "{line:?}");
+            if line.starts_with(&pad) && !line[pad.len()..].starts_with(['w', 'f', 't', 's']) {
+                continued += 1;
+            }
+        }
+        assert!(continued > 0, "{wrapped}");
+        let mut piped = Vec::new();
+        write_text(&mut piped, &obs, &findings, None).unwrap();
+        let piped = String::from_utf8(piped).unwrap();
+        assert!(piped.lines().any(|l| l.chars().count() > 60), "{piped}");
     }
 }
