@@ -65,13 +65,20 @@ enum Opened {
     },
 }
 
-/// Opens `req` over HTTP/2 (`uri` is its URL, parsed).
-pub fn open(req: &Request, uri: &Uri, start: Start) -> Result<Negotiated, Cause> {
+/// Opens `req` over HTTP/2 (`uri` is its URL, parsed), through `proxy` (an http://
+/// proxy, by CONNECT) if given.
+pub fn open(
+    req: &Request,
+    uri: &Uri,
+    start: Start,
+    proxy: Option<&Uri>,
+) -> Result<Negotiated, Cause> {
     let (tx, rx) = sync_mpsc::sync_channel(1);
     let job = Job {
         req: req.clone(),
         uri: uri.clone(),
         start,
+        proxy: proxy.cloned(),
     };
     std::thread::Builder::new()
         .name("h2".into())
@@ -140,6 +147,8 @@ struct Job {
     req: Request,
     uri: Uri,
     start: Start,
+    /// An HTTP proxy to tunnel through.
+    proxy: Option<Uri>,
 }
 
 type HeadSender = sync_mpsc::SyncSender<Result<Opened, Cause>>;
@@ -202,25 +211,65 @@ impl Job {
         let https = self.uri.scheme_str() == Some("https");
         let port = self.uri.port_u16().unwrap_or(if https { 443 } else { 80 });
         let connect = async {
-            let addrs: Vec<_> = tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|_| Cause::HostNotFound)?
-                .collect();
-            let mut last = Cause::HostNotFound;
-            for addr in addrs {
-                match TcpStream::connect(addr).await {
-                    Ok(tcp) => {
-                        let _ = tcp.set_nodelay(true);
-                        return Ok(tcp);
-                    }
-                    Err(e) => last = Cause::Io(crate::error::io_message(&e)),
-                }
+            match &self.proxy {
+                None => tcp_to(host, port).await,
+                Some(proxy) => self.tunnel(proxy, host, port).await,
             }
-            Err(last)
         };
         tokio::time::timeout(self.timeout(), connect)
             .await
             .map_err(|_| Cause::Timeout("connect".into()))?
+    }
+
+    /// A tunnel through an HTTP proxy to `host:port`: `CONNECT`, as curl opens one for
+    /// https (with the proxy URL's user and password as Basic credentials).
+    async fn tunnel(&self, proxy: &Uri, host: &str, port: u16) -> Result<TcpStream, Cause> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let failed = |why: String| Cause::Proxy {
+            proxy: proxy.to_string(),
+            cause: Box::new(Cause::ConnectProxyFailed(why)),
+        };
+        let proxy_host = proxy.host().ok_or_else(|| failed("no host".into()))?;
+        let proxy_host = proxy_host.trim_start_matches('[').trim_end_matches(']');
+        // curl's default proxy port.
+        let mut tcp = tcp_to(proxy_host, proxy.port_u16().unwrap_or(1080)).await?;
+        let target = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let mut head = format!(
+            "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: {}\r\n",
+            super::USER_AGENT
+        );
+        if let Some(credentials) = proxy.authority().and_then(|a| a.as_str().rsplit_once('@')) {
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD.encode(credentials.0);
+            head.push_str(&format!("Proxy-Authorization: Basic {basic}\r\n"));
+        }
+        head.push_str("\r\n");
+        let io = |e: std::io::Error| failed(crate::error::io_message(&e));
+        tcp.write_all(head.as_bytes()).await.map_err(io)?;
+        // The answer's head, a byte at a time: what follows it is the tunnel's.
+        let mut answer = Vec::new();
+        let mut byte = [0u8; 1];
+        while !answer.ends_with(b"\r\n\r\n") {
+            if answer.len() > MAX_PROXY_HEAD || tcp.read(&mut byte).await.map_err(io)? == 0 {
+                return Err(failed("the proxy closed without answering CONNECT".into()));
+            }
+            answer.push(byte[0]);
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut parsed = httparse::Response::new(&mut headers);
+        match parsed.parse(&answer) {
+            Ok(_) if parsed.code.is_some_and(|c| (200..300).contains(&c)) => Ok(tcp),
+            Ok(_) => Err(failed(format!(
+                "CONNECT answered {} {}",
+                parsed.code.unwrap_or(0),
+                parsed.reason.unwrap_or("")
+            ))),
+            Err(e) => Err(failed(format!("its answer to CONNECT is not HTTP: {e}"))),
+        }
     }
 
     async fn tls(
@@ -464,6 +513,28 @@ impl Read for Body {
             }
         }
     }
+}
+
+/// The largest answer to CONNECT taken.
+const MAX_PROXY_HEAD: usize = 16 * 1024;
+
+/// A TCP connection to `host:port`, trying each address it has.
+async fn tcp_to(host: &str, port: u16) -> Result<TcpStream, Cause> {
+    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| Cause::HostNotFound)?
+        .collect();
+    let mut last = Cause::HostNotFound;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(tcp) => {
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = Cause::Io(crate::error::io_message(&e)),
+        }
+    }
+    Err(last)
 }
 
 /// Where a redirect from `base` to `location` goes.

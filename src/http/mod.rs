@@ -128,16 +128,24 @@ impl Client {
             .authority()
             .map_or("", |a| a.as_str())
             .to_ascii_lowercase();
+        // HTTP/2 goes through an http:// proxy by CONNECT; other proxies (socks,
+        // https://) are ureq's.
+        let tunnel = proxy.as_deref().and_then(|p| {
+            p.parse::<Uri>().ok().filter(|u| {
+                u.scheme_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("http"))
+            })
+        });
+        let h2_reachable = proxy.is_none() || (https && tunnel.is_some());
         let http1 = match self.protocol {
             Protocol::Http1 => true,
-            // HTTP/2 through a proxy's CONNECT tunnel is not built yet: ureq's is used.
-            Protocol::Auto => !https || proxy.is_some() || self.knows_http1(&origin),
+            Protocol::Auto => !https || !h2_reachable || self.knows_http1(&origin),
             Protocol::Http2 | Protocol::Http2PriorKnowledge => false,
         };
         if http1 {
             return self.h1.open(req, &uri, proxy.as_deref());
         }
-        self.open_h2(req, uri, proxy.is_some(), &origin)
+        self.open_h2(req, uri, proxy.is_some(), tunnel, &origin)
     }
 
     fn knows_http1(&self, origin: &str) -> bool {
@@ -145,7 +153,14 @@ impl Client {
     }
 
     #[cfg(not(feature = "http2"))]
-    fn open_h2(&self, _: &Request, _: Uri, _: bool, _: &str) -> Result<Response, SseError> {
+    fn open_h2(
+        &self,
+        _: &Request,
+        _: Uri,
+        _: bool,
+        _: Option<Uri>,
+        _: &str,
+    ) -> Result<Response, SseError> {
         Err(SseError::Usage(
             "this sse was built without HTTP/2 (the `http2` feature)".into(),
         ))
@@ -158,15 +173,16 @@ impl Client {
         req: &Request,
         mut uri: Uri,
         proxied: bool,
+        tunnel: Option<Uri>,
         origin: &str,
     ) -> Result<Response, SseError> {
         let connect_error = |cause| SseError::Connect {
             url: req.url.clone(),
             cause,
         };
-        if proxied {
+        if proxied && (tunnel.is_none() || !is_https(&uri)) {
             return Err(connect_error(Cause::Other(
-                "HTTP/2 through a proxy is not supported yet (with --http1.1 sse goes through it)"
+                "HTTP/2 goes through an http:// proxy to an https:// URL only (with --http1.1 sse goes through this one)"
                     .into(),
             )));
         }
@@ -186,16 +202,18 @@ impl Client {
                     )))
                 }
             };
-            let response = match h2::open(&req, &uri, start).map_err(connect_error)? {
-                h2::Negotiated::H2(response) => response,
-                h2::Negotiated::Http1 { chose } => {
-                    if self.protocol != Protocol::Auto {
-                        return Err(connect_error(Cause::NoHttp2 { chose }));
+            let response =
+                match h2::open(&req, &uri, start, tunnel.as_ref()).map_err(connect_error)? {
+                    h2::Negotiated::H2(response) => response,
+                    h2::Negotiated::Http1 { chose } => {
+                        if self.protocol != Protocol::Auto {
+                            return Err(connect_error(Cause::NoHttp2 { chose }));
+                        }
+                        crate::sync::lock(&self.http1_origins).insert(origin.to_string());
+                        let proxy = tunnel.as_ref().map(|t| t.to_string());
+                        return self.h1.open(&req, &uri, proxy.as_deref());
                     }
-                    crate::sync::lock(&self.http1_origins).insert(origin.to_string());
-                    return self.h1.open(&req, &uri, None);
-                }
-            };
+                };
             let location = response.header("location").map(str::to_string);
             let next = match (response.status, location) {
                 (301 | 302 | 303 | 307 | 308, Some(to)) => h2::redirect_target(&uri, &to),

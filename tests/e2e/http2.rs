@@ -284,3 +284,83 @@ fn a_stream_far_larger_than_the_window_arrives_whole() {
     assert_eq!(stdout.lines().count(), 200_000);
     assert!(stdout.lines().all(|l| l == "92"), "{}", &stdout[..200]);
 }
+
+/// A CONNECT proxy on a free loopback port (std only): each connection is tunnelled to
+/// the host and port it asks for; the request lines are kept for the test to read.
+fn connect_proxy() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let kept = std::sync::Arc::clone(&kept);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                kept.lock().unwrap().push(first.trim_end().to_string());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap() > 2 {
+                    kept.lock().unwrap().push(line.trim_end().to_string());
+                    line.clear();
+                }
+                let target = first.split(' ').nth(1).unwrap().to_string();
+                let upstream =
+                    TcpStream::connect(target.replace("localhost", "127.0.0.1")).unwrap();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .unwrap();
+                let (mut up_read, mut up_write) = (upstream.try_clone().unwrap(), upstream);
+                let mut down = client.try_clone().unwrap();
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up_read, &mut down);
+                });
+                let _ = std::io::copy(&mut reader, &mut up_write);
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn h2_goes_through_an_https_proxy_by_connect() {
+    let Some(server) = H2Server::start("h2-proxy", true) else {
+        return;
+    };
+    let (proxy, seen) = connect_proxy();
+    let out = sse()
+        .args([
+            "tail",
+            "-k",
+            "-v",
+            &server.url("/events"),
+            "-n",
+            "2",
+            "--json",
+        ])
+        .env(
+            "HTTPS_PROXY",
+            format!("http://user:secret@127.0.0.1:{proxy}"),
+        )
+        .env_remove("https_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(data_of(&json_lines(&out)), ["tick 1", "tick 2"]);
+    let err = stderr(&out);
+    assert!(err.contains("< HTTP/2 200"), "{err}");
+    let seen = seen.lock().unwrap().clone();
+    let target = format!("localhost:{}", server.port);
+    assert_eq!(seen[0], format!("CONNECT {target} HTTP/1.1"), "{seen:?}");
+    // user:secret, as Basic credentials.
+    assert!(
+        seen.contains(&"Proxy-Authorization: Basic dXNlcjpzZWNyZXQ=".to_string()),
+        "{seen:?}"
+    );
+}
