@@ -364,3 +364,40 @@ fn h2_goes_through_an_https_proxy_by_connect() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn record_stats_and_text_work_over_h2() {
+    let Some(server) = H2Server::start("h2-record", true) else {
+        return;
+    };
+    let recording = temp_dir("h2-record-file").join("recorded.txt");
+    let out = run_ok(&[
+        "tail",
+        "-k",
+        &server.url("/events"),
+        "-n",
+        "3",
+        "--stats",
+        "--record",
+        recording.to_str().unwrap(),
+        "--jq",
+        ".",
+    ]);
+    // Strings print raw, as jq -r prints them.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tick 1\ntick 2\ntick 3\n"
+    );
+    assert!(stderr(&out).contains("* 3 events in "), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&recording).unwrap();
+    for id in 1..=3 {
+        assert!(
+            text.contains(&format!("id: {id}\ndata: tick {id}\n")),
+            "{text}"
+        );
+    }
+    // The recording replays.
+    let (_replay, url) = serve(&[recording.to_str().unwrap()]);
+    let out = run_ok(&["tail", &url, "-n", "3", "--json"]);
+    assert_eq!(data_of(&json_lines(&out)), ["tick 1", "tick 2", "tick 3"]);
+}
