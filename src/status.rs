@@ -30,6 +30,7 @@ struct Shared {
     events: AtomicU64,
     bytes: AtomicU64,
     stopped: AtomicBool,
+    unended: AtomicBool,
     width: Width,
     state: Mutex<State>,
 }
@@ -72,6 +73,7 @@ impl Console {
                 events: AtomicU64::new(0),
                 bytes: AtomicU64::new(0),
                 stopped: AtomicBool::new(false),
+                unended: AtomicBool::new(false),
                 width,
                 state: Mutex::new(State {
                     err,
@@ -111,11 +113,13 @@ impl Console {
         self.lock().connected_at = None;
     }
 
-    /// Counts what arrived; cheap enough for every read.
-    pub fn arrived(&self, bytes: usize, events: u64, at: Instant) {
+    /// Counts what arrived; cheap enough for every read. `unended`: after it, the
+    /// parser holds lines that no blank line has ended into an event.
+    pub fn arrived(&self, bytes: usize, events: u64, at: Instant, unended: bool) {
         if !self.shared.live {
             return;
         }
+        self.shared.unended.store(unended, Ordering::Relaxed);
         self.shared.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         if events > 0 {
             self.shared.events.fetch_add(events, Ordering::Relaxed);
@@ -153,6 +157,10 @@ impl Console {
                 let bytes = self.shared.bytes.load(Ordering::Relaxed);
                 let last = match state.last_event {
                     Some(t) => format!("last event {} ago", format::clock(now - t)),
+                    // The server's commonest bug: `\n` after each message, not `\n\n`.
+                    None if self.shared.unended.load(Ordering::Relaxed) => {
+                        "no events yet: lines arrived, and no blank line has ended one".into()
+                    }
                     None => "no events yet".into(),
                 };
                 format!(
@@ -242,7 +250,7 @@ mod tests {
             err.text()
         );
         console.connected();
-        console.arrived(1536, 2, Instant::now());
+        console.arrived(1536, 2, Instant::now(), false);
         console.tick();
         let text = err.text();
         let drawn = text.rsplit("\u{1b}[2m").next().unwrap();
@@ -261,6 +269,21 @@ mod tests {
             drawn.trim_end_matches("\u{1b}[0m").chars().count(),
             19,
             "{drawn:?}"
+        );
+    }
+
+    #[test]
+    fn lines_without_a_blank_line_are_told_on_the_status_line() {
+        let (console, err) = captured(200, true);
+        console.connected();
+        console.arrived(30, 0, Instant::now(), true);
+        console.tick();
+        assert!(
+            err.text().ends_with(
+                "· no events yet: lines arrived, and no blank line has ended one\u{1b}[0m"
+            ),
+            "{:?}",
+            err.text()
         );
     }
 
@@ -287,7 +310,7 @@ mod tests {
     fn without_a_terminal_only_lines_are_written() {
         let (console, err) = captured(80, false);
         console.connected();
-        console.arrived(10, 1, Instant::now());
+        console.arrived(10, 1, Instant::now(), false);
         console.tick();
         console.line("* the server closed the stream");
         assert_eq!(err.text(), "* the server closed the stream\n");

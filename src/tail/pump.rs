@@ -101,7 +101,10 @@ impl<W: Write> Run<'_, W> {
             self.item(item, at)
         });
         // Counted first: the status line drawn again after the write is current.
-        self.side.console.arrived(bytes.len(), events, at.now);
+        let unended = parser.mid_event();
+        self.side
+            .console
+            .arrived(bytes.len(), events, at.now, unended);
         // Raw output ends where the parser stopped; printed events leave in one write.
         let flushed = match fed {
             Err(PumpError::Output(_)) => Ok(()),
