@@ -71,17 +71,19 @@ impl RequestHead {
         // RFC 9112 6.3: digits only, and copies that disagree make the body unframable.
         let value = first.trim();
         let n = match value.parse::<u64>() {
-            Ok(n)
-                if value.bytes().all(|b| b.is_ascii_digit())
-                    && lengths.all(|(_, v)| v.trim() == value) =>
-            {
-                n
-            }
+            Ok(n) if value.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => {
                 let shown = crate::escape::line(first);
                 return Err(BodyError::new(400, format!("bad Content-Length {shown:?}")));
             }
         };
+        if let Some((_, other)) = lengths.find(|(_, v)| v.trim() != value) {
+            let other = crate::escape::line(other.trim());
+            return Err(BodyError::new(
+                400,
+                format!("conflicting Content-Length headers: {value} and {other:?}"),
+            ));
+        }
         if n > MAX_BODY {
             return Err(BodyError::new(
                 413,
@@ -773,6 +775,15 @@ mod tests {
             400
         );
         assert_eq!(status(b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
+        let conflict =
+            head_of(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n")
+                .body()
+                .unwrap_err();
+        // Neither copy is bad on its own: the message names both, not the valid first.
+        assert_eq!(
+            (conflict.status, conflict.msg.as_str()),
+            (400, "conflicting Content-Length headers: 3 and \"4\"")
+        );
         assert_eq!(
             status(b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"),
             413
