@@ -39,11 +39,11 @@ const TAIL: &[Example] = &[
     ),
     ex(
         "Resume after an event, with an API token",
-        "sse tail https://api.example.com/stream -H 'Authorization: Bearer TOKEN' --last-event-id 42",
+        "sse tail https://api.example.com/stream \\\n    -H 'Authorization: Bearer TOKEN' --last-event-id 42",
     ),
     ex(
         "An LLM's reply as it is written, and how fast it came (POST: not re-sent)",
-        "sse tail https://api.openai.com/v1/chat/completions -H \"Authorization: Bearer $OPENAI_API_KEY\" -d '{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}' --text --stats",
+        "sse tail https://api.openai.com/v1/chat/completions \\\n    -H \"Authorization: Bearer $OPENAI_API_KEY\" \\\n    -d '{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\n    \"content\":\"Hi\"}]}' --text --stats",
     ),
     ex(
         "A field of each event's JSON data, with the event type at hand",
@@ -75,7 +75,7 @@ const SERVE: &[Example] = &[
         "sse serve script.txt --fault close-after=3",
     ),
     ex(
-        "Go silent after 5 events but keep the connection open (an idle cut-off waiting to happen)",
+        "Go silent after 5 events, the connection kept open",
         "sse serve script.txt --fault stall-after=5",
     ),
     ex(
@@ -89,17 +89,26 @@ const SERVE: &[Example] = &[
 ];
 
 const DOCTOR: &[Example] = &[
-    ex("Watch a stream for 10 seconds and report", "sse doctor https://example.com/stream"),
-    ex("Watch longer, stop after 20 events", "sse doctor :8080/events --duration 1m -n 20"),
     ex(
-        "Fail when an event is more than 200 ms late (needs `sse serve --stamp` or the same stamps)",
+        "Watch a stream for 10 seconds and report",
+        "sse doctor https://example.com/stream",
+    ),
+    ex(
+        "Watch longer, stop after 20 events",
+        "sse doctor :8080/events --duration 1m -n 20",
+    ),
+    ex(
+        "Fail when an event is over 200 ms late (by `sse serve --stamp` stamps)",
         "sse doctor :8080/events --max-delay 200ms",
     ),
     ex(
         "What the proxy adds: the stream through it beside the app's own",
         "sse doctor https://example.com/stream --compare http://localhost:3000/stream",
     ),
-    ex("A report for scripts", "sse doctor :8080/events --json | jq '.checks'"),
+    ex(
+        "A report for scripts",
+        "sse doctor :8080/events --json | jq '.checks'",
+    ),
 ];
 
 const DEMO: &[Example] = &[
@@ -118,11 +127,13 @@ pub fn examples(command: &str) -> &'static [Example] {
     }
 }
 
-/// The end of `--help`: the examples.
+/// The end of `--help`: the examples, each line short enough that no terminal of 80
+/// columns wraps it (a long command is written on several lines, with `\\`).
 pub fn examples_help(command: &str) -> String {
     let mut s = String::from("Examples:\n");
     for e in examples(command) {
-        s.push_str(&format!("  # {}\n  {}\n\n", e.what, e.command));
+        let command = e.command.replace('\n', "\n  ");
+        s.push_str(&format!("  # {}\n  {command}\n\n", e.what));
     }
     s.truncate(s.trim_end().len());
     s
@@ -395,10 +406,12 @@ mod tests {
         for command in ["sse", "tail", "serve", "doctor", "demo"] {
             assert!(!examples(command).is_empty());
             for e in examples(command) {
+                // As a shell reads it: a backslash-newline continues the line.
+                let joined = e.command.replace("\\\n", "");
                 // `curl ... | sse tail -`: the sse part.
-                let line = match e.command.find("| sse ") {
-                    Some(at) => &e.command[at + 2..],
-                    None => e.command,
+                let line = match joined.find("| sse ") {
+                    Some(at) => &joined[at + 2..],
+                    None => joined.as_str(),
                 };
                 let argv = words(line);
                 assert_eq!(argv[0], "sse", "{line}");
@@ -415,7 +428,7 @@ mod tests {
     #[test]
     fn example_filters_compile() {
         for e in examples("tail") {
-            let argv = words(e.command);
+            let argv = words(&e.command.replace("\\\n", ""));
             if let Some(at) = argv.iter().position(|w| w == "--jq") {
                 crate::jq::Jq::compile(&argv[at + 1]).unwrap();
             }
@@ -432,5 +445,10 @@ mod tests {
         }
         assert_eq!(man_sections("serve")[0].0, "SCRIPT FORMAT");
         assert!(examples_help("tail").starts_with("Examples:\n  # "));
+        for command in ["sse", "tail", "serve", "doctor", "demo"] {
+            for line in examples_help(command).lines() {
+                assert!(line.chars().count() <= 78, "{command}: {line:?}");
+            }
+        }
     }
 }
