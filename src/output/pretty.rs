@@ -82,12 +82,15 @@ pub struct Pretty {
     style: Style,
     /// The read the clock text was rendered for.
     clock_read: Option<u64>,
+    /// The terminal's width, asked again at each read.
+    width_of: fn() -> Option<usize>,
     clock_text: String,
     rhythm: Rhythm,
 }
 
 impl Pretty {
     pub fn new(look: Look) -> Pretty {
+        let on_terminal = look.terminal && look.width.is_some();
         Pretty {
             style: Style {
                 colors: Palette::new(look.color),
@@ -95,17 +98,43 @@ impl Pretty {
             },
             look,
             clock_read: None,
+            width_of: if on_terminal {
+                terminal_width
+            } else {
+                no_width
+            },
             clock_text: String::new(),
             rhythm: Rhythm::default(),
         }
     }
 
+    /// Once per read: the clock's text, and the terminal's width (it may have been
+    /// resized: JSON is laid out and data wrapped for the width it has now).
     fn render_clock(&mut self, arrival: &Arrival) {
         if self.clock_read != Some(arrival.read) {
             self.clock_read = Some(arrival.read);
             self.look.clock.render(arrival.wall, &mut self.clock_text);
+            if let Some(width) = (self.width_of)() {
+                self.style.width = Some(width);
+            }
         }
     }
+
+    /// Where the terminal's width comes from (tests give their own).
+    #[cfg(test)]
+    fn with_width_of(mut self, width_of: fn() -> Option<usize>) -> Pretty {
+        self.width_of = width_of;
+        self
+    }
+}
+
+/// The terminal's width now, asked once per read (one ioctl), for stdout on a terminal.
+fn terminal_width() -> Option<usize> {
+    crate::term::stdout_width(true)
+}
+
+fn no_width() -> Option<usize> {
+    None
 }
 
 impl Printer for Pretty {
@@ -319,6 +348,35 @@ mod tests {
             render(&ev("m", "", ""), Duration::ZERO),
             "20:31:05.123  +0.000s  m  (empty)\n"
         );
+    }
+
+    #[test]
+    fn after_a_resize_the_next_read_is_laid_out_for_the_new_width() {
+        colored::control::set_override(false);
+        fn narrow() -> Option<usize> {
+            Some(40)
+        }
+        let look = Look {
+            color: false,
+            terminal: true,
+            width: Some(200),
+            clock: crate::output::Clock::utc(),
+        };
+        let mut printer = Pretty::new(look).with_width_of(narrow);
+        let words = "lorem ipsum dolor sit amet ".repeat(4);
+        let arrival = Arrival {
+            wall: std::time::UNIX_EPOCH,
+            gap: Duration::ZERO,
+            connection: 1,
+            read: 1,
+        };
+        let mut out = Out::default();
+        printer
+            .event(&mut out, &ev("m", words.trim_end(), ""), &arrival)
+            .unwrap();
+        let text = String::from_utf8(out.buf.as_bytes().to_vec()).unwrap();
+        assert!(text.lines().count() > 3, "{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 40), "{text}");
     }
 
     #[test]
