@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use unicode_width::UnicodeWidthChar;
+
 /// `16 MiB`, `1.5 KiB`, `100 B`.
 pub fn size(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
@@ -96,49 +98,39 @@ pub fn count(n: u64, word: &str) -> String {
 }
 
 /// `text` cut into lines for a terminal: the first at most `first` columns wide, the
-/// others at most `rest`, broken at spaces (a word longer than a line is cut), columns
-/// counted as the terminal counts them (a wide character takes two).
+/// others at most `rest`, as [`split_at_width`] cuts them (the spaces at a cut dropped).
 pub fn wrap(text: &str, first: usize, rest: usize) -> Vec<&str> {
-    use unicode_width::UnicodeWidthChar;
     let mut lines = Vec::new();
-    let mut left = text;
-    let mut room = first.max(1);
+    let (mut left, mut room) = (text, first);
     while !left.is_empty() {
-        let mut cols = 0;
-        let mut cut = left.len();
-        let mut space = None;
-        for (i, c) in left.char_indices() {
-            let w = c.width().unwrap_or(0);
-            if cols + w > room {
-                cut = i;
-                break;
-            }
-            cols += w;
-            if c == ' ' {
-                space = Some(i);
-            }
-        }
-        if cut == left.len() {
-            lines.push(left);
-            break;
-        }
-        let (line, next) = match space {
-            Some(at) if at > 0 => (&left[..at], &left[at + 1..]),
-            // No space to break at: cut the word (at least one character).
-            _ => {
-                let cut = if cut == 0 {
-                    left.chars().next().map_or(left.len(), char::len_utf8)
-                } else {
-                    cut
-                };
-                (&left[..cut], &left[cut..])
-            }
-        };
-        lines.push(line);
+        let (line, next) = split_at_width(left, room);
+        lines.push(line.trim_end_matches(' '));
         left = next;
-        room = rest.max(1);
+        room = rest;
     }
     lines
+}
+
+/// The longest prefix of `s` at most `room` columns wide, ended at a space when one
+/// falls in its second half; and the rest.
+pub fn split_at_width(s: &str, room: usize) -> (&str, &str) {
+    let mut cols = 0;
+    let mut last_space = None;
+    for (i, c) in s.char_indices() {
+        let w = if c == '\t' { 8 } else { c.width().unwrap_or(0) };
+        if cols + w > room && i > 0 {
+            let cut = match last_space {
+                Some((at, col)) if col >= room / 2 => at,
+                _ => i,
+            };
+            return (&s[..cut], &s[cut..]);
+        }
+        cols += w;
+        if c == ' ' {
+            last_space = Some((i + 1, cols));
+        }
+    }
+    (s, "")
 }
 
 /// Whole milliseconds, saturating (for JSON numbers).

@@ -60,7 +60,11 @@ impl Watch {
     /// Sees one event; the error it reports, if it is one (type and message).
     pub fn see(&mut self, ev: &EventRef<'_>) -> Option<String> {
         let error = self.classify(ev);
-        self.last = shorten(ev);
+        // Kept only where a cut can be reported, and in the same buffer: other
+        // streams pay nothing per event for it.
+        if self.shape.is_some() {
+            shorten(ev, &mut self.last);
+        }
         error
     }
 
@@ -177,14 +181,21 @@ fn describe(error: Option<&Value>, fallback: &str) -> String {
     }
 }
 
-fn shorten(ev: &EventRef<'_>) -> String {
-    let data: String = ev.data.chars().take(LAST_SHOWN).collect();
-    let more = if data.len() < ev.data.len() {
-        "..."
-    } else {
-        ""
-    };
-    format!("`{}` {data}{more}", ev.event_type)
+/// `` `type` data`` into `into`, the data cut to [`LAST_SHOWN`] characters.
+fn shorten(ev: &EventRef<'_>, into: &mut String) {
+    into.clear();
+    into.push('`');
+    into.push_str(ev.event_type);
+    into.push_str("` ");
+    let cut = ev
+        .data
+        .char_indices()
+        .nth(LAST_SHOWN)
+        .map_or(ev.data.len(), |(at, _)| at);
+    into.push_str(&ev.data[..cut]);
+    if cut < ev.data.len() {
+        into.push_str("...");
+    }
 }
 
 #[cfg(test)]

@@ -209,25 +209,7 @@ fn clear(state: &mut State) {
 mod tests {
     use super::*;
 
-    /// stderr for a test: what was written, shared with the console.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            lock(&self.0).extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn text(&self) -> String {
-            String::from_utf8_lossy(&lock(&self.0)).into_owned()
-        }
-    }
+    use crate::testing::Captured;
 
     fn captured(width: usize, live: bool) -> (Console, Captured) {
         let err = Captured::default();

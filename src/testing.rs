@@ -1,5 +1,5 @@
 //! What tests share across the crate: one seeded random generator for the unit tests'
-//! random inputs, and the invariants that both the fuzz targets (`tests/fuzz`) and the
+//! random inputs, a writer that keeps what was written ([`Captured`]), and the invariants that both the fuzz targets (`tests/fuzz`) and the
 //! seeded property tests below check, so the two can never check different things.
 //! Compiled for `cargo test` and for the fuzz targets (`--cfg fuzzing`, which
 //! cargo-fuzz sets), never into the shipped binary.
@@ -14,7 +14,7 @@
 //!   refusal) however the head is cut into reads; it never panics.
 //! - [`check_script`]: the script parser never panics on any text.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -55,6 +55,28 @@ impl Rng {
     /// One of `items` (not empty).
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
+    }
+}
+
+/// A writer that keeps what is written (a console's stderr, for a test), shared by its
+/// clones.
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        crate::sync::lock(&self.0).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// What was written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&crate::sync::lock(&self.0)).into_owned()
     }
 }
 

@@ -134,6 +134,7 @@ fn response_of(
         body: Box::new(Body {
             rx: body,
             chunk: Bytes::new(),
+            error: None,
         }),
         conn: Connection {
             version: "HTTP/2",
@@ -476,12 +477,17 @@ impl Reset {
 struct Body {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     chunk: Bytes,
+    /// An error that came behind bytes already read: the next read's.
+    error: Option<io::Error>,
 }
 
 impl Read for Body {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
         if self.chunk.is_empty() {
             match self.rx.blocking_recv() {
@@ -503,10 +509,7 @@ impl Read for Body {
                 Ok(Ok(chunk)) => self.chunk = chunk,
                 // An error or the end is for the next read: this one has bytes.
                 Ok(Err(e)) => {
-                    self.chunk = Bytes::new();
-                    let (tx, rx) = mpsc::channel(1);
-                    let _ = tx.try_send(Err(e));
-                    self.rx = rx;
+                    self.error = Some(e);
                     return Ok(n);
                 }
                 Err(_) => return Ok(n),
@@ -579,6 +582,7 @@ mod tests {
         let mut body = Body {
             rx,
             chunk: Bytes::new(),
+            error: None,
         };
         let mut buf = [0u8; 64];
         assert_eq!(body.read(&mut buf).unwrap(), 18);
@@ -591,6 +595,7 @@ mod tests {
         let mut body = Body {
             rx,
             chunk: Bytes::new(),
+            error: None,
         };
         assert_eq!(body.read(&mut small).unwrap(), 4);
         assert_eq!(body.read(&mut small).unwrap(), 2);

@@ -15,7 +15,7 @@ use colored::Colorize;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use super::jsonview::{Palette, View};
 use super::{Arrival, Look, Out, Printer};
@@ -246,35 +246,13 @@ fn write_wrapped(out: &mut impl Write, line: &str, width: Option<usize>) -> io::
     };
     let mut rest = line;
     loop {
-        let (piece, next) = split_at_width(rest, room);
+        let (piece, next) = crate::format::split_at_width(rest, room);
         writeln!(out, "{INDENT}{}", piece.trim_end_matches(' '))?;
         if next.is_empty() {
             return Ok(());
         }
         rest = next;
     }
-}
-
-/// The longest prefix of `s` at most `room` columns wide, ended at a space when one
-/// falls in its second half; and the rest.
-fn split_at_width(s: &str, room: usize) -> (&str, &str) {
-    let mut cols = 0;
-    let mut last_space = None;
-    for (i, c) in s.char_indices() {
-        let w = if c == '\t' { 8 } else { c.width().unwrap_or(0) };
-        if cols + w > room && i > 0 {
-            let cut = match last_space {
-                Some((at, col)) if col >= room / 2 => at,
-                _ => i,
-            };
-            return (&s[..cut], &s[cut..]);
-        }
-        cols += w;
-        if c == ' ' {
-            last_space = Some((i + 1, cols));
-        }
-    }
-    (s, "")
 }
 
 #[cfg(test)]

@@ -260,26 +260,8 @@ impl<W: Write> Run<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::lock;
+    use crate::testing::Captured;
     use clap::Parser as _;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            lock(&self.0).extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn text(c: &Captured) -> String {
-        String::from_utf8_lossy(&lock(&c.0)).into_owned()
-    }
 
     /// `sse tail - ARGS` over `input`, stderr captured: (exit, stdout, stderr).
     fn tail_stdin(argv: &[&str], input: &'static [u8]) -> (ExitCode, String, String) {
@@ -308,7 +290,7 @@ mod tests {
             Box::new(input)
         })
         .unwrap();
-        (code, String::from_utf8(out).unwrap(), text(&err))
+        (code, String::from_utf8(out).unwrap(), err.text())
     }
 
     #[test]
@@ -353,9 +335,9 @@ mod tests {
         .unwrap();
         assert_eq!(code, ExitCode::from(130));
         assert!(
-            text(&err).starts_with("\n* 0 events in "),
+            err.text().starts_with("\n* 0 events in "),
             "{:?}",
-            text(&err)
+            err.text()
         );
     }
 
