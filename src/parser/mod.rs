@@ -17,6 +17,7 @@
 //! no event's data (its `data:` values joined with LF) either. The items handed out
 //! before a `TooLarge` are the same however the stream is cut into chunks.
 
+pub mod json_stream;
 mod scan;
 
 use memchr::{memchr, memrchr2};
@@ -86,6 +87,9 @@ pub enum Fed {
 pub enum ParseError {
     /// A line or an event's data grew past the limit.
     TooLarge { limit: usize },
+    /// A line, record or element of a JSON stream ([`json_stream`]) that is not JSON,
+    /// or bytes where none may be: the whole message, its text escaped.
+    NotJson(String),
 }
 
 impl fmt::Display for ParseError {
@@ -96,6 +100,7 @@ impl fmt::Display for ParseError {
                 "a line or an event is larger than the {} limit (raise it with --max-event-size)",
                 crate::format::size(*limit as u64)
             ),
+            ParseError::NotJson(msg) => f.write_str(msg),
         }
     }
 }
