@@ -56,6 +56,16 @@ pub enum ColorChoice {
     Never,
 }
 
+/// How `sse tail` reads a stream's bytes (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamFormat {
+    Auto,
+    Sse,
+    Ndjson,
+    JsonSeq,
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct TailArgs {
     /// The stream: a URL, `host:port/path`, `:port/path` (localhost), or `-` for stdin
@@ -177,7 +187,18 @@ pub struct TailArgs {
     #[arg(long)]
     pub http2_prior_knowledge: bool,
 
-    /// Largest line or event accepted (e.g. 16MiB, 512KiB, 1G)
+    /// How the stream is framed. auto: by the response's Content-Type (text/event-stream
+    /// is sse, application/x-ndjson ndjson, application/json-seq json-seq,
+    /// application/json json; another type is an error; stdin is sse). The others read
+    /// the stream so whatever its Content-Type: sse (Server-Sent Events), ndjson (a JSON
+    /// value per line, as Ollama streams), json-seq (RFC 7464 records, each after 0x1E),
+    /// json (a JSON array read element by element, as Gemini streams without ?alt=sse).
+    /// Each JSON value is one event: type message, its compact JSON text as data, no id
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = StreamFormat::Auto)]
+    pub format: StreamFormat,
+
+    /// Largest line or event accepted (e.g. 16MiB, 512KiB, 1G); for JSON streams, the
+    /// largest value
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
     pub max_event_size: usize,
 

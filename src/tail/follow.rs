@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
+use super::reader::Reader;
+use super::settings::Framing;
 use super::{pump, Conn, End, Run};
 use crate::error::{io_message, Error};
 use crate::escape;
 use crate::http::{self, Request, Response};
 use crate::output::Mode;
-use crate::parser::Parser;
 
 /// Failed reconnection attempts back off, doubling up to this (or the retry time, if longer).
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -40,6 +41,8 @@ struct Stream {
     /// Where it came from after redirects.
     url: String,
     opened: Instant,
+    /// How its bytes are read.
+    framing: Framing,
 }
 
 impl<W: Write> Run<'_, W> {
@@ -80,19 +83,22 @@ impl<W: Write> Run<'_, W> {
             };
             established = true;
             failures = 0;
-            let mut parser = Parser::new(self.config.max_event_size)
-                .with_last_event_id(&last_id)
-                .reporting_ignored(self.config.verbose);
+            let mut reader = Reader::new(
+                stream.framing,
+                self.config.max_event_size,
+                &last_id,
+                self.config.verbose,
+            );
             let conn = Conn {
                 number,
                 opened: stream.opened,
                 url: stream.url,
             };
             self.progress.llm = Default::default();
-            let end = self.pump(stream.body, &mut parser, &conn)?;
+            let end = self.pump(stream.body, &mut reader, &conn)?;
             self.stream_ended()?;
-            self.unfinished(&parser);
-            last_id = parser.last_event_id().to_string();
+            self.unfinished(&reader);
+            last_id = reader.last_event_id().to_string();
             self.side.console.disconnected();
             let lost = matches!(end, End::Lost(_));
             let why = match end {
@@ -110,11 +116,12 @@ impl<W: Write> Run<'_, W> {
             }
             self.lifecycle(&format!("{} {}", "*".dimmed(), escape::line(&why)));
             if !self.config.reconnect {
-                return self.ended_for_good(
-                    &url,
-                    &why,
-                    lost && (parser.mid_event() || req.method != "GET"),
-                );
+                let cut = if lost && (reader.mid_event() || req.method != "GET") {
+                    Some(format!("{why}, before the stream ended"))
+                } else {
+                    reader.cut().map(|how| format!("{why}: {how}"))
+                };
+                return self.ended_for_good(&url, cut);
             }
             self.give_up_if_silent(&url, "")?;
             quick_ends = if conn.opened.elapsed() < QUICK_END {
@@ -131,11 +138,9 @@ impl<W: Write> Run<'_, W> {
     /// The stream ended and is not reconnected: a success only when nothing was cut, a
     /// stream that promised an end sent it, and no event (or a POST's answer) was lost
     /// mid-way.
-    fn ended_for_good(&self, url: &str, why: &str, cut: bool) -> Result<ExitCode, Error> {
-        let msg = match self.progress.llm.cut() {
-            Some(msg) => msg,
-            None if cut => format!("{why}, before the stream ended"),
-            None => return Ok(ExitCode::SUCCESS),
+    fn ended_for_good(&self, url: &str, cut: Option<String>) -> Result<ExitCode, Error> {
+        let Some(msg) = self.progress.llm.cut().or(cut) else {
+            return Ok(ExitCode::SUCCESS);
         };
         Err(Error::Stream {
             url: url.to_string(),
@@ -205,18 +210,25 @@ impl<W: Write> Run<'_, W> {
 
     /// The response is an event stream (or says why not): shown, recorded, decoded.
     fn accept(&mut self, mut response: Response, req: &Request) -> Result<Stream, Error> {
+        // A JSON stream's type (or a forced --format) is a stream too.
+        let framing = self.config.framing.for_media_type(&response.media_type());
         response.check_event_stream(
             &req.url,
             req.timeout.unwrap_or(ERROR_BODY_WAIT),
-            self.config.mode == Mode::Raw,
+            self.config.mode == Mode::Raw || framing.is_some(),
         )?;
+        let framing = framing.unwrap_or(Framing::Sse);
+        let reading = match framing {
+            Framing::Json(format) => format!(", read as {}: each value an event", format.name()),
+            _ => String::new(),
+        };
         let reason = if response.reason.is_empty() {
             String::new()
         } else {
             format!(" {}", response.reason)
         };
         self.lifecycle(&format!(
-            "{} connected to {} ({} {}{reason})",
+            "{} connected to {} ({} {}{reason}){reading}",
             "*".dimmed(),
             escape::line(&response.url),
             response.conn.version,
@@ -246,6 +258,7 @@ impl<W: Write> Run<'_, W> {
             body,
             url,
             opened: Instant::now(),
+            framing,
         })
     }
 

@@ -4,10 +4,12 @@
 //! - `settings`: what the flags and the environment decide, once;
 //! - `follow`: the reconnection loop (connect, check, wait, again);
 //! - `pump`: one stream's reads through the parser, each item recorded, counted, printed;
+//! - `reader`: the parser for a stream's framing (SSE, or JSON values by `--format`);
 //! - `sink`: the only writer of stdout (the printer, the flush points, `--raw`'s bytes).
 
 mod follow;
 mod pump;
+mod reader;
 mod settings;
 mod sink;
 
@@ -22,12 +24,12 @@ use crate::error::Error;
 use crate::http::Client;
 use crate::llm;
 use crate::output;
-use crate::parser::Parser;
 use crate::record::Recorder;
 use crate::stats::Stats;
 use crate::status::Console;
 use crate::sync::Interrupt;
 
+use reader::Reader;
 pub use settings::{Config, Env, Input};
 use sink::Sink;
 
@@ -188,21 +190,25 @@ fn interrupted() -> ExitCode {
 
 impl<W: Write> Run<'_, W> {
     fn read_stdin(&mut self, input: Box<dyn Read + Send>) -> Result<ExitCode, Error> {
-        let mut parser =
-            Parser::new(self.config.max_event_size).reporting_ignored(self.config.verbose);
+        let mut reader = Reader::new(
+            self.config.framing.for_stdin(),
+            self.config.max_event_size,
+            "",
+            self.config.verbose,
+        );
         let conn = Conn {
             number: 1,
             opened: Instant::now(),
             url: "stdin".into(),
         };
-        let end = self.pump(input, &mut parser, &conn)?;
+        let end = self.pump(input, &mut reader, &conn)?;
         self.stream_ended()?;
-        self.unfinished(&parser);
+        self.unfinished(&reader);
         match end {
             End::Lost(e) if pump::is_timeout(&e) => Err(self.silence("stdin", "")),
             End::Lost(e) => Err(Error::io("reading stdin", e)),
             End::Stopped => self.stopped("stdin"),
-            End::Eof => match self.progress.llm.cut() {
+            End::Eof => match self.progress.llm.cut().or_else(|| reader.cut()) {
                 Some(msg) => Err(Error::Stream {
                     url: "stdin".into(),
                     msg,
@@ -232,12 +238,9 @@ impl<W: Write> Run<'_, W> {
 
     /// `-v`: the stream ended inside an event (lines no blank line ended: the most
     /// common server bug is `\n` after each message instead of `\n\n`).
-    fn unfinished(&self, parser: &Parser) {
-        if self.config.verbose && parser.mid_event() {
-            self.side.console.line(&format!(
-                "{} the stream ended inside an event: lines arrived that no blank line ended, and the standard discards them (does the server end each event with an empty line?)",
-                "*".dimmed()
-            ));
+    fn unfinished(&self, reader: &Reader) {
+        if let Some(lost) = reader.unfinished().filter(|_| self.config.verbose) {
+            self.side.console.line(&format!("{} {lost}", "*".dimmed()));
         }
     }
 

@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
+use super::reader::Reader;
 use super::{Conn, End, Input, Run};
 use crate::error::Error;
 use crate::escape;
 use crate::output::{Arrival, DONE};
-use crate::parser::{Fed, Flow, Item, ParseError, Parser};
+use crate::parser::{Fed, Flow, Item, ParseError};
 use crate::readahead::{ReadAhead, READ_SIZE};
 
 /// When the read being parsed arrived.
@@ -42,7 +43,7 @@ impl<W: Write> Run<'_, W> {
     pub(super) fn pump(
         &mut self,
         input: Box<dyn Read + Send>,
-        parser: &mut Parser,
+        parser: &mut Reader,
         conn: &Conn,
     ) -> Result<End, Error> {
         // A connection's reads time out in the HTTP client; stdin has no such limit.
@@ -91,7 +92,7 @@ impl<W: Write> Run<'_, W> {
     fn one_read(
         &mut self,
         bytes: &[u8],
-        parser: &mut Parser,
+        parser: &mut Reader,
         at: &ReadAt,
         url: &str,
     ) -> Result<Fed, Error> {

@@ -5,12 +5,13 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{ColorChoice, TailArgs};
+use crate::cli::{ColorChoice, StreamFormat, TailArgs};
 use crate::error::Error;
 use crate::event::DEFAULT_RETRY;
 use crate::http::{self, Protocol, Request};
 use crate::jq::Jq;
 use crate::output::{Clock, Look, Mode};
+use crate::parser::json_stream::Format;
 use crate::term;
 use crate::value::Source;
 
@@ -28,6 +29,8 @@ pub struct Config {
     /// No lifecycle lines (errors are still shown).
     pub quiet: bool,
     pub max_event_size: usize,
+    /// How the stream's bytes are read (`--format`).
+    pub framing: Framing,
     pub record: Option<PathBuf>,
     /// Reconnect when a stream ends (a GET, or `--reconnect`; not `--no-reconnect`).
     pub reconnect: bool,
@@ -48,6 +51,47 @@ pub struct Config {
     pub summary: bool,
     /// HTTP/1.1, HTTP/2, or whichever the server picks.
     pub protocol: Protocol,
+}
+
+/// How a stream's bytes become events (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// As the response's Content-Type says; stdin is an event stream.
+    ByContentType,
+    /// Server-Sent Events.
+    Sse,
+    /// JSON values, each an event.
+    Json(Format),
+}
+
+impl Framing {
+    fn of(format: StreamFormat) -> Framing {
+        match format {
+            StreamFormat::Auto => Framing::ByContentType,
+            StreamFormat::Sse => Framing::Sse,
+            StreamFormat::Ndjson => Framing::Json(Format::Ndjson),
+            StreamFormat::JsonSeq => Framing::Json(Format::JsonSeq),
+            StreamFormat::Json => Framing::Json(Format::Array),
+        }
+    }
+
+    /// How a response of this media type (lowercased, no parameters) is read: `None`
+    /// when the type is not a stream's and nothing was forced.
+    pub fn for_media_type(self, media_type: &str) -> Option<Framing> {
+        match self {
+            Framing::ByContentType if media_type == "text/event-stream" => Some(Framing::Sse),
+            Framing::ByContentType => Format::of_media_type(media_type).map(Framing::Json),
+            forced => Some(forced),
+        }
+    }
+
+    /// How standard input is read.
+    pub fn for_stdin(self) -> Framing {
+        match self {
+            Framing::ByContentType => Framing::Sse,
+            forced => forced,
+        }
+    }
 }
 
 /// Where the stream comes from.
@@ -107,6 +151,7 @@ impl Config {
             verbose: args.verbose,
             quiet: args.quiet,
             max_event_size: args.max_event_size,
+            framing: Framing::of(args.format),
             record: args.record,
             reconnect,
             retry: args.retry.unwrap_or(DEFAULT_RETRY),
