@@ -108,8 +108,8 @@ pub struct TailArgs {
     /// Assemble text live, as a chat shows a reply: the string results of FILTER joined
     /// without newlines. Without FILTER, the text of OpenAI chat completions
     /// (.choices[0].delta.content), OpenAI Responses (response.output_text.delta),
-    /// Anthropic (content_block_delta .delta.text) and Gemini (.candidates[0].content.parts)
-    /// streams
+    /// Anthropic (content_block_delta .delta.text), Gemini (.candidates[0].content.parts)
+    /// and Ollama (.message.content, .response) streams
     #[arg(
         long,
         value_name = "FILTER",

@@ -26,13 +26,15 @@ type Filter = jaq_core::Filter<Data>;
 /// stream shapes. OpenAI chat completions (`choices[0].delta.content`), the OpenAI
 /// Responses API (`response.output_text.delta` events carry `.delta`), Anthropic
 /// messages (`content_block_delta` events carry `.delta.text`), and Google Gemini
-/// (`streamGenerateContent?alt=sse`: `candidates[0].content.parts[].text`). Anything
-/// else gives nothing, never an error.
+/// (`streamGenerateContent?alt=sse`: `candidates[0].content.parts[].text`), and Ollama's
+/// NDJSON (objects with a boolean `done`: `/api/chat` `.message.content`,
+/// `/api/generate` `.response`). Anything else gives nothing, never an error.
 pub const LLM_TEXT: &str = r#"if type == "object" then
   (.choices[0]?.delta?.content? // empty | strings),
   (select(.type? == "response.output_text.delta") | .delta? | strings),
   (select(.type? == "content_block_delta") | .delta?.text? | strings),
-  (.candidates[0]?.content?.parts[]?.text? | strings)
+  (.candidates[0]?.content?.parts[]?.text? | strings),
+  (select(.done? | type == "boolean") | (.message?.content?, .response?) | strings)
 else empty end"#;
 
 /// A compiled filter.
@@ -435,6 +437,15 @@ mod tests {
             ),
             vec![Output::Text("Gem".into()), Output::Text("ini".into())]
         );
+        // Ollama: /api/chat and /api/generate.
+        assert_eq!(
+            text(r#"{"model":"m","message":{"role":"assistant","content":"Oll"},"done":false}"#),
+            t("Oll")
+        );
+        assert_eq!(
+            text(r#"{"model":"m","response":"ama","done":false}"#),
+            t("ama")
+        );
         for other in [
             r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f"}}]}}]}"#,
             r#"{"candidates":[{"finishReason":"STOP"}],"usageMetadata":{}}"#,
@@ -444,6 +455,8 @@ mod tests {
             r#"{"type":"message_start","message":{"id":"m"}}"#,
             r#"{"type":"content_block_delta","delta":{"type":"input_json_delta","partial_json":"{"}}"#,
             r#"{"type":"response.completed"}"#,
+            r#"{"type":"response.completed","response":"x"}"#,
+            r#"{"message":{"content":"no done"}}"#,
             r#"[1,2]"#,
             "plain text",
             "42",

@@ -2,7 +2,8 @@
 //! OpenAI chat completions (`data: [DONE]`), OpenAI Responses (`response.completed`,
 //! `response.incomplete`; `response.failed` and `error` are errors), Anthropic
 //! Messages (`message_stop`; `event: error`), Gemini (a candidate's `finishReason`;
-//! `promptFeedback.blockReason`), and `{"error": ...}` chunks of any of them.
+//! `promptFeedback.blockReason`), Ollama's NDJSON (`"done": true`), and
+//! `{"error": ...}` chunks of any of them.
 //!
 //! A stream is recognised from its first event of a known shape; one that is not is
 //! left alone. The check costs a byte comparison per event of a stream that is not an
@@ -19,6 +20,7 @@ pub enum Shape {
     OpenAiResponses,
     Anthropic,
     Gemini,
+    Ollama,
 }
 
 impl Shape {
@@ -31,6 +33,7 @@ impl Shape {
             }
             Shape::Anthropic => "an Anthropic stream ends with `message_stop`",
             Shape::Gemini => "a Gemini stream ends with a candidate's `finishReason`",
+            Shape::Ollama => "an Ollama stream ends with `\"done\": true`",
         }
     }
 }
@@ -124,6 +127,9 @@ impl Watch {
             {
                 self.ended = true;
             }
+        } else if let Some(done) = ollama_done(&v) {
+            self.shape.get_or_insert(Shape::Ollama);
+            self.ended |= done;
         }
         if let Some(block) = v
             .get("promptFeedback")
@@ -142,8 +148,10 @@ impl Watch {
                 data.contains("\"choices\"")
                     || data.contains("\"candidates\"")
                     || data.contains("chat.completion.chunk")
+                    || data.contains("\"done\"")
             }
             Some(Shape::Gemini) => data.contains("finishReason"),
+            Some(Shape::Ollama) => data.contains("\"done\""),
             Some(_) => false,
         };
         shape_marker || data.contains("\"error\"") || data.contains("promptFeedback")
@@ -161,6 +169,13 @@ impl Watch {
             self.last
         ))
     }
+}
+
+/// An Ollama chunk (`/api/chat`'s `message` or `/api/generate`'s `response`, beside a
+/// boolean `done`): whether it is the last.
+fn ollama_done(v: &Value) -> Option<bool> {
+    let done = v.get("done")?.as_bool()?;
+    (v.get("message").is_some() || v.get("response").is_some()).then_some(done)
 }
 
 fn json(data: &str) -> Option<Value> {
@@ -255,6 +270,19 @@ mod tests {
         let (w, _) = watch(&[("message", part)]);
         assert!(w.cut().unwrap().contains("finishReason"));
         let (w, _) = watch(&[("message", part), ("message", last)]);
+        assert_eq!(w.cut(), None);
+        let chat = r#"{"model":"m","message":{"role":"assistant","content":"a"},"done":false}"#;
+        let last = r#"{"model":"m","message":{"role":"assistant","content":""},"done":true}"#;
+        let (w, _) = watch(&[("message", chat)]);
+        let cut = w.cut().unwrap();
+        assert!(
+            cut.contains("an Ollama stream ends with `\"done\": true`"),
+            "{cut}"
+        );
+        let (w, _) = watch(&[("message", chat), ("message", last)]);
+        assert_eq!(w.cut(), None);
+        let generate = r#"{"model":"m","response":"","done":true}"#;
+        let (w, _) = watch(&[("message", generate)]);
         assert_eq!(w.cut(), None);
         // Not an LLM stream: nothing promised.
         let (w, _) = watch(&[("message", "tick 1"), ("update", "{\"n\":1}")]);

@@ -219,7 +219,7 @@ impl Printer for Text {
         if builtin && !self.wrote && !self.told && self.filter.seen > 0 {
             self.told = true;
             out.notice(format!(
-                "--text: {} without text in a shape it knows (OpenAI chat or Responses, Anthropic, Gemini); give the filter for this stream: --text=FILTER",
+                "--text: {} without text in a shape it knows (OpenAI chat or Responses, Anthropic, Gemini, Ollama); give the filter for this stream: --text=FILTER",
                 match self.filter.seen {
                     1 => "the event came".to_string(),
                     n => format!("all {n} events came"),
