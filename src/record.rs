@@ -157,6 +157,18 @@ impl Recorder {
         if self.connections > 1 {
             return Ok(());
         }
+        let other_type = crate::http::find_header(headers, "content-type")
+            .filter(|t| crate::http::media_type(t) != "text/event-stream");
+        if let Some(content_type) = other_type {
+            // An NDJSON or JSON stream (or anything `--raw` took): its events replay as SSE.
+            let line = format!(
+                "# the response was Content-Type: {}; this recording replays its events as text/event-stream\n",
+                escape::line(content_type)
+            );
+            self.out
+                .write_all(line.as_bytes())
+                .map_err(|e| self.error(e))?;
+        }
         for (name, value) in headers {
             if !SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
                 let line = header_line(&canonical(name), value);

@@ -121,7 +121,14 @@ pub fn run(args: ServeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
             "warning: {name}:{line}: not valid UTF-8; the script's bytes are sent as they are"
         ));
     }
-    for (line, field) in &config.script.unknown_fields {
+    // A script that sets another Content-Type mocks a stream that is not SSE (NDJSON,
+    // say, for `sse tail --format`): its lines are not meant as fields.
+    let event_stream = config.script.headers.iter().all(|(name, value)| {
+        !name.eq_ignore_ascii_case("content-type")
+            || crate::http::media_type(value) == "text/event-stream"
+    });
+    let unknown = config.script.unknown_fields.iter();
+    for (line, field) in unknown.filter(|_| event_stream) {
         log(&format!(
             "warning: {name}:{line}: `{field}` is not a field the standard reads (data, event, id, retry): clients ignore the line"
         ));
