@@ -6,6 +6,7 @@ mod bursts;
 mod caddy;
 mod doctor;
 mod express;
+mod formats;
 mod generated;
 mod haproxy;
 mod hostile;
