@@ -36,7 +36,7 @@ complete -c sse -n "__fish_sse_needs_command" -f -a "demo" -d 'Serve the built-i
 complete -c sse -n "__fish_sse_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s e -l event -d 'Show only events of this type (repeatable)' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l jq -d 'Run a jq filter on each event\'s data (parsed as JSON; a string when it is not), with $event (the type) and $id bound; print each result on a line, strings raw and other values as compact JSON. An error names the filter and the first event it failed on; later failures are only counted' -r
-complete -c sse -n "__fish_sse_using_subcommand tail" -l text -d 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text) and Gemini (.candidates[0].content.parts) streams' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l text -d 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text), Gemini (.candidates[0].content.parts) and Ollama (.message.content, .response) streams' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s H -l header -d 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l last-event-id -d 'Send this Last-Event-ID on the first request, to resume a stream' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l retry -d 'Reconnection time until the server sends `retry:` (e.g. 2s, 500ms; a bare number is milliseconds) [default: 3s]' -r
@@ -44,7 +44,12 @@ complete -c sse -n "__fish_sse_using_subcommand tail" -s n -l count -d 'Exit aft
 complete -c sse -n "__fish_sse_using_subcommand tail" -l timeout -d 'Give up connecting, or on a stream silent for this long (e.g. 30s, 1m)' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s X -l method -d 'HTTP method [default: GET, or POST with --data]' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s d -l data -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)' -r
-complete -c sse -n "__fish_sse_using_subcommand tail" -l max-event-size -d 'Largest line or event accepted (e.g. 16MiB, 512KiB, 1G)' -r
+complete -c sse -n "__fish_sse_using_subcommand tail" -l format -d 'How the stream is framed: auto (by the Content-Type: text/event-stream is sse, application/x-ndjson ndjson, application/json-seq json-seq, application/json json, another type an error; stdin is sse), or one of these whatever the Content-Type: sse (Server-Sent Events), ndjson (a JSON value per line: Ollama), json-seq (RFC 7464: 0x1E before each value), json (a JSON array, element by element: Gemini without ?alt=sse). Each JSON value is an event of type message, its data the value\'s compact JSON, no id; a value that is not JSON ends the stream (exit 1)' -r -f -a "auto\t''
+sse\t''
+ndjson\t''
+json-seq\t''
+json\t''"
+complete -c sse -n "__fish_sse_using_subcommand tail" -l max-event-size -d 'Largest line or event accepted (e.g. 16MiB, 512KiB, 1G); for JSON streams, the largest value' -r
 complete -c sse -n "__fish_sse_using_subcommand tail" -l record -d 'Also write what arrives to FILE as a script `sse serve` replays with the same gaps' -r -F
 complete -c sse -n "__fish_sse_using_subcommand tail" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
 always\t''

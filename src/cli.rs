@@ -187,13 +187,13 @@ pub struct TailArgs {
     #[arg(long)]
     pub http2_prior_knowledge: bool,
 
-    /// How the stream is framed. auto: by the response's Content-Type (text/event-stream
-    /// is sse, application/x-ndjson ndjson, application/json-seq json-seq,
-    /// application/json json; another type is an error; stdin is sse). The others read
-    /// the stream so whatever its Content-Type: sse (Server-Sent Events), ndjson (a JSON
-    /// value per line, as Ollama streams), json-seq (RFC 7464 records, each after 0x1E),
-    /// json (a JSON array read element by element, as Gemini streams without ?alt=sse).
-    /// Each JSON value is one event: type message, its compact JSON text as data, no id
+    /// How the stream is framed: auto (by the Content-Type: text/event-stream is sse,
+    /// application/x-ndjson ndjson, application/json-seq json-seq, application/json json,
+    /// another type an error; stdin is sse), or one of these whatever the Content-Type:
+    /// sse (Server-Sent Events), ndjson (a JSON value per line: Ollama), json-seq (RFC 7464:
+    /// 0x1E before each value), json (a JSON array, element by element: Gemini without
+    /// ?alt=sse). Each JSON value is an event of type message, its data the value's compact
+    /// JSON, no id; a value that is not JSON ends the stream (exit 1)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = StreamFormat::Auto)]
     pub format: StreamFormat,
 
