@@ -178,6 +178,24 @@ impl JsonStream {
         Ok(Fed::All)
     }
 
+    /// The stream ended (not lost): a last NDJSON line without its LF is a line all the
+    /// same, and so is a value on its own that nothing followed (`42` ending an
+    /// `application/json` body). Anything else unfinished stays so ([`Self::mid_event`]);
+    /// a `Stop` is `Fed::Stopped(0)`.
+    pub fn finish<E, F>(&mut self, mut emit: F) -> Result<Fed, E>
+    where
+        E: From<ParseError>,
+        F: FnMut(Item<'_>) -> Result<Flow, E>,
+    {
+        let pending = self.open && !self.value.iter().all(u8::is_ascii_whitespace);
+        let last_line = self.format == Format::Ndjson;
+        let last_value = self.format == Format::Array && !self.in_array && self.depth == 0;
+        if pending && (last_line || last_value) && self.dispatch(0, &mut emit)? == Flow::Stop {
+            return Ok(Fed::Stopped(0));
+        }
+        Ok(Fed::All)
+    }
+
     /// NDJSON: a line ends at LF; a line of whitespace alone (a blank line) is skipped.
     fn ndjson(&mut self, b: u8) -> Result<Step, ParseError> {
         if !self.open {
@@ -517,6 +535,50 @@ mod tests {
         assert!(reader.mid_event(), "an array not closed is cut");
         reader.feed_all(b"]");
         assert!(!reader.mid_event());
+    }
+
+    #[test]
+    fn at_the_end_a_last_line_without_its_lf_is_a_line() {
+        let finish = |format, bytes: &[u8]| {
+            let mut reader = JsonStream::new(format, 64);
+            let mut values = Vec::new();
+            let mut take = |item: Item<'_>| {
+                if let Item::Event(ev) = item {
+                    values.push(ev.data.to_string());
+                }
+                Ok::<_, ParseError>(Flow::Continue)
+            };
+            reader.feed(bytes, &mut take).unwrap();
+            let end = reader.finish(&mut take).map_err(|e| e.to_string());
+            (values, end, reader.mid_event())
+        };
+        let (values, end, mid) = finish(Format::Ndjson, b"{\"a\":1}\n{\"a\": 2}");
+        assert_eq!(
+            (values, end, mid),
+            (
+                vec![r#"{"a":1}"#.into(), r#"{"a":2}"#.into()],
+                Ok(Fed::All),
+                false
+            )
+        );
+        // A line cut short is not JSON: said, with the line.
+        let (values, end, _) = finish(Format::Ndjson, b"{\"a\":1}\n{\"a\": ");
+        assert_eq!(values, [r#"{"a":1}"#]);
+        assert!(end
+            .unwrap_err()
+            .starts_with("line 2 of the NDJSON stream is not JSON (EOF while parsing"));
+        // A blank last line is nothing.
+        assert_eq!(finish(Format::Ndjson, b"{}\n  ").1, Ok(Fed::All));
+        let (values, _, mid) = finish(Format::Array, b"{\"a\":1} 42");
+        assert_eq!(
+            (values, mid),
+            (vec![r#"{"a":1}"#.into(), "42".into()], false)
+        );
+        // Inside an array, or a record without its LF, stays unfinished.
+        let (values, _, mid) = finish(Format::Array, b"[1, 2");
+        assert_eq!((values, mid), (vec!["1".into()], true));
+        let (values, _, mid) = finish(Format::JsonSeq, b"\x1e{\"a\":1}");
+        assert_eq!((values.len(), mid), (0, true));
     }
 
     #[test]

@@ -23,6 +23,14 @@ struct ReadAt {
     arrival: Arrival,
 }
 
+/// What [`Run::one_read`] parses.
+enum Bytes<'a> {
+    /// A read's bytes.
+    Read(&'a [u8]),
+    /// The end of the body.
+    End,
+}
+
 /// Why pumping a stream stopped early.
 enum PumpError {
     Parse(ParseError),
@@ -62,7 +70,7 @@ impl<W: Write> Run<'_, W> {
                 return Ok(End::Interrupted);
             }
             let read = match reads.next_read() {
-                Ok(None) => return Ok(End::Eof),
+                Ok(None) => return self.finish(parser, conn),
                 Ok(Some(read)) => read,
                 Err(_) if self.interrupt.hit() => return Ok(End::Interrupted),
                 Err(e) => return Ok(End::Lost(e)),
@@ -82,25 +90,51 @@ impl<W: Write> Run<'_, W> {
                     read: self.progress.reads,
                 },
             };
-            if let Fed::Stopped(_) = self.one_read(read.bytes, parser, &at, &conn.url)? {
+            if let Fed::Stopped(_) =
+                self.one_read(Bytes::Read(read.bytes), parser, &at, &conn.url)?
+            {
                 return Ok(End::Stopped);
             }
         }
     }
 
-    /// Parses one read, gives its items out, and flushes what it printed.
+    /// The body ended: what the reader still completes (a JSON stream's last line
+    /// without its LF) is given out as arriving now.
+    fn finish(&mut self, parser: &mut Reader, conn: &Conn) -> Result<End, Error> {
+        let at = ReadAt {
+            now: Instant::now(),
+            opened: conn.opened,
+            arrival: Arrival {
+                wall: std::time::SystemTime::now(),
+                gap: Duration::ZERO,
+                connection: conn.number,
+                read: self.progress.reads,
+            },
+        };
+        match self.one_read(Bytes::End, parser, &at, &conn.url)? {
+            Fed::Stopped(_) => Ok(End::Stopped),
+            Fed::All => Ok(End::Eof),
+        }
+    }
+
+    /// Parses one read (or the body's end), gives its items out, and flushes what it
+    /// printed.
     fn one_read(
         &mut self,
-        bytes: &[u8],
+        read: Bytes<'_>,
         parser: &mut Reader,
         at: &ReadAt,
         url: &str,
     ) -> Result<Fed, Error> {
         let mut events = 0u64;
-        let fed = parser.feed(bytes, |item| {
+        let mut each = |item: Item<'_>| {
             events += u64::from(matches!(item, Item::Event(_)));
             self.item(item, at)
-        });
+        };
+        let (fed, bytes) = match read {
+            Bytes::Read(bytes) => (parser.feed(bytes, &mut each), bytes),
+            Bytes::End => (parser.finish(&mut each), &[][..]),
+        };
         // Counted first: the status line drawn again after the write is current.
         let unended = parser.mid_event();
         self.side

@@ -43,6 +43,20 @@ impl Reader {
         }
     }
 
+    /// The stream ended (not lost): for a JSON stream, a last line or value that no
+    /// LF or comma ended is complete (see [`JsonStream::finish`]). An event stream's
+    /// unfinished event is the standard's to discard.
+    pub(super) fn finish<E, F>(&mut self, emit: F) -> Result<Fed, E>
+    where
+        E: From<ParseError>,
+        F: FnMut(Item<'_>) -> Result<Flow, E>,
+    {
+        match self {
+            Reader::Sse(_) => Ok(Fed::All),
+            Reader::Json { stream, .. } => stream.finish(emit),
+        }
+    }
+
     /// The stream stopped inside an event (or a JSON value, or an array not closed).
     pub(super) fn mid_event(&self) -> bool {
         match self {

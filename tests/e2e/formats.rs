@@ -161,6 +161,22 @@ fn stdin_is_read_as_ndjson_with_format_and_a_bad_line_ends_it() {
         "sse: stdin: line 2 of the NDJSON stream is not JSON (expected value at line 1 column 1): <html>\\x1b]0;owned\\x07</html>\n"
     );
 
+    // A last line without its LF is a line all the same; one cut short is not JSON.
+    let mut cmd = sse();
+    cmd.args(["tail", "-", "--format", "ndjson", "--jq", ".n"]);
+    let out = run_with_stdin(cmd, b"{\"n\":1}\n{\"n\":2}".to_vec());
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "1\n2\n");
+    let mut cmd = sse();
+    cmd.args(["tail", "-", "--format", "ndjson", "--jq", ".n"]);
+    let out = run_with_stdin(cmd, b"{\"n\":1}\n{\"n\":".to_vec());
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("line 2 of the NDJSON stream is not JSON (EOF while parsing"),
+        "{}",
+        stderr(&out)
+    );
+
     // A line over --max-event-size ends the stream the same way, without holding it.
     let mut cmd = sse();
     cmd.args([
