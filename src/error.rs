@@ -136,7 +136,7 @@ impl fmt::Display for Unescaped<'_> {
 impl std::error::Error for Error {}
 
 /// How to read a stream served with the wrong Content-Type all the same.
-const ANYWAY: &str = "--raw reads it anyway, as does `curl -sN URL | sse tail -`";
+const ANYWAY: &str = "--raw reads it anyway, as does `curl -sN URL | sse tail -`; --format sse|ndjson|json-seq|json reads it as that";
 
 /// The start of a response body under its one-line error, indented: where an API
 /// explains a 401 or a 429.

@@ -884,7 +884,7 @@ fn a_wrong_content_type_that_keeps_streaming_is_told_at_once() {
     drop(gate);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("\"text/plain\", not text/event-stream (--raw reads it anyway, as does `curl -sN URL | sse tail -`)"),
+        stderr.contains("\"text/plain\", not text/event-stream (--raw reads it anyway, as does `curl -sN URL | sse tail -`; --format sse|ndjson|json-seq|json reads it as that)"),
         "{stderr}"
     );
     // The body keeps coming (the gate holds it open): the answer did not wait for it.
