@@ -185,6 +185,10 @@ fn json(data: &str) -> Option<Value> {
 /// `overloaded_error: Overloaded`, from an error object (OpenAI's and Anthropic's
 /// both have `type`/`code` and `message`).
 fn describe(error: Option<&Value>, fallback: &str) -> String {
+    // Ollama's errors are a bare string: `{"error":"an error was encountered..."}`.
+    if let Some(message) = error.and_then(Value::as_str) {
+        return format!("the stream reported an error: {message}");
+    }
     let text = |k: &str| error.and_then(|e| e.get(k)).and_then(Value::as_str);
     let kind = text("type")
         .filter(|t| *t != "error")
@@ -315,6 +319,12 @@ mod tests {
         let blocked = r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#;
         let (_, errors) = watch(&[("message", blocked)]);
         assert_eq!(errors, ["the prompt was blocked: SAFETY"]);
+        let ollama = r#"{"error":"an error was encountered while running the model"}"#;
+        let (_, errors) = watch(&[("message", ollama)]);
+        assert_eq!(
+            errors,
+            ["the stream reported an error: an error was encountered while running the model"]
+        );
         // A field named error that is null is not one.
         let (_, errors) = watch(&[("message", r#"{"choices":[],"error":null}"#)]);
         assert!(errors.is_empty());

@@ -241,3 +241,18 @@ fn a_recording_of_an_ndjson_stream_replays_as_sse() {
     let err = stderr(&out).to_ascii_lowercase();
     assert!(err.contains("< content-type: text/event-stream"), "{err}");
 }
+
+#[test]
+fn an_ollama_error_line_inside_the_200_is_an_error() {
+    let mut cmd = sse();
+    cmd.args(["tail", "-", "--format", "ndjson", "--text", "-q"]);
+    let input = b"{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n\
+        {\"error\":\"an error was encountered while running the model\"}\n";
+    let out = run_with_stdin(cmd, input.to_vec());
+    assert_exit(&out, 1);
+    assert_eq!(stdout(&out), "Hi\n");
+    assert_eq!(
+        stderr(&out),
+        "sse: stdin: the stream reported an error: an error was encountered while running the model\n"
+    );
+}
