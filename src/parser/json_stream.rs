@@ -661,6 +661,97 @@ mod tests {
         assert!(reader.value.capacity() <= 16 && reader.compact.capacity() <= 16);
     }
 
+    /// A random JSON value: nested arrays and objects, strings holding brackets,
+    /// quotes, backslashes, controls and non-ASCII, numbers of every form.
+    fn random_value(rng: &mut crate::testing::Rng, depth: usize) -> serde_json::Value {
+        use serde_json::Value;
+        let pick = if depth == 0 {
+            rng.below(4)
+        } else {
+            rng.below(6)
+        };
+        match pick {
+            0 => Value::from(*rng.pick(&[0.0, -1.5, 2e-7, 1e300, 42.0])),
+            1 => Value::from(*rng.pick(&[0i64, -7, i64::MAX])),
+            2 => rng
+                .pick(&[Value::Null, Value::Bool(true), Value::Bool(false)])
+                .clone(),
+            3 => {
+                let parts = [
+                    "a", "[", "]", "{", "}", "\"", "\\", ",", "\n", "\u{1e}", "é", " ", "😀",
+                ];
+                let n = rng.below(6);
+                Value::from((0..n).map(|_| *rng.pick(&parts)).collect::<String>())
+            }
+            4 => Value::Array(
+                (0..rng.below(4))
+                    .map(|_| random_value(rng, depth - 1))
+                    .collect(),
+            ),
+            _ => Value::Object(
+                (0..rng.below(4))
+                    .map(|k| (format!("k{k}]\""), random_value(rng, depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn random_values_in_every_format_and_random_cuts_agree() {
+        let mut rng = crate::testing::Rng::new(17);
+        for _ in 0..300 {
+            let values: Vec<serde_json::Value> = (0..1 + rng.below(5))
+                .map(|_| random_value(&mut rng, 3))
+                .collect();
+            let compact: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            let mut pretty = |v: &serde_json::Value| {
+                let text = serde_json::to_string_pretty(v).unwrap();
+                if rng.below(2) == 0 {
+                    text.replace('\n', "\r\n")
+                } else {
+                    text
+                }
+            };
+            let ndjson: String = compact.iter().map(|c| format!("{c}\n")).collect();
+            let seq: String = values
+                .iter()
+                .map(|v| format!("\u{1e}{}\n", pretty(v)))
+                .collect();
+            let array = format!(
+                "[{}]",
+                values
+                    .iter()
+                    .map(&mut pretty)
+                    .collect::<Vec<_>>()
+                    .join("\r\n,")
+            );
+            for (format, bytes) in [
+                (Format::Ndjson, ndjson),
+                (Format::JsonSeq, seq),
+                (Format::Array, array),
+            ] {
+                let bytes = bytes.as_bytes();
+                let whole = read(format, &[bytes], 1 << 20);
+                assert_eq!(whole, (compact.clone(), None), "{format:?} {bytes:?}");
+                let cuts: Vec<usize> = (0..rng.below(8))
+                    .map(|_| rng.below(bytes.len() + 1))
+                    .collect();
+                let pieces = crate::testing::cut(bytes, &cuts);
+                assert_eq!(
+                    read(format, &pieces, 1 << 20),
+                    whole,
+                    "{format:?} {pieces:?}"
+                );
+                let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+                assert_eq!(
+                    read(format, &singles, 1 << 20),
+                    whole,
+                    "{format:?} byte by byte"
+                );
+            }
+        }
+    }
+
     #[test]
     fn media_types_name_their_format() {
         assert_eq!(
