@@ -26,6 +26,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand tail 'Connect to an event stream and print its events as they arrive'
             cand serve 'Serve a scripted event stream (the built-in demo when no script is given)'
             cand doctor 'Watch a stream and report buffering and proxy problems, with fixes'
+            cand check 'Check a live stream against a script (a recording from `tail --record` as it is)'
             cand demo 'Serve the built-in script on a free loopback port and tail it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -80,8 +81,8 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
             cand --loop 'Replay the script forever'
             cand --stamp 'Write `: sent-at <unix-ms>` before each event, so `sse doctor` can measure delays'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -112,6 +113,31 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sse;check'= {
+            cand --tolerance 'How much later than the script says an event may come, counted from the request and from the previous event'
+            cand --timeout 'Give up connecting after this long, and wait this long past its time for an event that is late before calling it missing'
+            cand --junit 'Also write the results to FILE as JUnit XML, which CI systems show'
+            cand -H 'Add a request header, `Name: value` (repeatable)'
+            cand --header 'Add a request header, `Name: value` (repeatable)'
+            cand -X 'HTTP method [default: GET, or POST with --data]'
+            cand --method 'HTTP method [default: GET, or POST with --data]'
+            cand -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)'
+            cand --data 'Request body; `@file` reads a file, `@-` standard input (implies POST)'
+            cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
+            cand --json 'Print one JSON object per expectation (the summary goes to stderr)'
+            cand -q 'Print only what failed, and the summary'
+            cand --quiet 'Print only what failed, and the summary'
+            cand --reconnect 'Let an `@close` in the script reconnect a request opened with a method other than GET (it re-sends the body: a POST can repeat an action or cost money)'
+            cand -k 'Accept any TLS certificate (self-signed development servers)'
+            cand --insecure 'Accept any TLS certificate (self-signed development servers)'
+            cand --http1.1 'Speak HTTP/1.1 only, even to a server that offers HTTP/2'
+            cand --http2 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'
+            cand --http2-prior-knowledge 'Speak HTTP/2 on http:// without asking first (h2c), as curl''s flag of that name'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sse;demo'= {
             cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
             cand --json 'Print events as JSON lines instead of the pretty view'
@@ -124,6 +150,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand tail 'Connect to an event stream and print its events as they arrive'
             cand serve 'Serve a scripted event stream (the built-in demo when no script is given)'
             cand doctor 'Watch a stream and report buffering and proxy problems, with fixes'
+            cand check 'Check a live stream against a script (a recording from `tail --record` as it is)'
             cand demo 'Serve the built-in script on a free loopback port and tail it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -132,6 +159,8 @@ set edit:completion:arg-completer[sse] = {|@words|
         &'sse;help;serve'= {
         }
         &'sse;help;doctor'= {
+        }
+        &'sse;help;check'= {
         }
         &'sse;help;demo'= {
         }

@@ -32,6 +32,7 @@ complete -c sse -n "__fish_sse_needs_command" -s V -l version -d 'Print version'
 complete -c sse -n "__fish_sse_needs_command" -f -a "tail" -d 'Connect to an event stream and print its events as they arrive'
 complete -c sse -n "__fish_sse_needs_command" -f -a "serve" -d 'Serve a scripted event stream (the built-in demo when no script is given)'
 complete -c sse -n "__fish_sse_needs_command" -f -a "doctor" -d 'Watch a stream and report buffering and proxy problems, with fixes'
+complete -c sse -n "__fish_sse_needs_command" -f -a "check" -d 'Check a live stream against a script (a recording from `tail --record` as it is)'
 complete -c sse -n "__fish_sse_needs_command" -f -a "demo" -d 'Serve the built-in script on a free loopback port and tail it'
 complete -c sse -n "__fish_sse_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s e -l event -d 'Show only events of this type (repeatable)' -r
@@ -84,7 +85,7 @@ always\t''
 never\t''"
 complete -c sse -n "__fish_sse_using_subcommand serve" -l loop -d 'Replay the script forever'
 complete -c sse -n "__fish_sse_using_subcommand serve" -l stamp -d 'Write `: sent-at <unix-ms>` before each event, so `sse doctor` can measure delays'
-complete -c sse -n "__fish_sse_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c sse -n "__fish_sse_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sse -n "__fish_sse_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l duration -d 'How long to watch the stream' -r
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s n -l count -d 'Stop watching after this many events' -r
@@ -106,14 +107,33 @@ complete -c sse -n "__fish_sse_using_subcommand doctor" -l reconnect -d 'Let the
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l no-probes -d 'Skip the experiments after the watch (resume, compression, http2)'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c sse -n "__fish_sse_using_subcommand check" -l tolerance -d 'How much later than the script says an event may come, counted from the request and from the previous event' -r
+complete -c sse -n "__fish_sse_using_subcommand check" -l timeout -d 'Give up connecting after this long, and wait this long past its time for an event that is late before calling it missing' -r
+complete -c sse -n "__fish_sse_using_subcommand check" -l junit -d 'Also write the results to FILE as JUnit XML, which CI systems show' -r -F
+complete -c sse -n "__fish_sse_using_subcommand check" -s H -l header -d 'Add a request header, `Name: value` (repeatable)' -r
+complete -c sse -n "__fish_sse_using_subcommand check" -s X -l method -d 'HTTP method [default: GET, or POST with --data]' -r
+complete -c sse -n "__fish_sse_using_subcommand check" -s d -l data -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)' -r
+complete -c sse -n "__fish_sse_using_subcommand check" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c sse -n "__fish_sse_using_subcommand check" -l json -d 'Print one JSON object per expectation (the summary goes to stderr)'
+complete -c sse -n "__fish_sse_using_subcommand check" -s q -l quiet -d 'Print only what failed, and the summary'
+complete -c sse -n "__fish_sse_using_subcommand check" -l reconnect -d 'Let an `@close` in the script reconnect a request opened with a method other than GET (it re-sends the body: a POST can repeat an action or cost money)'
+complete -c sse -n "__fish_sse_using_subcommand check" -s k -l insecure -d 'Accept any TLS certificate (self-signed development servers)'
+complete -c sse -n "__fish_sse_using_subcommand check" -l http1.1 -d 'Speak HTTP/1.1 only, even to a server that offers HTTP/2'
+complete -c sse -n "__fish_sse_using_subcommand check" -l http2 -d 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'
+complete -c sse -n "__fish_sse_using_subcommand check" -l http2-prior-knowledge -d 'Speak HTTP/2 on http:// without asking first (h2c), as curl\'s flag of that name'
+complete -c sse -n "__fish_sse_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sse -n "__fish_sse_using_subcommand check" -s V -l version -d 'Print version'
 complete -c sse -n "__fish_sse_using_subcommand demo" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c sse -n "__fish_sse_using_subcommand demo" -l json -d 'Print events as JSON lines instead of the pretty view'
 complete -c sse -n "__fish_sse_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c sse -n "__fish_sse_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "tail" -d 'Connect to an event stream and print its events as they arrive'
-complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "serve" -d 'Serve a scripted event stream (the built-in demo when no script is given)'
-complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "doctor" -d 'Watch a stream and report buffering and proxy problems, with fixes'
-complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "demo" -d 'Serve the built-in script on a free loopback port and tail it'
-complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor check demo help" -f -a "tail" -d 'Connect to an event stream and print its events as they arrive'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor check demo help" -f -a "serve" -d 'Serve a scripted event stream (the built-in demo when no script is given)'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor check demo help" -f -a "doctor" -d 'Watch a stream and report buffering and proxy problems, with fixes'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor check demo help" -f -a "check" -d 'Check a live stream against a script (a recording from `tail --record` as it is)'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor check demo help" -f -a "demo" -d 'Serve the built-in script on a free loopback port and tail it'
+complete -c sse -n "__fish_sse_using_subcommand help; and not __fish_seen_subcommand_from tail serve doctor check demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

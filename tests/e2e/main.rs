@@ -4,6 +4,7 @@ mod apache;
 mod browser;
 mod bursts;
 mod caddy;
+mod check;
 mod doctor;
 mod express;
 mod generated;
