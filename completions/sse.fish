@@ -110,7 +110,7 @@ complete -c sse -n "__fish_sse_using_subcommand doctor" -s V -l version -d 'Prin
 complete -c sse -n "__fish_sse_using_subcommand check" -l tolerance -d 'How much later than the script says an event may come, counted from the request and from the previous event' -r
 complete -c sse -n "__fish_sse_using_subcommand check" -l timeout -d 'Give up connecting after this long, and wait this long past its time for an event that is late before calling it missing' -r
 complete -c sse -n "__fish_sse_using_subcommand check" -l junit -d 'Also write the results to FILE as JUnit XML, which CI systems show' -r -F
-complete -c sse -n "__fish_sse_using_subcommand check" -s H -l header -d 'Add a request header, `Name: value` (repeatable)' -r
+complete -c sse -n "__fish_sse_using_subcommand check" -s H -l header -d 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one (the check asks as a browser does, with `Accept-Encoding: gzip, deflate, br, zstd`)' -r
 complete -c sse -n "__fish_sse_using_subcommand check" -s X -l method -d 'HTTP method [default: GET, or POST with --data]' -r
 complete -c sse -n "__fish_sse_using_subcommand check" -s d -l data -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)' -r
 complete -c sse -n "__fish_sse_using_subcommand check" -l color -d 'When to use colour: auto (a terminal without NO_COLOR), always, never' -r -f -a "auto\t''

@@ -351,7 +351,8 @@ pub struct CheckArgs {
     #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
 
-    /// Add a request header, `Name: value` (repeatable)
+    /// Add a request header, `Name: value` (repeatable); `Name:` removes a default one
+    /// (the check asks as a browser does, with `Accept-Encoding: gzip, deflate, br, zstd`)
     #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
     pub headers: Vec<Header>,
 

@@ -84,7 +84,9 @@ pub fn run(args: CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     report.finish(check.started.elapsed())
 }
 
-/// The request, as `tail` sends it.
+/// The request, as a browser's EventSource sends it: with a browser's Accept-Encoding,
+/// as doctor asks, since compression layers hold events only when the request allows
+/// compression (`-H 'Accept-Encoding:'` leaves it out).
 fn request(args: &CheckArgs) -> Result<Request, Error> {
     let body = args.data.as_deref().map(http::read_body).transpose()?;
     let method = http::method_or_default(args.method.clone(), body.is_some());
@@ -94,6 +96,7 @@ fn request(args: &CheckArgs) -> Result<Request, Error> {
         headers: args.headers.clone(),
         timeout: Some(args.timeout),
         insecure: args.insecure,
+        accept_encoding: Some(http::BROWSER_ACCEPT_ENCODING),
         ..Request::get(&args.url)
     })
 }
@@ -370,8 +373,13 @@ fn response_outcome(spec: &ResponseSpec, response: &mut Response, connection: u3
             .header("content-type")
             .map(|t| format!(", {}", crate::escape::line(t)))
             .unwrap_or_default();
+        // A compressed stream is where late events often come from: say it up front.
+        let encoding = response
+            .header("content-encoding")
+            .map(|e| format!(", {}-encoded", crate::escape::line(e)))
+            .unwrap_or_default();
         format!(
-            "{} {}{kind} over {}",
+            "{} {}{kind}{encoding} over {}",
             response.status,
             crate::escape::line(&response.reason),
             response.conn.version
