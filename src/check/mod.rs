@@ -15,7 +15,7 @@ use crate::cli::{CheckArgs, ColorChoice};
 use crate::error::{io_message, Error};
 use crate::http::{self, Client, Protocol, Request, Response};
 use crate::parser::{Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
-use crate::readahead::{ReadAhead, READ_SIZE};
+use crate::readahead::{Arrived, ReadAhead, READ_SIZE};
 use crate::serve::script;
 use crate::term;
 use plan::{Leg, Plan, ResponseSpec};
@@ -189,7 +189,11 @@ impl Check<'_> {
         };
         let mut reader =
             ReadAhead::new(body, READ_SIZE).map_err(|e| Error::io("starting a reader", e))?;
-        let (mut offset, mut number) = (0u64, 0u64);
+        let mut stream = Stream {
+            opened,
+            offset: 0,
+            number: 0,
+        };
         loop {
             for outcome in watch.outcomes.drain(..) {
                 report.add(outcome)?;
@@ -198,46 +202,22 @@ impl Check<'_> {
                 Wait::Until(after) => opened + after,
                 Wait::Done | Wait::Stopped => break,
             };
-            match reader.next_read_by(until) {
-                Ok(Some(read)) => {
-                    let at = read.at.saturating_duration_since(opened);
-                    let fed = parser.feed(read.bytes, |item| {
-                        if let Item::Event(ev) = item {
-                            number += 1;
-                            watch.arrived(&Arrival {
-                                event_type: ev.event_type,
-                                data: ev.data,
-                                id: ev.id,
-                                at,
-                                number,
-                                offset: offset + ev.end as u64,
-                            });
-                            if watch.wait() == Wait::Stopped || watch.wait() == Wait::Done {
-                                return Ok(Flow::Stop);
-                            }
-                        }
-                        Ok::<_, ParseError>(Flow::Continue)
-                    });
-                    offset += read.bytes.len() as u64;
-                    if let Err(e) = fed {
-                        watch.ended(at, Some(&e.to_string()));
-                    }
-                }
+            let over = match reader.next_read_by(until) {
+                Ok(Some(read)) => stream.feed(&read, parser, &mut watch),
                 Ok(None) => {
                     watch.ended(opened.elapsed(), None);
+                    true
                 }
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => watch.timed_out(opened.elapsed()),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    watch.timed_out(opened.elapsed());
+                    false
+                }
                 Err(e) => {
-                    let why = match e.get_ref().and_then(|i| i.downcast_ref::<http::Reset>()) {
-                        Some(reset) => reset.to_string(),
-                        None => format!("connection lost: {}", io_message(&e)),
-                    };
-                    watch.ended(opened.elapsed(), Some(&why));
+                    watch.ended(opened.elapsed(), Some(&lost(&e)));
+                    true
                 }
-            }
-            if matches!(watch.wait(), Wait::Stopped)
-                || watch.outcomes.iter().any(|o| o.kind == Kind::Close)
-            {
+            };
+            if over {
                 break;
             }
         }
@@ -296,6 +276,54 @@ impl Check<'_> {
     }
 }
 
+/// Where a connection's stream is: when it was requested, and its events and bytes so far.
+struct Stream {
+    opened: Instant,
+    offset: u64,
+    number: u64,
+}
+
+impl Stream {
+    /// Parses one read, handing each event to the watch until it has seen enough;
+    /// whether the stream is over (an event too large to read).
+    fn feed(&mut self, read: &Arrived<'_>, parser: &mut Parser, watch: &mut LegWatch<'_>) -> bool {
+        let at = read.at.saturating_duration_since(self.opened);
+        let fed = parser.feed(read.bytes, |item| {
+            if let Item::Event(ev) = item {
+                self.number += 1;
+                watch.arrived(&Arrival {
+                    event_type: ev.event_type,
+                    data: ev.data,
+                    id: ev.id,
+                    at,
+                    number: self.number,
+                    offset: self.offset + ev.end as u64,
+                });
+                if matches!(watch.wait(), Wait::Stopped | Wait::Done) {
+                    return Ok(Flow::Stop);
+                }
+            }
+            Ok::<_, ParseError>(Flow::Continue)
+        });
+        self.offset += read.bytes.len() as u64;
+        match fed {
+            Ok(_) => false,
+            Err(e) => {
+                watch.ended(at, Some(&e.to_string()));
+                true
+            }
+        }
+    }
+}
+
+/// How a connection was lost, as tail says it.
+fn lost(e: &io::Error) -> String {
+    match e.get_ref().and_then(|i| i.downcast_ref::<http::Reset>()) {
+        Some(reset) => reset.to_string(),
+        None => format!("connection lost: {}", io_message(e)),
+    }
+}
+
 /// The last outcomes of a connection, and what it left unchecked.
 fn finish_leg(watch: LegWatch<'_>, report: &mut Report<'_>) -> Result<bool, Error> {
     let ok = !watch.stopped();
@@ -316,41 +344,7 @@ fn connect_cause(e: Error) -> String {
 /// The response head against `@status`, `@header` and `@body` (and, for a stream, its
 /// Content-Type).
 fn response_outcome(spec: &ResponseSpec, response: &mut Response, connection: u32) -> Outcome {
-    let mut problems = Vec::new();
-    if response.status != spec.status {
-        problems.push(format!(
-            "status {} expected, {} {} came",
-            spec.status,
-            response.status,
-            crate::escape::line(&response.reason)
-        ));
-    }
-    let wants_type = spec
-        .headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-    if spec.status == 200
-        && response.status == 200
-        && !wants_type
-        && response.media_type() != "text/event-stream"
-    {
-        problems.push(format!(
-            "Content-Type text/event-stream expected, {} came",
-            watch::quoted(response.header("content-type").unwrap_or("(none)"))
-        ));
-    }
-    for (name, want) in &spec.headers {
-        match response.header(name) {
-            None => problems.push(format!("header {name} expected, and it is missing")),
-            Some(_) if VARYING.contains(&name.to_ascii_lowercase().as_str()) => {}
-            Some(got) if !header_matches(name, want, got) => problems.push(format!(
-                "header {name}: {} expected, {} came",
-                watch::quoted(want),
-                watch::quoted(got)
-            )),
-            Some(_) => {}
-        }
-    }
+    let mut problems = head_problems(spec, response);
     if let (Some(want), true) = (&spec.body, response.status == spec.status) {
         let got = response.error_body(BODY_WAIT);
         let want = crate::escape::controls(want.trim_end(), crate::escape::Lines::Keep);
@@ -369,25 +363,67 @@ fn response_outcome(spec: &ResponseSpec, response: &mut Response, connection: u3
     };
     let mut outcome = Outcome::new(Kind::Response, None, connection, verdict);
     outcome.detail = if problems.is_empty() {
-        let kind = response
-            .header("content-type")
-            .map(|t| format!(", {}", crate::escape::line(t)))
-            .unwrap_or_default();
-        // A compressed stream is where late events often come from: say it up front.
-        let encoding = response
-            .header("content-encoding")
-            .map(|e| format!(", {}-encoded", crate::escape::line(e)))
-            .unwrap_or_default();
-        format!(
-            "{} {}{kind}{encoding} over {}",
-            response.status,
-            crate::escape::line(&response.reason),
-            response.conn.version
-        )
+        head_summary(response)
     } else {
         problems.join("; ")
     };
     outcome
+}
+
+/// How the status and headers differ from the script's.
+fn head_problems(spec: &ResponseSpec, response: &Response) -> Vec<String> {
+    let mut problems = Vec::new();
+    if response.status != spec.status {
+        problems.push(format!(
+            "status {} expected, {} {} came",
+            spec.status,
+            response.status,
+            crate::escape::line(&response.reason)
+        ));
+    }
+    let wants_type = spec
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+    let stream = spec.status == 200 && response.status == 200;
+    if stream && !wants_type && response.media_type() != "text/event-stream" {
+        problems.push(format!(
+            "Content-Type text/event-stream expected, {} came",
+            watch::quoted(response.header("content-type").unwrap_or("(none)"))
+        ));
+    }
+    for (name, want) in &spec.headers {
+        match response.header(name) {
+            None => problems.push(format!("header {name} expected, and it is missing")),
+            Some(_) if VARYING.contains(&name.to_ascii_lowercase().as_str()) => {}
+            Some(got) if !header_matches(name, want, got) => problems.push(format!(
+                "header {name}: {} expected, {} came",
+                watch::quoted(want),
+                watch::quoted(got)
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// `200 OK, text/event-stream, br-encoded over HTTP/1.1`.
+fn head_summary(response: &Response) -> String {
+    let kind = response
+        .header("content-type")
+        .map(|t| format!(", {}", crate::escape::line(t)))
+        .unwrap_or_default();
+    // A compressed stream is where late events often come from: say it up front.
+    let encoding = response
+        .header("content-encoding")
+        .map(|e| format!(", {}-encoded", crate::escape::line(e)))
+        .unwrap_or_default();
+    format!(
+        "{} {}{kind}{encoding} over {}",
+        response.status,
+        crate::escape::line(&response.reason),
+        response.conn.version
+    )
 }
 
 /// Content-Type compares by media type and parameters, ignoring case and spaces.
