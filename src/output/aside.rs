@@ -33,6 +33,8 @@ pub struct Aside {
     dim: bool,
     /// stdout and stderr are both terminals: one screen shows both.
     one_screen: bool,
+    /// On one screen, stderr has left the answer's open line for one of its own.
+    left_answer: bool,
 }
 
 impl Aside {
@@ -43,6 +45,7 @@ impl Aside {
             mid_line: false,
             dim: look.color && stderr_tty,
             one_screen: look.terminal && stderr_tty,
+            left_answer: false,
         }
     }
 
@@ -50,6 +53,7 @@ impl Aside {
     pub fn before_answer(&mut self, out: &mut Out) {
         self.end_line(out);
         self.reasoning = false;
+        self.left_answer = false;
     }
 
     /// A piece other than answer text; `answer_open`: the answer's line is open on stdout.
@@ -93,18 +97,21 @@ impl Aside {
     }
 
     fn tool_call(&mut self, out: &mut Out, call: &Call, answer_open: bool) {
-        self.before_answer(out);
+        self.end_line(out);
+        self.reasoning = false;
         self.own_line(out, answer_open);
         out.stderr(format!("{}\n", call_line(call)));
     }
 
     /// What comes next starts a line: stderr's own is ended, and on one screen the
-    /// answer's too.
+    /// answer's too (once: what follows on stderr is below it).
     fn own_line(&mut self, out: &mut Out, answer_open: bool) {
-        if self.mid_line || (answer_open && self.one_screen) {
+        let leave_answer = answer_open && self.one_screen && !self.left_answer;
+        if self.mid_line || leave_answer {
             out.stderr("\n".into());
             self.mid_line = false;
         }
+        self.left_answer |= leave_answer;
     }
 
     fn end_line(&mut self, out: &mut Out) {
@@ -224,5 +231,16 @@ mod tests {
         aside.before_answer(&mut out);
         aside.end(&mut out, false);
         assert_eq!(said(&mut out), "\nr\n");
+        // Tool calls after answer text: the answer's line is left once.
+        for slot in [0, 1] {
+            let start = Piece::ToolStart {
+                slot,
+                name: Some("f".into()),
+                id: None,
+            };
+            aside.piece(&mut out, &start, true);
+        }
+        aside.end(&mut out, true);
+        assert_eq!(said(&mut out), "\ntool call f {}\ntool call f {}\n");
     }
 }
