@@ -12,8 +12,6 @@
 //! and stderr are both terminals, what comes on stderr while the answer's line is open
 //! starts on a line of its own (a line end on stderr, never on stdout).
 
-use colored::Colorize;
-
 use super::filter::shorten;
 use super::jsonview::{Palette, View};
 use super::{Look, Out};
@@ -22,6 +20,11 @@ use crate::llm::{Call, Piece, Tools, MAX_ARGUMENTS};
 
 /// Characters of invalid arguments shown.
 const INVALID_SHOWN: usize = 300;
+
+/// SGR faint and reset: the decision to dim is this printer's (stderr's terminal), not
+/// the colour override's (stdout's).
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
 
 pub struct Aside {
     tools: Tools,
@@ -83,7 +86,7 @@ impl Aside {
         let s = escape::controls(s, Lines::Keep);
         self.mid_line = !s.ends_with('\n');
         out.stderr(if self.dim {
-            s.dimmed().to_string()
+            format!("{DIM}{s}{RESET}")
         } else {
             s.into_owned()
         });
@@ -242,5 +245,25 @@ mod tests {
         }
         aside.end(&mut out, true);
         assert_eq!(said(&mut out), "\ntool call f {}\ntool call f {}\n");
+    }
+
+    #[test]
+    fn reasoning_is_dimmed_only_when_stderr_is_a_terminal_and_colour_is_on() {
+        let color = Look {
+            color: true,
+            ..Look::plain()
+        };
+        let reasoning = Piece::Reasoning("hm".into());
+        for (look, stderr_tty, shown) in [
+            (&color, true, "\x1b[2mhm\x1b[0m\n"),
+            (&color, false, "hm\n"),
+            (&Look::plain(), true, "hm\n"),
+        ] {
+            let mut aside = Aside::new(look, stderr_tty);
+            let mut out = Out::default();
+            aside.piece(&mut out, &reasoning, false);
+            aside.end(&mut out, false);
+            assert_eq!(said(&mut out), shown, "{stderr_tty}");
+        }
     }
 }

@@ -99,3 +99,47 @@ impl<W: Write> Sink<W> {
         self.flush_read(&[])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jq::{Jq, LLM_TEXT};
+    use crate::output::{Look, Mode};
+    use crate::testing::Captured;
+
+    #[test]
+    fn what_the_printer_says_for_stderr_is_written_in_order_with_stdout() {
+        // stdout and stderr into one buffer, as on one terminal.
+        let screen = Captured::default();
+        let console = Console::to(Box::new(screen.clone()), Box::new(|| None), false, false);
+        let llm = Jq::compile(LLM_TEXT).ok();
+        let printer = crate::output::printer(Mode::Text, Look::plain(), llm, false);
+        let mut sink = Sink::new(printer, screen.clone(), console);
+        let arrival = Arrival {
+            wall: std::time::UNIX_EPOCH,
+            gap: std::time::Duration::ZERO,
+            connection: 1,
+            read: 1,
+        };
+        let chunk = |delta: &str| format!(r#"{{"choices":[{{"index":0,"delta":{delta}}}]}}"#);
+        // One read: the answer, then reasoning, then the answer again.
+        for data in [
+            chunk(r#"{"content":"A"}"#),
+            chunk(r#"{"reasoning":"think"}"#),
+            chunk(r#"{"content":"B"}"#),
+        ] {
+            let ev = EventRef {
+                event_type: "message",
+                data: &data,
+                id: "",
+                id_set: false,
+                retry: None,
+                end: 0,
+            };
+            sink.event(&ev, &arrival).unwrap();
+        }
+        sink.flush_read(&[]).unwrap();
+        sink.end().unwrap();
+        assert_eq!(screen.text(), "Athink\nB\n");
+    }
+}
