@@ -177,16 +177,7 @@ fn responses(kind: &str, v: &Value, out: &mut Vec<Piece>) {
         "response.reasoning_text.delta" | "response.reasoning_summary_text.delta" => {
             out.extend(text(v, "delta").map(Piece::Reasoning))
         }
-        "response.output_item.added" => {
-            let item = v.get("item").unwrap_or(&Value::Null);
-            if item.get("type").and_then(Value::as_str) == Some("function_call") {
-                out.push(Piece::ToolStart {
-                    slot,
-                    name: text(item, "name"),
-                    id: text(item, "call_id").or_else(|| text(item, "id")),
-                });
-            }
-        }
+        "response.output_item.added" => responses_item(slot, v.get("item"), out),
         "response.function_call_arguments.delta" => out.extend(
             text(v, "delta")
                 .filter(|d| !d.is_empty())
@@ -200,6 +191,18 @@ fn responses(kind: &str, v: &Value, out: &mut Vec<Piece>) {
             responses_end(v.get("response").unwrap_or(&Value::Null), out)
         }
         _ => {}
+    }
+}
+
+/// An output item begins: a `function_call` item names the function.
+fn responses_item(slot: u64, item: Option<&Value>, out: &mut Vec<Piece>) {
+    let item = item.unwrap_or(&Value::Null);
+    if item.get("type").and_then(Value::as_str) == Some("function_call") {
+        out.push(Piece::ToolStart {
+            slot,
+            name: text(item, "name"),
+            id: text(item, "call_id").or_else(|| text(item, "id")),
+        });
     }
 }
 
@@ -226,30 +229,8 @@ fn responses_end(response: &Value, out: &mut Vec<Piece>) {
 fn anthropic(kind: &str, v: &Value, out: &mut Vec<Piece>) {
     let slot = slot(v, "index");
     match kind {
-        "content_block_delta" => {
-            let delta = v.get("delta").unwrap_or(&Value::Null);
-            match delta.get("type").and_then(Value::as_str) {
-                Some("text_delta") => out.extend(text(delta, "text").map(Piece::Text)),
-                Some("thinking_delta") => out.extend(text(delta, "thinking").map(Piece::Reasoning)),
-                Some("input_json_delta") => out.extend(
-                    text(delta, "partial_json")
-                        .filter(|p| !p.is_empty())
-                        .map(|part| Piece::ToolArgs { slot, part }),
-                ),
-                _ => {}
-            }
-        }
-        "content_block_start" => {
-            let block = v.get("content_block").unwrap_or(&Value::Null);
-            let kind = block.get("type").and_then(Value::as_str);
-            if matches!(kind, Some("tool_use" | "server_tool_use")) {
-                out.push(Piece::ToolStart {
-                    slot,
-                    name: text(block, "name"),
-                    id: text(block, "id"),
-                });
-            }
-        }
+        "content_block_delta" => anthropic_delta(slot, v.get("delta"), out),
+        "content_block_start" => anthropic_block(slot, v.get("content_block"), out),
         // Every block stops so; the tool calls know which slots are theirs.
         "content_block_stop" => out.push(Piece::ToolEnd {
             slot,
@@ -265,6 +246,34 @@ fn anthropic(kind: &str, v: &Value, out: &mut Vec<Piece>) {
             anthropic_usage(v.get("usage"), out);
         }
         _ => {}
+    }
+}
+
+/// A content block's delta: text, thinking, or a piece of a tool's input.
+fn anthropic_delta(slot: u64, delta: Option<&Value>, out: &mut Vec<Piece>) {
+    let delta = delta.unwrap_or(&Value::Null);
+    match delta.get("type").and_then(Value::as_str) {
+        Some("text_delta") => out.extend(text(delta, "text").map(Piece::Text)),
+        Some("thinking_delta") => out.extend(text(delta, "thinking").map(Piece::Reasoning)),
+        Some("input_json_delta") => out.extend(
+            text(delta, "partial_json")
+                .filter(|p| !p.is_empty())
+                .map(|part| Piece::ToolArgs { slot, part }),
+        ),
+        _ => {}
+    }
+}
+
+/// A content block begins: a `tool_use` block names the tool (its input comes in deltas).
+fn anthropic_block(slot: u64, block: Option<&Value>, out: &mut Vec<Piece>) {
+    let block = block.unwrap_or(&Value::Null);
+    let kind = block.get("type").and_then(Value::as_str);
+    if matches!(kind, Some("tool_use" | "server_tool_use")) {
+        out.push(Piece::ToolStart {
+            slot,
+            name: text(block, "name"),
+            id: text(block, "id"),
+        });
     }
 }
 

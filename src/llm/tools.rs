@@ -11,6 +11,9 @@ use super::piece::Piece;
 /// end, and memory stays bounded.
 pub const MAX_ARGUMENTS: usize = 1 << 20;
 
+/// Calls open at once; a start past them is not followed (nor is memory).
+const MAX_OPEN: usize = 64;
+
 /// A complete tool call, as the stream sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
@@ -33,6 +36,9 @@ impl Tools {
     pub fn piece(&mut self, piece: &Piece) -> Option<Call> {
         match piece {
             Piece::ToolStart { slot, name, id } => {
+                if self.open.len() >= MAX_OPEN && !self.open.contains_key(slot) {
+                    return None;
+                }
                 let call = self.open.entry(*slot).or_insert_with(|| Call {
                     name: None,
                     id: None,
@@ -152,6 +158,15 @@ mod tests {
         };
         assert_eq!(tools.piece(&done).unwrap().arguments, "{\"x\":1}");
         assert!(tools.finish().is_empty());
+    }
+
+    #[test]
+    fn calls_open_at_once_are_bounded() {
+        let mut tools = Tools::default();
+        for slot in 0..1000 {
+            tools.piece(&start(slot, "f", "c"));
+        }
+        assert_eq!(tools.finish().len(), MAX_OPEN);
     }
 
     #[test]
