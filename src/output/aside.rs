@@ -54,8 +54,7 @@ impl Aside {
 
     /// Answer text comes next: a run of reasoning ends.
     pub fn before_answer(&mut self, out: &mut Out) {
-        self.end_line(out);
-        self.reasoning = false;
+        self.end_reasoning(out);
         self.left_answer = false;
     }
 
@@ -74,7 +73,7 @@ impl Aside {
 
     /// The stream ended: the reasoning line ends, calls still open are told.
     pub fn end(&mut self, out: &mut Out, answer_open: bool) {
-        self.before_answer(out);
+        self.end_reasoning(out);
         self.finish(out, answer_open);
     }
 
@@ -100,8 +99,7 @@ impl Aside {
     }
 
     fn tool_call(&mut self, out: &mut Out, call: &Call, answer_open: bool) {
-        self.end_line(out);
-        self.reasoning = false;
+        self.end_reasoning(out);
         self.own_line(out, answer_open);
         out.stderr(format!("{}\n", call_line(call)));
     }
@@ -117,11 +115,13 @@ impl Aside {
         self.left_answer |= leave_answer;
     }
 
-    fn end_line(&mut self, out: &mut Out) {
+    /// A run of reasoning ends, with its line.
+    fn end_reasoning(&mut self, out: &mut Out) {
         if self.mid_line {
             out.stderr("\n".into());
             self.mid_line = false;
         }
+        self.reasoning = false;
     }
 }
 
@@ -243,6 +243,12 @@ mod tests {
             };
             aside.piece(&mut out, &start, true);
         }
+        // One is told at its end, the other when the stream ends.
+        let end = Piece::ToolEnd {
+            slot: 0,
+            arguments: None,
+        };
+        aside.piece(&mut out, &end, true);
         aside.end(&mut out, true);
         assert_eq!(said(&mut out), "\ntool call f {}\ntool call f {}\n");
     }
