@@ -225,3 +225,28 @@ fn a_stream_that_is_not_an_llm_has_no_llm_summary() {
     assert!(err.contains("* 2 events in "), "{err}");
     assert!(!err.contains("LLM"), "{err}");
 }
+
+#[test]
+fn tool_call_arguments_that_are_not_json_are_said_to_be_so_escaped() {
+    // The arguments end with ESC [31m (sent as \u001b inside the chunk's JSON) and are cut.
+    let path = script(
+        "bad-arguments",
+        concat!(
+            r#"data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Par\u001b[31m"}}]}}]}"#,
+            "\n\n",
+            r#"data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+            "\n\ndata: [DONE]\n\n"
+        ),
+    );
+    let (_server, url) = serve(&[path.to_str().unwrap()]);
+    let out = run_ok(&["tail", &url, "-d", "{}", "--text", "-q"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "tool call get_weather (id call_1): the arguments are not valid JSON (control character"
+        ) && err.ends_with("): {\"city\":\"Par\\x1b[31m\n"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}
