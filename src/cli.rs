@@ -115,10 +115,12 @@ pub struct TailArgs {
     pub jq: Option<String>,
 
     /// Assemble text live, as a chat shows a reply: the string results of FILTER joined
-    /// without newlines. Without FILTER, the text of OpenAI chat completions
+    /// without newlines. Without FILTER, the answer of OpenAI chat completions
     /// (.choices[0].delta.content), OpenAI Responses (response.output_text.delta),
     /// Anthropic (content_block_delta .delta.text) and Gemini (.candidates[0].content.parts)
-    /// streams
+    /// streams, and stdout is the answer alone: reasoning goes to stderr as it streams
+    /// (dimmed on a terminal), each tool call to a stderr line once complete
+    /// (`tool call NAME ARGUMENTS (id ID)`, the arguments checked to be JSON)
     #[arg(
         long,
         value_name = "FILTER",
@@ -130,7 +132,9 @@ pub struct TailArgs {
     pub text: Option<String>,
 
     /// Print a summary on stderr at the end: time to first byte and first event, events,
-    /// events per second, gaps p50/p99/max (also without --stats when stderr is a
+    /// events per second, gaps p50/p99/max; for an LLM stream also a line with its finish
+    /// reason, the tokens it reports, time to first token, gaps between tokens, output
+    /// tokens per second and lost Responses events (also without --stats when stderr is a
     /// terminal, unless --quiet)
     #[arg(long)]
     pub stats: bool,

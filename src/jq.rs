@@ -26,13 +26,18 @@ type Filter = jaq_core::Filter<Data>;
 /// stream shapes. OpenAI chat completions (`choices[0].delta.content`), the OpenAI
 /// Responses API (`response.output_text.delta` events carry `.delta`), Anthropic
 /// messages (`content_block_delta` events carry `.delta.text`), and Google Gemini
-/// (`streamGenerateContent?alt=sse`: `candidates[0].content.parts[].text`). Anything
-/// else gives nothing, never an error.
+/// (`streamGenerateContent?alt=sse`: `candidates[0].content.parts[].text` of parts that
+/// are not `thought`s). Anything else gives nothing, never an error.
+///
+/// `--text` itself reads these shapes with `llm::pieces`, which gives the same answer
+/// text and also the reasoning and tool calls it puts on stderr; this filter is what
+/// names the built-in in messages, and the same answer for `--jq` or `--text=FILTER`
+/// users who build on it (a test in `output::filter` checks that both agree).
 pub const LLM_TEXT: &str = r#"if type == "object" then
   (.choices[0]?.delta?.content? // empty | strings),
   (select(.type? == "response.output_text.delta") | .delta? | strings),
   (select(.type? == "content_block_delta") | .delta?.text? | strings),
-  (.candidates[0]?.content?.parts[]?.text? | strings)
+  (.candidates[0]?.content?.parts[]? | select(.thought? != true) | .text? | strings)
 else empty end"#;
 
 /// A compiled filter.
