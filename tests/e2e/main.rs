@@ -21,6 +21,7 @@ mod rack;
 mod real;
 mod record;
 mod request;
+mod sdk;
 mod serve;
 mod starlette;
 mod support;
