@@ -5,6 +5,7 @@ mod browser;
 mod bursts;
 mod caddy;
 mod doctor;
+mod doctor_llm;
 mod express;
 mod generated;
 mod haproxy;
