@@ -21,7 +21,19 @@ fn example(name: &str) -> String {
 /// doctor, opened by POST as an LLM client opens it, on `sse serve` playing `script`;
 /// its output, and the report when `--json` is among `args`.
 fn doctor(script: &str, args: &[&str]) -> (std::process::Output, Option<Value>) {
-    let (_server, url) = serve(&[&example(script), "--path", "/v1/answer"]);
+    doctor_with(script, &[], args)
+}
+
+/// [`doctor`] with `serve_args` (a `--fault`) given to `sse serve`.
+fn doctor_with(
+    script: &str,
+    serve_args: &[&str],
+    args: &[&str],
+) -> (std::process::Output, Option<Value>) {
+    let script = example(script);
+    let mut serving = vec![script.as_str(), "--path", "/v1/answer"];
+    serving.extend_from_slice(serve_args);
+    let (_server, url) = serve(&serving);
     let mut cmd = sse();
     cmd.args(["doctor", "-X", "POST", "-d", "{}", &url, "--duration", "5s"])
         .args(args);
@@ -148,4 +160,41 @@ fn an_error_inside_a_200_fails_naming_the_error() {
         );
         assert!(end["ms"]["error"].is_u64(), "{script}: {end}");
     }
+}
+
+#[test]
+fn an_answer_is_still_judged_for_compression_buffering_and_refusals() {
+    let (out, report) = doctor_with("anthropic-done.txt", &["--fault", "gzip"], &["--json"]);
+    assert_exit(&out, 0);
+    let report = report.unwrap();
+    assert_eq!(
+        check(&report, "content-encoding")["status"],
+        "WARN",
+        "{report:#}"
+    );
+    assert_eq!(check(&report, "llm-end")["status"], "PASS", "{report:#}");
+
+    let (out, report) = doctor_with("openai-done.txt", &["--fault", "buffer"], &["--json"]);
+    assert_exit(&out, 1);
+    let report = report.unwrap();
+    assert_eq!(
+        check(&report, "content-length")["status"],
+        "FAIL",
+        "{report:#}"
+    );
+    assert_eq!(check(&report, "llm-end")["status"], "PASS", "{report:#}");
+
+    // The 429 mock: refused, with when to come back and the API's own words.
+    let (out, report) = doctor("openai-429.txt", &["--json"]);
+    assert_exit(&out, 1);
+    let report = report.unwrap();
+    let response = check(&report, "response");
+    assert_eq!(response["status"], "FAIL", "{report:#}");
+    let seen = response["seen"].as_str().unwrap();
+    assert!(
+        seen.starts_with(
+            "429 Too Many Requests (Retry-After: 2): {\"error\":{\"message\":\"Rate limit reached"
+        ),
+        "{seen}"
+    );
 }
