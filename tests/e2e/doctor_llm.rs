@@ -117,6 +117,7 @@ fn an_answer_cut_before_its_marker_fails_with_what_came_last() {
     for (script, marker) in [
         ("openai-cut.txt", "`data: [DONE]`"),
         ("anthropic-cut.txt", "`message_stop`"),
+        ("responses-cut.txt", "`response.completed`"),
     ] {
         let (out, report) = doctor(script, &["--json"]);
         assert_exit(&out, 1);

@@ -2,8 +2,9 @@
 //! Python SDKs from PyPI (pinned in fixtures/sdk/requirements.txt, in a venv of their
 //! own) stream from `sse serve` playing each script, driven by fixtures/sdk/client.py,
 //! and each test asserts what the SDK really makes of it: a whole stream, one cut before
-//! its end, an error inside a 200, a 429 with `Retry-After`. Where the SDK accepts a cut
-//! answer without a word, the test also shows that `sse tail` does not.
+//! its end, an error inside a 200, a 429 with `Retry-After`, through `create(stream=True)`
+//! and through the SDK's `stream()` helper. Where the SDK accepts a cut answer without a
+//! word, the test also shows that `sse tail` does not.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -110,8 +111,25 @@ impl Run {
 }
 
 /// `sse serve SCRIPT --path PATH EXTRA`, and the SDK for `api` streaming one answer from
-/// it with `retries` retries allowed. `None` when no Python has the SDKs (skipped).
+/// it with `create(stream=True)`, `retries` retries allowed. `None` when no Python has
+/// the SDKs (skipped).
 fn stream(api: Api, script: &str, extra: &[&str], retries: u32) -> Option<Run> {
+    drive(api.driver_name(), api, script, extra, retries)
+}
+
+/// The same with the SDK's `stream()` helper, which assembles the answer, and its
+/// `get_final_*()` (the last event is then "final").
+fn helper(api: Api, script: &str) -> Option<Run> {
+    drive(
+        &format!("{}-helper", api.driver_name()),
+        api,
+        script,
+        &[],
+        0,
+    )
+}
+
+fn drive(driver_api: &str, api: Api, script: &str, extra: &[&str], retries: u32) -> Option<Run> {
     let sdk = sdk()?;
     let script = example(script);
     let mut args = vec![script.as_str(), "--path", api.path()];
@@ -121,7 +139,7 @@ fn stream(api: Api, script: &str, extra: &[&str], retries: u32) -> Option<Run> {
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures/sdk/client.py");
     let mut cmd = Command::new(&sdk.python);
     cmd.env("PYTHONDONTWRITEBYTECODE", "1").arg(&driver).args([
-        api.driver_name(),
+        driver_api,
         base,
         &retries.to_string(),
     ]);
@@ -130,8 +148,7 @@ fn stream(api: Api, script: &str, extra: &[&str], retries: u32) -> Option<Run> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "client.py {} ({}) exited with {}:\n{stdout}\n{stderr}\nserver:\n{}",
-        api.driver_name(),
+        "client.py {driver_api} ({}) exited with {}:\n{stdout}\n{stderr}\nserver:\n{}",
         sdk.versions,
         out.status,
         server.stderr()
@@ -153,6 +170,10 @@ fn openai_sdk_reads_a_whole_chat_stream() {
     assert_eq!(run.str("text"), Some("The answer is 42."), "{}", run.answer);
     assert_eq!(run.str("finish"), Some("stop"), "{}", run.answer);
     assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
+    let run = helper(Api::OpenAiChat, "openai-done.txt").unwrap();
+    assert_eq!(run.str("text"), Some("The answer is 42."), "{}", run.answer);
+    assert_eq!(run.str("last"), Some("final"), "{}", run.answer);
+    assert_eq!(run.str("finish"), Some("stop"), "{}", run.answer);
 }
 
 #[test]
@@ -167,6 +188,12 @@ fn openai_sdk_accepts_a_chat_stream_cut_before_done_and_sse_does_not() {
     assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
     let out = run_exit(&["tail", &run.url, "-d", "{}", "--text", "-q"], 1);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "The answer is\n");
+    // The stream() helper assembles it into a final completion without a word too.
+    let run = helper(Api::OpenAiChat, "openai-cut.txt").unwrap();
+    assert_eq!(run.str("text"), Some("The answer is"), "{}", run.answer);
+    assert_eq!(run.str("last"), Some("final"), "{}", run.answer);
+    assert_eq!(run.answer["finish"], Value::Null, "{}", run.answer);
+    assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
 }
 
 #[test]
@@ -204,6 +231,13 @@ fn openai_sdk_raises_the_error_chunk_inside_a_200() {
         run.answer
     );
     assert_eq!(run.str("text"), Some("The answer"), "{}", run.answer);
+    let by_helper = helper(Api::OpenAiChat, "openai-error-midstream.txt").unwrap();
+    assert_eq!(
+        by_helper.str("error"),
+        Some("APIError"),
+        "{}",
+        by_helper.answer
+    );
     // sse tail says the same, on stderr, exit 1.
     let out = run_exit(&["tail", &run.url, "-d", "{}", "--text", "-q"], 1);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -260,6 +294,37 @@ fn openai_sdk_reads_a_whole_responses_stream() {
     assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
     let out = run_ok(&["tail", &run.url, "-d", "{}", "--text"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "The answer is 42.\n");
+    let run = helper(Api::OpenAiResponses, "responses-done.txt").unwrap();
+    assert_eq!(run.str("text"), Some("The answer is 42."), "{}", run.answer);
+    assert_eq!(run.str("last"), Some("final"), "{}", run.answer);
+    assert_eq!(run.str("finish"), Some("completed"), "{}", run.answer);
+}
+
+#[test]
+fn openai_responses_cut_is_accepted_by_create_and_refused_by_the_stream_helper() {
+    let Some(run) = stream(Api::OpenAiResponses, "responses-cut.txt", &[], 0) else {
+        return;
+    };
+    assert_eq!(run.str("text"), Some("The answer"), "{}", run.answer);
+    assert_eq!(
+        run.str("last"),
+        Some("response.output_text.delta"),
+        "{}",
+        run.answer
+    );
+    assert_eq!(run.str("finish"), Some("in_progress"), "{}", run.answer);
+    assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
+    let out = run_exit(&["tail", &run.url, "-d", "{}", "--text", "-q"], 1);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "The answer\n");
+    // Only this helper checks for the end: get_final_response() raises.
+    let run = helper(Api::OpenAiResponses, "responses-cut.txt").unwrap();
+    assert_eq!(run.str("error"), Some("RuntimeError"), "{}", run.answer);
+    assert_eq!(
+        run.str("message"),
+        Some("Didn't receive a `response.completed` event."),
+        "{}",
+        run.answer
+    );
 }
 
 #[test]
@@ -273,6 +338,10 @@ fn anthropic_sdk_reads_a_whole_messages_stream() {
     assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
     let out = run_ok(&["tail", &run.url, "-d", "{}", "--text"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "The answer is 42.\n");
+    let run = helper(Api::Anthropic, "anthropic-done.txt").unwrap();
+    assert_eq!(run.str("text"), Some("The answer is 42."), "{}", run.answer);
+    assert_eq!(run.str("last"), Some("final"), "{}", run.answer);
+    assert_eq!(run.str("finish"), Some("end_turn"), "{}", run.answer);
 }
 
 #[test]
@@ -291,6 +360,12 @@ fn anthropic_sdk_accepts_a_stream_cut_before_message_stop_and_sse_does_not() {
     assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
     let out = run_exit(&["tail", &run.url, "-d", "{}", "--text", "-q"], 1);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "The answer\n");
+    // get_final_message() gives the partial message, its stop_reason null.
+    let run = helper(Api::Anthropic, "anthropic-cut.txt").unwrap();
+    assert_eq!(run.str("text"), Some("The answer"), "{}", run.answer);
+    assert_eq!(run.str("last"), Some("final"), "{}", run.answer);
+    assert_eq!(run.answer["finish"], Value::Null, "{}", run.answer);
+    assert_eq!(run.answer["error"], Value::Null, "{}", run.answer);
 }
 
 #[test]
@@ -333,6 +408,8 @@ fn anthropic_sdk_raises_the_overloaded_error_event_inside_a_200() {
         run.answer
     );
     assert_eq!(run.str("text"), Some("Hello"), "{}", run.answer);
+    let run = helper(Api::Anthropic, "anthropic-overloaded.txt").unwrap();
+    assert_eq!(run.str("error"), Some("APIStatusError"), "{}", run.answer);
 }
 
 #[test]
