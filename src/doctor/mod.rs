@@ -11,6 +11,7 @@ pub mod layers;
 pub mod observation;
 pub mod probes;
 pub mod report;
+pub mod token;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -279,7 +280,10 @@ impl Watcher {
         count: Option<u64>,
         started: Instant,
     ) -> Watcher {
-        let shared = Arc::new(Mutex::new(Observation::new(&req.url)));
+        let shared = Arc::new(Mutex::new(Observation {
+            method: req.method.clone(),
+            ..Observation::new(&req.url)
+        }));
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, done) = mpsc::sync_channel(1);
         let reader = Reader {
@@ -401,6 +405,7 @@ impl Arrived {
             Item::Retry(ms) => obs.retry = Some(ms),
             Item::Id(_) | Item::Ignored(_) => {}
             Item::Event(ev) => {
+                obs.llm_event(self.at, &ev);
                 obs.event(Seen {
                     at: self.at,
                     delay: pending_stamp.take().map(|sent| {

@@ -184,6 +184,11 @@ impl Watch {
         shape_marker || data.contains("\"error\"") || data.contains("promptFeedback")
     }
 
+    /// The shape recognised so far, if any.
+    pub fn shape(&self) -> Option<Shape> {
+        self.shape
+    }
+
     /// The stream ended here: what it promised and did not send, if anything.
     pub fn cut(&self) -> Option<String> {
         let shape = self.shape?;
