@@ -11,7 +11,6 @@ pub mod layers;
 pub mod observation;
 pub mod probes;
 pub mod report;
-pub mod token;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;

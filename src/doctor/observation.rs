@@ -217,12 +217,14 @@ impl Observation {
             let after = self.events.count;
             self.llm_error.get_or_insert(LlmError { said, at, after });
         }
-        if self.first_token.is_none() {
-            if let Some(shape) = self.llm.shape() {
-                if super::token::carries_token(shape, ev) {
-                    self.first_token = Some(at);
-                }
-            }
+        // What counts as a token is what tail's summary counts (llm::Piece::is_token).
+        if self.first_token.is_none()
+            && self.llm.shape().is_some()
+            && crate::llm::pieces(ev)
+                .iter()
+                .any(crate::llm::Piece::is_token)
+        {
+            self.first_token = Some(at);
         }
     }
 
