@@ -268,14 +268,7 @@ mod tests {
     use super::*;
 
     fn ev<'a>(event_type: &'a str, data: &'a str, id: &'a str) -> EventRef<'a> {
-        EventRef {
-            event_type,
-            data,
-            id,
-            id_set: false,
-            retry: None,
-            end: 0,
-        }
+        EventRef::with(event_type, data, id)
     }
 
     fn run(code: &str, e: &EventRef<'_>) -> Result<Vec<Output>, String> {

@@ -84,21 +84,17 @@ pub fn run(args: CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     report.finish(check.started.elapsed())
 }
 
-/// The request, as a browser's EventSource sends it: with a browser's Accept-Encoding,
-/// as doctor asks, since compression layers hold events only when the request allows
-/// compression (`-H 'Accept-Encoding:'` leaves it out).
+/// The request, as a browser's EventSource sends it (`-H 'Accept-Encoding:'` leaves out
+/// its Accept-Encoding).
 fn request(args: &CheckArgs) -> Result<Request, Error> {
-    let body = args.data.as_deref().map(http::read_body).transpose()?;
-    let method = http::method_or_default(args.method.clone(), body.is_some());
-    Ok(Request {
-        method,
-        body,
-        headers: args.headers.clone(),
-        timeout: Some(args.timeout),
+    let asked = http::Asked {
+        method: args.method.clone(),
+        data: args.data.as_deref(),
+        headers: &args.headers,
+        timeout: args.timeout,
         insecure: args.insecure,
-        accept_encoding: Some(http::BROWSER_ACCEPT_ENCODING),
-        ..Request::get(&args.url)
-    })
+    };
+    Request::browser(&args.url, asked)
 }
 
 struct Check<'p> {

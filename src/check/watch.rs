@@ -592,14 +592,7 @@ pub fn differences(e: &Expected, a: &Arrival<'_>) -> Vec<String> {
 
 /// `@jq`: `None` when the filter's first result is neither false nor null.
 fn jq_verdict(jq: &Jq, a: &Arrival<'_>) -> Option<String> {
-    let ev = EventRef {
-        event_type: a.event_type,
-        data: a.data,
-        id: a.id,
-        id_set: false,
-        retry: None,
-        end: 0,
-    };
+    let ev = EventRef::with(a.event_type, a.data, a.id);
     let mut first = None;
     let ran = jq.run(&ev, |out| {
         first.get_or_insert(out);

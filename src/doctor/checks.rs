@@ -1268,14 +1268,7 @@ mod tests {
         for &(at, event_type, data) in events {
             let at = Duration::from_millis(at);
             obs.read(at, data.len());
-            let ev = crate::parser::EventRef {
-                event_type,
-                data,
-                id: "",
-                id_set: false,
-                retry: None,
-                end: 0,
-            };
+            let ev = crate::parser::EventRef::with(event_type, data, "");
             obs.llm_event(at, &ev);
             obs.event(Seen {
                 at,

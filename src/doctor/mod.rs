@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::cli::{ColorChoice, DoctorArgs};
 use crate::error::{io_message, Error};
 use crate::format;
-use crate::http::{self, Client, Request, Response, BROWSER_ACCEPT_ENCODING};
+use crate::http::{self, Client, Request, Response};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
 use crate::sync::{lock, Interrupt};
 use crate::term;
@@ -107,17 +107,14 @@ fn announce(args: &DoctorArgs) {
 
 /// The request as a browser sends it, with the user's method, body and headers.
 fn request(args: &DoctorArgs) -> Result<Request, Error> {
-    let body = args.data.as_deref().map(http::read_body).transpose()?;
-    let method = http::method_or_default(args.method.clone(), body.is_some());
-    Ok(Request {
-        method,
-        body,
-        headers: args.headers.clone(),
-        timeout: Some(args.timeout),
+    let asked = http::Asked {
+        method: args.method.clone(),
+        data: args.data.as_deref(),
+        headers: &args.headers,
+        timeout: args.timeout,
         insecure: args.insecure,
-        accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
-        ..Request::get(&args.url)
-    })
+    };
+    Request::browser(&args.url, asked)
 }
 
 /// The watch: the URL, and beside it on the same clock the `--compare` URL if given.

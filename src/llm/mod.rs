@@ -243,14 +243,7 @@ mod tests {
     use super::*;
 
     fn ev<'a>(event_type: &'a str, data: &'a str) -> EventRef<'a> {
-        EventRef {
-            event_type,
-            data,
-            id: "",
-            id_set: false,
-            retry: None,
-            end: 0,
-        }
+        EventRef::with(event_type, data, "")
     }
 
     fn watch(events: &[(&str, &str)]) -> (Watch, Vec<String>) {

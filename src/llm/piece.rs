@@ -344,14 +344,7 @@ mod tests {
     use super::*;
 
     fn of(event_type: &str, data: &str) -> Vec<Piece> {
-        pieces(&EventRef {
-            event_type,
-            data,
-            id: "",
-            id_set: false,
-            retry: None,
-            end: 0,
-        })
+        pieces(&EventRef::with(event_type, data, ""))
     }
 
     fn reasoning(s: &str) -> Piece {

@@ -282,14 +282,7 @@ mod tests {
     use super::*;
 
     fn ev<'a>(data: &'a str) -> EventRef<'a> {
-        EventRef {
-            event_type: "message",
-            data,
-            id: "",
-            id_set: false,
-            retry: None,
-            end: 0,
-        }
+        EventRef::with("message", data, "")
     }
 
     const ARRIVAL: Arrival = Arrival {

@@ -128,14 +128,7 @@ mod tests {
             chunk(r#"{"reasoning":"think"}"#),
             chunk(r#"{"content":"B"}"#),
         ] {
-            let ev = EventRef {
-                event_type: "message",
-                data: &data,
-                id: "",
-                id_set: false,
-                retry: None,
-                end: 0,
-            };
+            let ev = EventRef::with("message", &data, "");
             sink.event(&ev, &arrival).unwrap();
         }
         sink.flush_read(&[]).unwrap();
