@@ -28,6 +28,10 @@ const SSE: &[Example] = &[
         "Find out why a stream arrives late",
         "sse doctor https://example.com/stream",
     ),
+    ex(
+        "Check a server against a recorded stream, in CI",
+        "sse check :8080/events contract.txt --junit check.xml",
+    ),
 ];
 
 const TAIL: &[Example] = &[
