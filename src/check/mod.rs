@@ -97,6 +97,16 @@ fn request(args: &CheckArgs) -> Result<Request, Error> {
     Request::browser(&args.url, asked)
 }
 
+/// What a connection's response head came to.
+enum Opened {
+    /// A stream, as expected: its events are read next.
+    Stream(Response),
+    /// The error answer the script expects (`@status`, `@body`): the check is done.
+    Answered,
+    /// Not what the script expects, or no response: the rest is not checked.
+    Failed,
+}
+
 struct Check<'p> {
     client: Client,
     plan: &'p Plan,
@@ -114,15 +124,16 @@ impl Check<'_> {
             let connection = i as u32 + 1;
             req.last_event_id = Some(parser.last_event_id().to_string());
             let requested = Instant::now();
-            let ok = match self.open(&req, connection, report)? {
-                Some(response) => {
+            match self.open(&req, connection, report)? {
+                Opened::Stream(response) => {
                     let at = (requested, connection, first);
-                    self.leg(leg, response, at, &mut parser, report)?
+                    if !self.leg(leg, response, at, &mut parser, report)? {
+                        return self.not_checked(i + 1, first + leg.expects.len(), report);
+                    }
                 }
-                None => false,
-            };
-            if !ok {
-                return self.not_checked(i + 1, first + leg.expects.len(), report);
+                // An error answer the script expects: nothing follows it.
+                Opened::Answered => return Ok(()),
+                Opened::Failed => return self.not_checked(i, first, report),
             }
             first += leg.expects.len();
         }
@@ -133,14 +144,13 @@ impl Check<'_> {
         Ok(())
     }
 
-    /// A connection and its response head, checked; `None` when the check ends there
-    /// (a failure, or an error answer the script expects, body and all).
+    /// A connection and its response head, checked.
     fn open(
         &self,
         req: &Request,
         connection: u32,
         report: &mut Report<'_>,
-    ) -> Result<Option<Response>, Error> {
+    ) -> Result<Opened, Error> {
         let opened = Instant::now();
         let mut response = match self.client.open(req) {
             Ok(response) => response,
@@ -148,14 +158,18 @@ impl Check<'_> {
                 let mut outcome = Outcome::new(Kind::Response, None, connection, Verdict::Failed);
                 outcome.detail = format!("no response: {}", connect_cause(e));
                 report.add(outcome)?;
-                return Ok(None);
+                return Ok(Opened::Failed);
             }
         };
         let mut outcome = response_outcome(&self.plan.response, &mut response, connection);
         outcome.at = Some(opened.elapsed());
-        let streams = outcome.verdict == Verdict::Met && response.status == 200;
+        let opened = match (outcome.verdict, response.status) {
+            (Verdict::Met, 200) => Opened::Stream(response),
+            (Verdict::Met, _) => Opened::Answered,
+            _ => Opened::Failed,
+        };
         report.add(outcome)?;
-        Ok(streams.then_some(response))
+        Ok(opened)
     }
 
     /// Reads one connection's stream against its leg; whether it went as planned.

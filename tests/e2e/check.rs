@@ -268,3 +268,26 @@ fn a_recording_checks_back_against_its_server() {
     let out = check(&url, &recording, &[], 0);
     assert!(out.contains("PASS: 5 expectations met"), "{out}");
 }
+
+#[test]
+fn a_server_that_cannot_be_reached_fails_with_everything_unchecked() {
+    let refused = RefusedPort::new();
+    let path = script("check-refused", TICKS);
+    let url = format!("http://127.0.0.1:{}/events", refused.port);
+    let out = check(&url, &path, &[], 1);
+    assert!(
+        out.contains("✗ response: no response: connection refused"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- event 1 (line 2): tick id \"1\" \"one\" not checked"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .starts_with("FAIL: 1 of 5 expectations failed, 4 not checked, 0 met"),
+        "{out}"
+    );
+}
