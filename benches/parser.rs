@@ -66,7 +66,7 @@ fn main() {
     // What `sse tail --json` does per read, without the I/O: parse and print NDJSON.
     let (json, printed) = best_of(5, || {
         let mut parser = Parser::default();
-        let mut printer = printer(Mode::Json, Look::plain(), None);
+        let mut printer = printer(Mode::Json, Look::plain(), None, false);
         let mut out = Out::with_capacity(256 * 1024);
         let mut arrival = Arrival {
             wall: std::time::SystemTime::now(),

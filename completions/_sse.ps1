@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Connect to an event stream and print its events as they arrive')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a scripted event stream (the built-in demo when no script is given)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Watch a stream and report buffering and proxy problems, with fixes')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a live stream against a script (a recording from `tail --record` as it is)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Serve the built-in script on a free loopback port and tail it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -37,7 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Show only events of this type (repeatable)')
             [CompletionResult]::new('--event', '--event', [CompletionResultType]::ParameterName, 'Show only events of this type (repeatable)')
             [CompletionResult]::new('--jq', '--jq', [CompletionResultType]::ParameterName, 'Run a jq filter on each event''s data (parsed as JSON; a string when it is not), with $event (the type) and $id bound; print each result on a line, strings raw and other values as compact JSON. An error names the filter and the first event it failed on; later failures are only counted')
-            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text), Gemini (.candidates[0].content.parts) and Ollama (.message.content, .response) streams')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the answer of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text), Gemini (.candidates[0].content.parts) and Ollama (.message.content, .response) streams, and stdout is the answer alone: reasoning goes to stderr as it streams (dimmed on a terminal), each tool call to a stderr line once complete (`tool call NAME ARGUMENTS (id ID)`, the arguments checked to be JSON)')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one')
             [CompletionResult]::new('--last-event-id', '--last-event-id', [CompletionResultType]::ParameterName, 'Send this Last-Event-ID on the first request, to resume a stream')
@@ -56,7 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection. `data: [DONE]` (the end of an LLM stream) ends the stream and is not printed')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the bytes of the stream as received, like `curl -N`')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC')
-            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (also without --stats when stderr is a terminal, unless --quiet)')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max; for an LLM stream also a line with its finish reason, the tokens it reports, time to first token, gaps between tokens, output tokens per second and lost Responses events (also without --stats when stderr is a terminal, unless --quiet)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response headers, comments and retry changes on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response headers, comments and retry changes on stderr')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No connection lifecycle lines and no live status line on stderr; errors are still shown')
@@ -86,8 +87,8 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal without NO_COLOR), always, never')
             [CompletionResult]::new('--loop', '--loop', [CompletionResultType]::ParameterName, 'Replay the script forever')
             [CompletionResult]::new('--stamp', '--stamp', [CompletionResultType]::ParameterName, 'Write `: sent-at <unix-ms>` before each event, so `sse doctor` can measure delays')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -120,6 +121,32 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sse;check' {
+            [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'How much later than the script says an event may come, counted from the request and from the previous event')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long, and wait this long past its time for an event that is late before calling it missing')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Also write the results to FILE as JUnit XML, which CI systems show')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one (the check asks as a browser does, with `Accept-Encoding: gzip, deflate, br, zstd`)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one (the check asks as a browser does, with `Accept-Encoding: gzip, deflate, br, zstd`)')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'HTTP method [default: GET, or POST with --data]')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'HTTP method [default: GET, or POST with --data]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Request body; `@file` reads a file, `@-` standard input (implies POST)')
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Request body; `@file` reads a file, `@-` standard input (implies POST)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal without NO_COLOR), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per expectation (the summary goes to stderr)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what failed, and the summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what failed, and the summary')
+            [CompletionResult]::new('--reconnect', '--reconnect', [CompletionResultType]::ParameterName, 'Let an `@close` in the script reconnect a request opened with a method other than GET (it re-sends the body: a POST can repeat an action or cost money)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Accept any TLS certificate (self-signed development servers)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate (self-signed development servers)')
+            [CompletionResult]::new('--http1.1', '--http1.1', [CompletionResultType]::ParameterName, 'Speak HTTP/1.1 only, even to a server that offers HTTP/2')
+            [CompletionResult]::new('--http2', '--http2', [CompletionResultType]::ParameterName, 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it')
+            [CompletionResult]::new('--http2-prior-knowledge', '--http2-prior-knowledge', [CompletionResultType]::ParameterName, 'Speak HTTP/2 on http:// without asking first (h2c), as curl''s flag of that name')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sse;demo' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal without NO_COLOR), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print events as JSON lines instead of the pretty view')
@@ -133,6 +160,7 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Connect to an event stream and print its events as they arrive')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a scripted event stream (the built-in demo when no script is given)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Watch a stream and report buffering and proxy problems, with fixes')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a live stream against a script (a recording from `tail --record` as it is)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Serve the built-in script on a free loopback port and tail it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -144,6 +172,9 @@ Register-ArgumentCompleter -Native -CommandName 'sse' -ScriptBlock {
             break
         }
         'sse;help;doctor' {
+            break
+        }
+        'sse;help;check' {
             break
         }
         'sse;help;demo' {

@@ -26,6 +26,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand tail 'Connect to an event stream and print its events as they arrive'
             cand serve 'Serve a scripted event stream (the built-in demo when no script is given)'
             cand doctor 'Watch a stream and report buffering and proxy problems, with fixes'
+            cand check 'Check a live stream against a script (a recording from `tail --record` as it is)'
             cand demo 'Serve the built-in script on a free loopback port and tail it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -33,7 +34,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand -e 'Show only events of this type (repeatable)'
             cand --event 'Show only events of this type (repeatable)'
             cand --jq 'Run a jq filter on each event''s data (parsed as JSON; a string when it is not), with $event (the type) and $id bound; print each result on a line, strings raw and other values as compact JSON. An error names the filter and the first event it failed on; later failures are only counted'
-            cand --text 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the text of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text), Gemini (.candidates[0].content.parts) and Ollama (.message.content, .response) streams'
+            cand --text 'Assemble text live, as a chat shows a reply: the string results of FILTER joined without newlines. Without FILTER, the answer of OpenAI chat completions (.choices[0].delta.content), OpenAI Responses (response.output_text.delta), Anthropic (content_block_delta .delta.text), Gemini (.candidates[0].content.parts) and Ollama (.message.content, .response) streams, and stdout is the answer alone: reasoning goes to stderr as it streams (dimmed on a terminal), each tool call to a stderr line once complete (`tool call NAME ARGUMENTS (id ID)`, the arguments checked to be JSON)'
             cand -H 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
             cand --header 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one'
             cand --last-event-id 'Send this Last-Event-ID on the first request, to resume a stream'
@@ -52,7 +53,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --json 'Print one JSON object per event (NDJSON): event, data, id, time, gap_ms, connection. `data: [DONE]` (the end of an LLM stream) ends the stream and is not printed'
             cand --raw 'Print the bytes of the stream as received, like `curl -N`'
             cand --utc 'Show arrival times in UTC rather than local time (TZ); --json always uses UTC'
-            cand --stats 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max (also without --stats when stderr is a terminal, unless --quiet)'
+            cand --stats 'Print a summary on stderr at the end: time to first byte and first event, events, events per second, gaps p50/p99/max; for an LLM stream also a line with its finish reason, the tokens it reports, time to first token, gaps between tokens, output tokens per second and lost Responses events (also without --stats when stderr is a terminal, unless --quiet)'
             cand -v 'Show request and response headers, comments and retry changes on stderr'
             cand --verbose 'Show request and response headers, comments and retry changes on stderr'
             cand -q 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
@@ -81,8 +82,8 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
             cand --loop 'Replay the script forever'
             cand --stamp 'Write `: sent-at <unix-ms>` before each event, so `sse doctor` can measure delays'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -113,6 +114,31 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'sse;check'= {
+            cand --tolerance 'How much later than the script says an event may come, counted from the request and from the previous event'
+            cand --timeout 'Give up connecting after this long, and wait this long past its time for an event that is late before calling it missing'
+            cand --junit 'Also write the results to FILE as JUnit XML, which CI systems show'
+            cand -H 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one (the check asks as a browser does, with `Accept-Encoding: gzip, deflate, br, zstd`)'
+            cand --header 'Add a request header, `Name: value` (repeatable); `Name:` removes a default one (the check asks as a browser does, with `Accept-Encoding: gzip, deflate, br, zstd`)'
+            cand -X 'HTTP method [default: GET, or POST with --data]'
+            cand --method 'HTTP method [default: GET, or POST with --data]'
+            cand -d 'Request body; `@file` reads a file, `@-` standard input (implies POST)'
+            cand --data 'Request body; `@file` reads a file, `@-` standard input (implies POST)'
+            cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
+            cand --json 'Print one JSON object per expectation (the summary goes to stderr)'
+            cand -q 'Print only what failed, and the summary'
+            cand --quiet 'Print only what failed, and the summary'
+            cand --reconnect 'Let an `@close` in the script reconnect a request opened with a method other than GET (it re-sends the body: a POST can repeat an action or cost money)'
+            cand -k 'Accept any TLS certificate (self-signed development servers)'
+            cand --insecure 'Accept any TLS certificate (self-signed development servers)'
+            cand --http1.1 'Speak HTTP/1.1 only, even to a server that offers HTTP/2'
+            cand --http2 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'
+            cand --http2-prior-knowledge 'Speak HTTP/2 on http:// without asking first (h2c), as curl''s flag of that name'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'sse;demo'= {
             cand --color 'When to use colour: auto (a terminal without NO_COLOR), always, never'
             cand --json 'Print events as JSON lines instead of the pretty view'
@@ -125,6 +151,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand tail 'Connect to an event stream and print its events as they arrive'
             cand serve 'Serve a scripted event stream (the built-in demo when no script is given)'
             cand doctor 'Watch a stream and report buffering and proxy problems, with fixes'
+            cand check 'Check a live stream against a script (a recording from `tail --record` as it is)'
             cand demo 'Serve the built-in script on a free loopback port and tail it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -133,6 +160,8 @@ set edit:completion:arg-completer[sse] = {|@words|
         &'sse;help;serve'= {
         }
         &'sse;help;doctor'= {
+        }
+        &'sse;help;check'= {
         }
         &'sse;help;demo'= {
         }

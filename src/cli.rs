@@ -39,11 +39,30 @@ pub enum Command {
     #[command(after_help = manual::examples_help("tail"))]
     Tail(TailArgs),
     /// Serve a scripted event stream (the built-in demo when no script is given)
+    ///
+    /// A script is the SSE wire format itself, plus `#` comments and directives: @sleep
+    /// DURATION, @close, and before the first event @status CODE, @header 'Name: value'
+    /// and @body TEXT. `sse check` reads more directives, which serve ignores: @jq
+    /// FILTER, @regex RE, @repeat, @optional, @within DURATION, @max-gap DURATION and
+    /// @end [204] (serve ends the connection there, as at @close). All of them are
+    /// described under SCRIPT FORMAT in `man sse-serve`.
     #[command(after_help = manual::examples_help("serve"))]
     Serve(ServeArgs),
     /// Watch a stream and report buffering and proxy problems, with fixes
     #[command(after_help = manual::examples_help("doctor"))]
     Doctor(DoctorArgs),
+    /// Check a live stream against a script (a recording from `tail --record` as it is)
+    ///
+    /// The script is one `sse serve` plays: its events are expected in order (type, id and
+    /// data exactly, unless a directive says otherwise), each by its time in the script
+    /// plus --tolerance; `@close` means the server ends the stream there, and the check
+    /// reconnects at once with Last-Event-ID, as a browser would; `@status`, `@header` and
+    /// `@body` are expected of each response. The directives only the check reads (@jq,
+    /// @regex, @repeat, @optional, @within, @max-gap, @end) are under SCRIPT FORMAT in
+    /// `man sse-serve`. Exit status: 0 when every expectation was met, 1 when one was not,
+    /// 2 for a usage error or a bad script.
+    #[command(after_help = manual::examples_help("check"))]
+    Check(CheckArgs),
     /// Serve the built-in script on a free loopback port and tail it
     #[command(after_help = manual::examples_help("demo"))]
     Demo(DemoArgs),
@@ -106,10 +125,13 @@ pub struct TailArgs {
     pub jq: Option<String>,
 
     /// Assemble text live, as a chat shows a reply: the string results of FILTER joined
-    /// without newlines. Without FILTER, the text of OpenAI chat completions
+    /// without newlines. Without FILTER, the answer of OpenAI chat completions
     /// (.choices[0].delta.content), OpenAI Responses (response.output_text.delta),
     /// Anthropic (content_block_delta .delta.text), Gemini (.candidates[0].content.parts)
-    /// and Ollama (.message.content, .response) streams
+    /// and Ollama (.message.content, .response) streams, and stdout is the answer alone:
+    /// reasoning goes to stderr as it streams (dimmed on a terminal), each tool call to a
+    /// stderr line once complete (`tool call NAME ARGUMENTS (id ID)`, the arguments
+    /// checked to be JSON)
     #[arg(
         long,
         value_name = "FILTER",
@@ -121,7 +143,9 @@ pub struct TailArgs {
     pub text: Option<String>,
 
     /// Print a summary on stderr at the end: time to first byte and first event, events,
-    /// events per second, gaps p50/p99/max (also without --stats when stderr is a
+    /// events per second, gaps p50/p99/max; for an LLM stream also a line with its finish
+    /// reason, the tokens it reports, time to first token, gaps between tokens, output
+    /// tokens per second and lost Responses events (also without --stats when stderr is a
     /// terminal, unless --quiet)
     #[arg(long)]
     pub stats: bool,
@@ -318,6 +342,74 @@ pub struct DoctorArgs {
     /// Skip the experiments after the watch (resume, compression, http2)
     #[arg(long)]
     pub no_probes: bool,
+}
+
+/// `sse check URL SCRIPT`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The stream to check: a URL, `host:port/path` or `:port/path`
+    #[arg(value_name = "URL", value_parser = parse_url)]
+    pub url: String,
+
+    /// The script that says what must arrive (`-` for stdin)
+    #[arg(value_name = "SCRIPT", value_hint = ValueHint::FilePath)]
+    pub script: PathBuf,
+
+    /// How much later than the script says an event may come, counted from the request
+    /// and from the previous event
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "500ms")]
+    pub tolerance: Duration,
+
+    /// Give up connecting after this long, and wait this long past its time for an
+    /// event that is late before calling it missing
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub timeout: Duration,
+
+    /// Print one JSON object per expectation (the summary goes to stderr)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write the results to FILE as JUnit XML, which CI systems show
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub junit: Option<PathBuf>,
+
+    /// Print only what failed, and the summary
+    #[arg(short, long, conflicts_with = "json")]
+    pub quiet: bool,
+
+    /// Add a request header, `Name: value` (repeatable); `Name:` removes a default one
+    /// (the check asks as a browser does, with `Accept-Encoding: gzip, deflate, br, zstd`)
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub headers: Vec<Header>,
+
+    /// HTTP method [default: GET, or POST with --data]
+    #[arg(short = 'X', long, value_name = "METHOD", value_parser = parse_method)]
+    pub method: Option<String>,
+
+    /// Request body; `@file` reads a file, `@-` standard input (implies POST)
+    #[arg(short = 'd', long, value_name = "DATA")]
+    pub data: Option<String>,
+
+    /// Let an `@close` in the script reconnect a request opened with a method other than
+    /// GET (it re-sends the body: a POST can repeat an action or cost money)
+    #[arg(long)]
+    pub reconnect: bool,
+
+    /// Accept any TLS certificate (self-signed development servers)
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+
+    /// Speak HTTP/1.1 only, even to a server that offers HTTP/2
+    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http2_prior_knowledge"])]
+    pub http1_1: bool,
+
+    /// Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it
+    #[arg(long, conflicts_with = "http2_prior_knowledge")]
+    pub http2: bool,
+
+    /// Speak HTTP/2 on http:// without asking first (h2c), as curl's flag of that name
+    #[arg(long)]
+    pub http2_prior_knowledge: bool,
 }
 
 #[derive(Debug, Args)]

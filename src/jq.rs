@@ -26,14 +26,20 @@ type Filter = jaq_core::Filter<Data>;
 /// stream shapes. OpenAI chat completions (`choices[0].delta.content`), the OpenAI
 /// Responses API (`response.output_text.delta` events carry `.delta`), Anthropic
 /// messages (`content_block_delta` events carry `.delta.text`), and Google Gemini
-/// (`streamGenerateContent?alt=sse`: `candidates[0].content.parts[].text`), and Ollama's
-/// NDJSON (objects with a boolean `done`: `/api/chat` `.message.content`,
-/// `/api/generate` `.response`). Anything else gives nothing, never an error.
+/// (`streamGenerateContent?alt=sse`: `candidates[0].content.parts[].text` of parts that
+/// are not `thought`s), and Ollama's NDJSON (objects with a boolean `done`: `/api/chat`
+/// `.message.content`, `/api/generate` `.response`). Anything else gives nothing, never
+/// an error.
+///
+/// `--text` itself reads these shapes with `llm::pieces`, which gives the same answer
+/// text and also the reasoning and tool calls it puts on stderr; this filter is what
+/// names the built-in in messages, and the same answer for `--jq` or `--text=FILTER`
+/// users who build on it (a test in `output::filter` checks that both agree).
 pub const LLM_TEXT: &str = r#"if type == "object" then
   (.choices[0]?.delta?.content? // empty | strings),
   (select(.type? == "response.output_text.delta") | .delta? | strings),
   (select(.type? == "content_block_delta") | .delta?.text? | strings),
-  (.candidates[0]?.content?.parts[]?.text? | strings),
+  (.candidates[0]?.content?.parts[]? | select(.thought? != true) | .text? | strings),
   (select(.done? | type == "boolean") | (.message?.content?, .response?) | strings)
 else empty end"#;
 
@@ -265,14 +271,7 @@ mod tests {
     use super::*;
 
     fn ev<'a>(event_type: &'a str, data: &'a str, id: &'a str) -> EventRef<'a> {
-        EventRef {
-            event_type,
-            data,
-            id,
-            id_set: false,
-            retry: None,
-            end: 0,
-        }
+        EventRef::with(event_type, data, id)
     }
 
     fn run(code: &str, e: &EventRef<'_>) -> Result<Vec<Output>, String> {

@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod check;
 pub mod cli;
 mod demo;
 mod doctor;
@@ -44,6 +45,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode, Error> {
         cli::Command::Tail(args) => tail::run(args, cli.color, std::io::stdout().lock()),
         cli::Command::Serve(args) => serve::run(args, cli.color),
         cli::Command::Doctor(args) => doctor::run(args, cli.color),
+        cli::Command::Check(args) => check::run(args, cli.color),
         cli::Command::Demo(args) => demo::run(args, cli.color),
     }
 }

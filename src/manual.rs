@@ -28,6 +28,10 @@ const SSE: &[Example] = &[
         "Find out why a stream arrives late",
         "sse doctor https://example.com/stream",
     ),
+    ex(
+        "Check a server against a recorded stream, in CI",
+        "sse check :8080/events contract.txt --junit check.xml",
+    ),
 ];
 
 const TAIL: &[Example] = &[
@@ -111,6 +115,21 @@ const DOCTOR: &[Example] = &[
     ),
 ];
 
+const CHECK: &[Example] = &[
+    ex(
+        "Check a server against a recording (`sse tail URL --record contract.txt`)",
+        "sse check :8080/events contract.txt",
+    ),
+    ex(
+        "Allow events to come a second late, and write JUnit XML for CI",
+        "sse check https://api.example.com/stream contract.txt \\\n    --tolerance 1s --junit check.xml",
+    ),
+    ex(
+        "One JSON object per expectation, for scripts",
+        "sse check :8080/events contract.txt --json | jq 'select(.ok | not)'",
+    ),
+];
+
 const DEMO: &[Example] = &[
     ex("The pretty view of a small scripted stream", "sse demo"),
     ex("The same events as JSON lines", "sse demo --json"),
@@ -122,6 +141,7 @@ pub fn examples(command: &str) -> &'static [Example] {
         "tail" => TAIL,
         "serve" => SERVE,
         "doctor" => DOCTOR,
+        "check" => CHECK,
         "demo" => DEMO,
         _ => SSE,
     }
@@ -201,6 +221,25 @@ const EXIT_DOCTOR: &[(&str, &str)] = &[
          early (Ctrl-C), doctor still prints its report of what it saw.",
     ),
     ("2", "A usage error."),
+];
+
+const EXIT_CHECK: &[(&str, &str)] = &[
+    (
+        "0",
+        "Every expectation was met: the response, each event in order and in time, and each \
+         end of stream the script has.",
+    ),
+    (
+        "1",
+        "An expectation failed: an event differed, came late or not at all, the stream ended \
+         early or did not end where the script says, the response differed, or the server \
+         could not be reached.",
+    ),
+    (
+        "2",
+        "A usage error, or a script that cannot be read or has an error (named with its file \
+         and line).",
+    ),
 ];
 
 const EXIT_DEMO: &[(&str, &str)] = &[
@@ -291,6 +330,48 @@ const DIRECTIVES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Directives that `sse check` reads and `sse serve` ignores (`@end` ends the connection).
+const CHECK_DIRECTIVES: &[(&str, &str)] = &[
+    (
+        "@jq FILTER",
+        "The next event's data (read as --jq reads it, $event and $id bound) must make FILTER \
+         true, instead of matching exactly: @jq .choices[0].delta | has(\"content\").",
+    ),
+    (
+        "@regex RE",
+        "The next event's data must match RE somewhere (anchor it with ^ and $), instead of \
+         matching exactly.",
+    ),
+    (
+        "@repeat",
+        "The next event may come more than once in a row.",
+    ),
+    ("@optional", "The next event may not come at all."),
+    (
+        "@within DURATION",
+        "The next event must come this soon after the request, instead of by its script time.",
+    ),
+    (
+        "@max-gap DURATION",
+        "From here on, no event may come longer than this after the one before it.",
+    ),
+    (
+        "@end [204]",
+        "The server must end the stream here and send nothing more; with 204, the \
+         reconnection after it must be answered 204. Only comments may follow.",
+    ),
+];
+
+const CHECK_NOTES: &str = "\
+sse check reads a script as a contract: each event's type, id (the last event ID in force, as \
+a browser sees it) and data must match, in order; each must come by its time in the script (the \
+@sleeps since the request) plus --tolerance, and by its gap from the previous event plus \
+--tolerance; after an event that repeats, times count from its last arrival. @close means the \
+server ends the stream there: the check reconnects at once with Last-Event-ID and expects what \
+follows. @status, @header and @body are expected of every response (headers whose value \
+differs per response, such as X-Request-Id, only need to be present). A script that does not \
+end with @close or @end passes once its last event came, whatever follows.";
+
 const SCRIPT_NOTES: &str = "\
 Script bytes that are not valid UTF-8 are sent as they are (to mock a broken server), with a \
 warning. --interval DURATION pauses between events that have no @sleep of their own. A script \
@@ -314,6 +395,7 @@ pub fn man_sections(command: &str) -> Vec<(&'static str, Vec<Block>)> {
         "tail" => EXIT_TAIL,
         "serve" => EXIT_SERVE,
         "doctor" => EXIT_DOCTOR,
+        "check" => EXIT_CHECK,
         "demo" => EXIT_DEMO,
         _ => EXIT_SSE,
     };
@@ -323,7 +405,7 @@ pub fn man_sections(command: &str) -> Vec<(&'static str, Vec<Block>)> {
             env.extend(items(ENV_TZ));
             env.extend(items(ENV_PROXY));
         }
-        "doctor" => env.extend(items(ENV_PROXY)),
+        "doctor" | "check" => env.extend(items(ENV_PROXY)),
         "demo" => env.extend(items(ENV_TZ)),
         "serve" => {}
         _ => {
@@ -337,6 +419,9 @@ pub fn man_sections(command: &str) -> Vec<(&'static str, Vec<Block>)> {
         script.push(text("Directives:"));
         script.extend(items(DIRECTIVES));
         script.push(text(SCRIPT_NOTES));
+        script.push(text("Directives for sse check (sse serve ignores them):"));
+        script.extend(items(CHECK_DIRECTIVES));
+        script.push(text(CHECK_NOTES));
         sections.push(("SCRIPT FORMAT", script));
     }
     sections.push(("EXAMPLES", examples));
@@ -403,7 +488,7 @@ mod tests {
 
     #[test]
     fn every_example_parses() {
-        for command in ["sse", "tail", "serve", "doctor", "demo"] {
+        for command in ["sse", "tail", "serve", "doctor", "check", "demo"] {
             assert!(!examples(command).is_empty());
             for e in examples(command) {
                 // As a shell reads it: a backslash-newline continues the line.
@@ -437,7 +522,7 @@ mod tests {
 
     #[test]
     fn every_page_has_the_sections() {
-        for command in ["sse", "tail", "serve", "doctor", "demo"] {
+        for command in ["sse", "tail", "serve", "doctor", "check", "demo"] {
             let headings: Vec<&str> = man_sections(command).iter().map(|s| s.0).collect();
             for want in ["EXAMPLES", "EXIT STATUS", "ENVIRONMENT"] {
                 assert!(headings.contains(&want), "{command}: {headings:?}");
@@ -445,7 +530,7 @@ mod tests {
         }
         assert_eq!(man_sections("serve")[0].0, "SCRIPT FORMAT");
         assert!(examples_help("tail").starts_with("Examples:\n  # "));
-        for command in ["sse", "tail", "serve", "doctor", "demo"] {
+        for command in ["sse", "tail", "serve", "doctor", "check", "demo"] {
             for line in examples_help(command).lines() {
                 assert!(line.chars().count() <= 78, "{command}: {line:?}");
             }

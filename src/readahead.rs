@@ -118,10 +118,20 @@ impl ReadAhead {
 
     /// The next read: `Ok(None)` at the end of the stream.
     pub fn next_read(&mut self) -> io::Result<Option<Arrived<'_>>> {
+        self.next_read_within(self.silence)
+    }
+
+    /// The next read, or a `TimedOut` error when none comes by `deadline` (a read that
+    /// is already waiting is handed out even when the deadline has passed).
+    pub fn next_read_by(&mut self, deadline: Instant) -> io::Result<Option<Arrived<'_>>> {
+        self.next_read_within(Some(deadline.saturating_duration_since(Instant::now())))
+    }
+
+    fn next_read_within(&mut self, limit: Option<Duration>) -> io::Result<Option<Arrived<'_>>> {
         if let Some(buf) = self.current.take() {
             let _ = self.empty.send(buf);
         }
-        let next = match self.silence {
+        let next = match limit {
             Some(limit) => match self.full.recv_timeout(limit) {
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(io::Error::new(io::ErrorKind::TimedOut, "no data"))

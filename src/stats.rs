@@ -73,21 +73,49 @@ impl Stats {
         self.events += 1;
     }
 
+    /// What times count from: the first request, or the start (stdin).
+    pub fn origin(&self) -> Instant {
+        self.request.unwrap_or(self.epoch)
+    }
+
     pub fn summary(&self, now: Instant) -> Summary {
-        let start = self.request.unwrap_or(self.epoch);
+        let start = self.origin();
         let since = |t: Option<Instant>| t.map(|t| t.saturating_duration_since(start));
-        let gaps = self.gaps.max().map(|max| {
-            let q = |p: f64| Duration::from_micros(self.gaps.quantile(p).unwrap_or(max));
-            [q(0.50), q(0.99), Duration::from_micros(max)]
-        });
         Summary {
             events: self.events,
             elapsed: now.saturating_duration_since(start),
             first_byte: since(self.first_byte),
             first_event: since(self.first_event),
             requested: self.request.is_some(),
-            gaps,
+            gaps: spread(&self.gaps),
         }
+    }
+}
+
+/// p50, p99 and max of a histogram of microseconds (none when it is empty).
+pub fn spread(gaps: &Histogram) -> Option<[Duration; 3]> {
+    gaps.max().map(|max| {
+        let q = |p: f64| Duration::from_micros(gaps.quantile(p).unwrap_or(max));
+        [q(0.50), q(0.99), Duration::from_micros(max)]
+    })
+}
+
+/// `gaps p50 10 ms, p99 250 ms, max 1.00 s`, after `label`.
+pub fn spread_text(label: &str, [p50, p99, max]: [Duration; 3]) -> String {
+    format!(
+        "{label} p50 {}, p99 {}, max {}",
+        format::fine(p50),
+        format::fine(p99),
+        format::fine(max)
+    )
+}
+
+/// `from the request` or `from the start` (stdin: nothing was requested).
+pub fn from(requested: bool) -> &'static str {
+    if requested {
+        "from the request"
+    } else {
+        "from the start"
     }
 }
 
@@ -113,20 +141,15 @@ impl Summary {
             firsts.push(format!("first event {}", format::fine(t)));
         }
         if !firsts.is_empty() {
-            let from = if self.requested {
-                "from the request"
-            } else {
-                "from the start"
-            };
-            line.push_str(&format!("; {from}: {}", firsts.join(", ")));
-        }
-        if let Some([p50, p99, max]) = self.gaps {
             line.push_str(&format!(
-                "; gaps p50 {}, p99 {}, max {}",
-                format::fine(p50),
-                format::fine(p99),
-                format::fine(max)
+                "; {}: {}",
+                from(self.requested),
+                firsts.join(", ")
             ));
+        }
+        if let Some(gaps) = self.gaps {
+            line.push_str("; ");
+            line.push_str(&spread_text("gaps", gaps));
         }
         line
     }

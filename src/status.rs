@@ -104,6 +104,18 @@ impl Console {
         self.draw(&mut state);
     }
 
+    /// Text on stderr as it is: it may end mid-line (`--text`'s reasoning, which has no
+    /// status line to draw); the status line is drawn again after a line end.
+    pub fn text(&self, text: &str) {
+        let mut state = self.lock();
+        clear(&mut state);
+        let _ = state.err.write_all(text.as_bytes());
+        let _ = state.err.flush();
+        if text.ends_with('\n') {
+            self.draw(&mut state);
+        }
+    }
+
     pub fn connected(&self) {
         let mut state = self.lock();
         state.connected_at = Some(Instant::now());

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::format::{about, ms};
+use crate::llm::Shape;
 
 // The report
 
@@ -254,6 +255,40 @@ pub fn silence_near(bar: &str) -> String {
 pub const NO_IDS: &str = "without `id:` a reconnecting client sends no Last-Event-ID, so events sent while it was away are lost";
 pub const NO_IDS_FIX: &str =
     "send `id: <position>` with each event and resume from the request's Last-Event-ID";
+
+// LLM streams: llm-end, and the connection and event-ids of an answer opened by POST
+
+/// What an LLM stream of `shape` is called, and the end its API promises.
+pub fn llm_shape(shape: Shape) -> (&'static str, &'static str) {
+    match shape {
+        Shape::OpenAiChat => ("an OpenAI-style chat stream", "`data: [DONE]`"),
+        Shape::OpenAiResponses => (
+            "an OpenAI Responses stream",
+            "`response.completed` or `response.incomplete`",
+        ),
+        Shape::Anthropic => ("an Anthropic Messages stream", "`message_stop`"),
+        Shape::Gemini => ("a Gemini stream", "a candidate's `finishReason`"),
+        Shape::Ollama => ("an Ollama stream", "`\"done\": true`"),
+    }
+}
+
+pub const LLM_CUT: &str = "the answer is incomplete: the stream ended before the end its API promises, and a client that does not check for that end takes a truncated answer for a whole one (the openai and anthropic Python SDKs raise nothing when the body ends cleanly)";
+pub const LLM_CUT_FIX: &str = "find what ends the answer early: the server's logs at that moment (a crash or a timeout while generating), or a proxy's timeout or size limit on the path";
+pub const LLM_ERROR: &str = "the API reported an error inside a 200 answer: the status said success and the body did not, so a client that checks only the status misses it";
+pub const LLM_ERROR_FIX: &str = "read the error: an overload or a rate limit is worth a retry after a backoff; anything else needs the request or the server fixed";
+
+/// A connection check's verdict on the end of an LLM answer opened by POST.
+pub fn answer_end(seen: &str, by_design: bool, marker: &str) -> String {
+    if by_design {
+        format!("{seen}: with its end marker ({marker}); an answer opened by POST is not reconnected, so it ends by design")
+    } else {
+        format!("{seen}: the end of an answer opened by POST, which is not reconnected; whether it was whole: see llm-end")
+    }
+}
+
+pub fn answer_ids(carry: &str) -> String {
+    format!("{carry}; not needed: an answer opened by POST is not resumed")
+}
 
 // The probes: resume.
 

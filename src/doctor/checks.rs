@@ -19,7 +19,7 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
     }
     let end = obs.end.as_ref();
     let last_byte = obs.wire.last.or(obs.head_at);
-    vec![
+    let mut findings = vec![
         first,
         content_type(obs),
         http_version(obs, a),
@@ -32,6 +32,7 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
             ("head", obs.head_at),
             ("first_byte", obs.wire.first),
             ("first_event", obs.events.first.first().map(|e| e.at)),
+            ("first_token", obs.first_token),
         ]),
         delivery(obs, a).with_ms(&[
             ("delay_p50", a.delays.map(|d| d.p50)),
@@ -42,6 +43,9 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
             ("burst_spread", a.burst.map(|b| b.spread)),
             ("burst_period", a.rhythm),
         ]),
+    ];
+    findings.extend(llm_end(obs));
+    findings.extend([
         connection(obs, a).with_ms(&[
             ("end", end.map(|e| e.at)),
             (
@@ -55,7 +59,8 @@ pub fn run_all(obs: &Observation, a: &Analysis) -> Vec<Finding> {
             ("shortest_idle_timeout", IdleBar::of(a).map(|b| b.after)),
         ]),
         event_ids(obs),
-    ]
+    ]);
+    findings
 }
 
 pub fn response(obs: &Observation) -> Finding {
@@ -323,12 +328,19 @@ fn show_text(bytes: &[u8]) -> String {
 pub fn first_event(obs: &Observation, a: &Analysis) -> Finding {
     let head = obs.head_at.unwrap_or_default();
     let first = obs.events.first.first().map(|e| e.at);
-    let seen = format!(
+    let mut seen = format!(
         "response head after {}, first byte {}, first event {}",
         ms(head),
         obs.wire.first.map_or("never".into(), ms),
         first.map_or("never".into(), ms)
     );
+    if obs.llm.shape().is_some() {
+        // Time to first token, as load testers measure it: from the request.
+        seen.push_str(&format!(
+            ", first token {}",
+            obs.first_token.map_or("never".into(), ms)
+        ));
+    }
     if let Some(why) = &obs.decode_error {
         return Finding::warn("first-event", seen, why.clone(), "");
     }
@@ -516,6 +528,14 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
             idle_fixes(a, advice::CUT_FIX),
         );
     }
+    if let Some(shape) = obs.llm.shape().filter(|_| !obs.opened_by_get()) {
+        // Not reconnected, so no advice about reconnection: llm-end judges the answer.
+        let (_, marker) = advice::llm_shape(shape);
+        return Finding::pass(
+            "connection",
+            advice::answer_end(&seen, obs.llm_ended_by_design(), marker),
+        );
+    }
     if obs.events_unknown() {
         return Finding::warn("connection", seen, advice::END_UNJUDGED, "");
     }
@@ -632,6 +652,12 @@ pub fn event_ids(obs: &Observation) -> Finding {
         return Finding::pass("event-ids", "no events to check");
     }
     let with = obs.events.with_id;
+    if obs.llm.shape().is_some() && !obs.opened_by_get() {
+        return Finding::pass(
+            "event-ids",
+            advice::answer_ids(&format!("{with} of {n} events carry an id")),
+        );
+    }
     if with == 0 {
         return Finding::warn(
             "event-ids",
@@ -650,6 +676,52 @@ pub fn event_ids(obs: &Observation) -> Finding {
         format!("{with} of {n} events carry an id")
     };
     Finding::pass("event-ids", carry)
+}
+
+/// An LLM stream's end (only for a stream of a recognised shape): an error it reported
+/// inside its 200, or an end without the marker its API promises, fails, saying what was
+/// last seen.
+pub fn llm_end(obs: &Observation) -> Option<Finding> {
+    let shape = obs.llm.shape()?;
+    let (name, marker) = advice::llm_shape(shape);
+    if let Some(error) = &obs.llm_error {
+        return Some(
+            Finding::fail(
+                "llm-end",
+                format!(
+                    "{name}: {} (at {}, after {})",
+                    error.said,
+                    ms(error.at),
+                    count(error.after, "event")
+                ),
+                advice::LLM_ERROR,
+                advice::LLM_ERROR_FIX,
+            )
+            .with_ms(&[("error", Some(error.at))]),
+        );
+    }
+    let end = obs.end.as_ref();
+    let finding = match obs.llm.cut() {
+        None => Finding::pass(
+            "llm-end",
+            format!(
+                "{name}, ended as its API promises ({marker}), after {}",
+                count(obs.events.count, "event")
+            ),
+        ),
+        Some(cut) if end.is_some() => {
+            Finding::fail("llm-end", cut, advice::LLM_CUT, advice::LLM_CUT_FIX)
+        }
+        // Still streaming when the watch stopped: nothing to judge yet.
+        Some(_) => Finding::pass(
+            "llm-end",
+            format!(
+                "{name}, still streaming when watching stopped ({}): not judged",
+                obs.stopped.text()
+            ),
+        ),
+    };
+    Some(finding.with_ms(&[("end", end.map(|e| e.at))]))
 }
 
 /// `first`, then the holding fixes of the proxies the headers name (their HTTP/1.0 and
@@ -1184,5 +1256,170 @@ mod tests {
         obs.events.count = 3;
         obs.events.with_id = 2;
         assert_eq!(event_ids(&obs).seen, "2 of 3 events carry an id");
+    }
+
+    /// A stream opened with `method`, each `(ms, type, data)` seen as doctor's reader
+    /// sees it (the LLM watch first, then the event), ended cleanly at the last one.
+    fn llm_stream(method: &str, events: &[(u64, &str, &str)]) -> Observation {
+        let mut obs = Observation {
+            method: method.into(),
+            ..base()
+        };
+        for &(at, event_type, data) in events {
+            let at = Duration::from_millis(at);
+            obs.read(at, data.len());
+            let ev = crate::parser::EventRef::with(event_type, data, "");
+            obs.llm_event(at, &ev);
+            obs.event(Seen {
+                at,
+                delay: None,
+                has_id: false,
+                id: String::new(),
+                event_type: event_type.into(),
+                bytes: data.len(),
+            });
+        }
+        let last = events.last().map_or(0, |e| e.0);
+        ended(obs, last + 1, true)
+    }
+
+    const ROLE: &str = r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#;
+    const TEXT: &str = r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"The answer"}}]}"#;
+
+    fn find<'a>(findings: &'a [Finding], check: &str) -> &'a Finding {
+        findings
+            .iter()
+            .find(|f| f.check == check)
+            .unwrap_or_else(|| panic!("no {check} in {findings:?}"))
+    }
+
+    #[test]
+    fn a_post_answer_that_ends_with_its_marker_is_not_told_to_resume() {
+        let obs = llm_stream(
+            "POST",
+            &[
+                (10, "message", ROLE),
+                (60, "message", TEXT),
+                (70, "message", "[DONE]"),
+            ],
+        );
+        let (obs, a) = judge(obs);
+        let findings = run_all(&obs, &a);
+        for f in &findings {
+            assert_eq!(f.status, Status::Pass, "{f:?}");
+        }
+        let end = find(&findings, "llm-end");
+        assert!(
+            end.seen
+                .contains("ended as its API promises (`data: [DONE]`)"),
+            "{end:?}"
+        );
+        let closed = find(&findings, "connection");
+        assert!(closed.seen.contains("ends by design"), "{closed:?}");
+        assert!(find(&findings, "event-ids").seen.contains("not resumed"));
+        // TTFT: the role-only chunk at 10 ms is not a token; the text at 60 ms is.
+        let first = find(&findings, "first-event");
+        assert!(
+            first.seen.ends_with("first event 10 ms, first token 60 ms"),
+            "{first:?}"
+        );
+        assert!(first.ms.contains(&("first_token", 60)), "{first:?}");
+        // Two events and a close is an early close for other streams, not for an answer.
+        let obs = llm_stream("POST", &[(10, "message", TEXT), (20, "message", "[DONE]")]);
+        assert_eq!(check(obs, connection).status, Status::Pass);
+    }
+
+    #[test]
+    fn the_same_answer_over_get_keeps_the_reconnection_advice() {
+        // A browser's EventSource reconnects after any end, [DONE] or not.
+        let obs = llm_stream(
+            "GET",
+            &[
+                (10, "message", ROLE),
+                (60, "message", TEXT),
+                (70, "message", "[DONE]"),
+            ],
+        );
+        let (obs, a) = judge(obs);
+        let findings = run_all(&obs, &a);
+        assert_eq!(find(&findings, "connection").status, Status::Warn);
+        assert_eq!(find(&findings, "event-ids").status, Status::Warn);
+        assert_eq!(find(&findings, "llm-end").status, Status::Pass);
+    }
+
+    #[test]
+    fn an_answer_cut_before_its_marker_fails_with_what_came_last() {
+        let obs = llm_stream("POST", &[(10, "message", ROLE), (60, "message", TEXT)]);
+        let (obs, a) = judge(obs);
+        let findings = run_all(&obs, &a);
+        let failed: Vec<_> = findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .collect();
+        assert_eq!(failed.len(), 1, "{findings:?}");
+        let end = failed[0];
+        assert_eq!(end.check, "llm-end");
+        assert!(
+            end.seen.contains("ends with `data: [DONE]`")
+                && end
+                    .seen
+                    .contains(r#"the last event was `message` {"object":"chat.completion.chunk""#),
+            "{end:?}"
+        );
+        assert!(end.why.contains("incomplete"), "{end:?}");
+        // Still streaming when the watch stopped: not judged.
+        let mut open = llm_stream("POST", &[(10, "message", ROLE), (60, "message", TEXT)]);
+        open.end = None;
+        assert_eq!(llm_end(&open).unwrap().status, Status::Pass);
+        // A transport cut is the connection's FAIL too, answer or not.
+        let cut = ended(llm_stream("POST", &[(10, "message", TEXT)]), 30, false);
+        assert_eq!(check(cut, connection).status, Status::Fail);
+    }
+
+    #[test]
+    fn an_error_inside_a_200_fails_naming_it() {
+        let obs = llm_stream(
+            "POST",
+            &[
+                (
+                    10,
+                    "message_start",
+                    r#"{"type":"message_start","message":{}}"#,
+                ),
+                (
+                    20,
+                    "content_block_delta",
+                    r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}"#,
+                ),
+                (
+                    30,
+                    "error",
+                    r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                ),
+            ],
+        );
+        let f = llm_end(&obs).unwrap();
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert_eq!(
+            f.seen,
+            "an Anthropic Messages stream: the stream reported an error: overloaded_error: Overloaded (at 30 ms, after 2 events)"
+        );
+        assert!(f.ms.contains(&("error", 30)), "{f:?}");
+    }
+
+    #[test]
+    fn other_streams_get_no_llm_checks_and_compression_still_counts() {
+        let (obs, a) = judge(steady(base(), 5, 300, None, false));
+        let findings = run_all(&obs, &a);
+        assert!(findings.iter().all(|f| f.check != "llm-end"));
+        assert!(!find(&findings, "first-event").seen.contains("token"));
+        assert_eq!(find(&findings, "event-ids").status, Status::Warn);
+        // An answer that ends by design is still judged for compression.
+        let obs = with(
+            llm_stream("POST", &[(10, "message", TEXT), (20, "message", "[DONE]")]),
+            "content-encoding",
+            "gzip",
+        );
+        assert_eq!(check(obs, content_encoding).status, Status::Warn);
     }
 }

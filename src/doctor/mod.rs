@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::cli::{ColorChoice, DoctorArgs};
 use crate::error::{io_message, Error};
 use crate::format;
-use crate::http::{self, Client, Request, Response, BROWSER_ACCEPT_ENCODING};
+use crate::http::{self, Client, Request, Response};
 use crate::parser::{Fed, Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
 use crate::sync::{lock, Interrupt};
 use crate::term;
@@ -107,17 +107,14 @@ fn announce(args: &DoctorArgs) {
 
 /// The request as a browser sends it, with the user's method, body and headers.
 fn request(args: &DoctorArgs) -> Result<Request, Error> {
-    let body = args.data.as_deref().map(http::read_body).transpose()?;
-    let method = http::method_or_default(args.method.clone(), body.is_some());
-    Ok(Request {
-        method,
-        body,
-        headers: args.headers.clone(),
-        timeout: Some(args.timeout),
+    let asked = http::Asked {
+        method: args.method.clone(),
+        data: args.data.as_deref(),
+        headers: &args.headers,
+        timeout: args.timeout,
         insecure: args.insecure,
-        accept_encoding: Some(BROWSER_ACCEPT_ENCODING),
-        ..Request::get(&args.url)
-    })
+    };
+    Request::browser(&args.url, asked)
 }
 
 /// The watch: the URL, and beside it on the same clock the `--compare` URL if given.
@@ -279,7 +276,10 @@ impl Watcher {
         count: Option<u64>,
         started: Instant,
     ) -> Watcher {
-        let shared = Arc::new(Mutex::new(Observation::new(&req.url)));
+        let shared = Arc::new(Mutex::new(Observation {
+            method: req.method.clone(),
+            ..Observation::new(&req.url)
+        }));
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, done) = mpsc::sync_channel(1);
         let reader = Reader {
@@ -401,6 +401,7 @@ impl Arrived {
             Item::Retry(ms) => obs.retry = Some(ms),
             Item::Id(_) | Item::Ignored(_) => {}
             Item::Event(ev) => {
+                obs.llm_event(self.at, &ev);
                 obs.event(Seen {
                     at: self.at,
                     delay: pending_stamp.take().map(|sent| {

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::histogram::Histogram;
 use crate::http::{Connection, Head};
+use crate::llm::Watch;
+use crate::parser::EventRef;
 
 /// Events kept verbatim at each end of the stream (the rest are only counted).
 pub const KEEP: usize = 100;
@@ -70,6 +72,24 @@ pub struct Observation {
     pub no_head: bool,
     /// Working state for finding bursts as events arrive.
     pub arrivals: Arrivals,
+    /// The request's method ("" is GET): an answer opened by POST is not resumed.
+    pub method: String,
+    /// What an LLM stream's shape promises about its end, and whether it kept it (no
+    /// shape for other streams).
+    pub llm: Watch,
+    /// The first error an LLM stream reported inside its 200.
+    pub llm_error: Option<LlmError>,
+    /// When the first event carrying a generated token arrived (time to first token).
+    pub first_token: Option<Duration>,
+}
+
+/// An error an LLM stream reported inside its 200: what it said, when, and how many
+/// events came before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmError {
+    pub said: String,
+    pub at: Duration,
+    pub after: u64,
 }
 
 /// Recent read times, for the silence before the next group of events, and the group
@@ -181,6 +201,37 @@ impl Observation {
 
     pub fn status(&self) -> Option<u16> {
         self.head.as_ref().map(|h| h.status)
+    }
+
+    /// Whether the stream was opened with GET (as a browser's EventSource opens it).
+    pub fn opened_by_get(&self) -> bool {
+        self.method.is_empty() || self.method.eq_ignore_ascii_case("GET")
+    }
+
+    /// Sees an event that arrived at `at` as an LLM stream: its shape and end, an error
+    /// inside the 200, the first token. Called before [`Observation::event`] records it.
+    /// Other streams pay only what `llm::Watch` costs them; an LLM stream's events are
+    /// parsed here only until the first token.
+    pub fn llm_event(&mut self, at: Duration, ev: &EventRef<'_>) {
+        if let Some(said) = self.llm.see(ev) {
+            let after = self.events.count;
+            self.llm_error.get_or_insert(LlmError { said, at, after });
+        }
+        // What counts as a token is what tail's summary counts (llm::Piece::is_token).
+        if self.first_token.is_none()
+            && self.llm.shape().is_some()
+            && crate::llm::pieces(ev)
+                .iter()
+                .any(crate::llm::Piece::is_token)
+        {
+            self.first_token = Some(at);
+        }
+    }
+
+    /// An LLM stream that ended as its shape promises, with no error: an answer that
+    /// ends by design.
+    pub fn llm_ended_by_design(&self) -> bool {
+        self.llm.shape().is_some() && self.llm.cut().is_none() && self.llm_error.is_none()
     }
 
     /// A read of `n` bytes off the wire at `at`.

@@ -11,6 +11,7 @@ use super::finding::{Finding, Status};
 use super::observation::Observation;
 use crate::escape;
 use crate::format::{count, millis, ms};
+use crate::llm::Shape;
 
 fn label(status: Status) -> colored::ColoredString {
     match status {
@@ -198,6 +199,11 @@ struct JsonReport<'a> {
     head_ms: Option<u64>,
     first_byte_ms: Option<u64>,
     first_event_ms: Option<u64>,
+    /// The first event carrying a generated token of an LLM stream (TTFT).
+    first_token_ms: Option<u64>,
+    /// The LLM stream shape recognised: openai-chat, openai-responses, anthropic,
+    /// gemini (null for other streams).
+    llm: Option<&'static str>,
     longest_silence_ms: u64,
     /// Stamped delays over all events.
     delay: Option<DelayJson>,
@@ -258,6 +264,14 @@ pub fn write_json(
         head_ms: obs.head_at.map(millis),
         first_byte_ms: obs.wire.first.map(millis),
         first_event_ms: obs.events.first.first().map(|e| millis(e.at)),
+        first_token_ms: obs.first_token.map(millis),
+        llm: obs.llm.shape().map(|shape| match shape {
+            Shape::OpenAiChat => "openai-chat",
+            Shape::OpenAiResponses => "openai-responses",
+            Shape::Anthropic => "anthropic",
+            Shape::Gemini => "gemini",
+            Shape::Ollama => "ollama",
+        }),
         longest_silence_ms: millis(a.longest_silence),
         delay: a.delays.map(|d| DelayJson {
             count: d.count,

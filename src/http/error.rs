@@ -147,12 +147,17 @@ impl Cause {
     /// record (a handshake, or an alert, as a TLS server answers plain text) is TLS.
     pub fn not_http1(detail: String, first: Option<Vec<u8>>, url: &str) -> Cause {
         match first.as_deref() {
-            Some([0x15 | 0x16, 0x03, ..]) => Cause::SpeaksTls {
+            Some(bytes) if is_tls_record(bytes) => Cause::SpeaksTls {
                 rest: url.split_once("://").map_or("", |(_, r)| r).to_string(),
             },
             _ => Cause::NotHttp1 { detail, first },
         }
     }
+}
+
+/// Whether `bytes` begin a TLS record: a handshake (ServerHello) or an alert.
+pub(super) fn is_tls_record(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x15 | 0x16, 0x03, ..])
 }
 
 /// Whether `bytes` begin with an HTTP/2 SETTINGS frame on stream 0, as a server that

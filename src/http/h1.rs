@@ -51,11 +51,23 @@ impl Transport for H1 {
         let response = result
             .map_err(|e| connect_error(Cause::InvalidRequest(lowercase_first(&e.to_string()))))?
             .map_err(|e| {
+                let plain = direct && uri.scheme_str() == Some("http");
                 let cause = match Cause::of_ureq(&e, &req.url) {
-                    Cause::NotHttp1 { detail, .. }
-                        if direct && uri.scheme_str() == Some("http") =>
-                    {
-                        Cause::not_http1(detail, first_bytes(uri, req.timeout), &req.url)
+                    Cause::NotHttp1 { detail, .. } if plain => {
+                        let first = first_bytes(uri, req.timeout, &http_get(uri));
+                        Cause::not_http1(detail, first, &req.url)
+                    }
+                    // A TLS server may close on plain text without a byte (OpenSSL's
+                    // s_server does): a TLS ClientHello of our own says whether it is one.
+                    cause @ Cause::Io(_) if plain => {
+                        let first = client_hello(uri)
+                            .and_then(|hello| first_bytes(uri, req.timeout, &hello));
+                        match first {
+                            Some(first) if super::error::is_tls_record(&first) => {
+                                Cause::not_http1(String::new(), Some(first), &req.url)
+                            }
+                            _ => cause,
+                        }
                     }
                     cause => cause,
                 };
@@ -65,10 +77,29 @@ impl Transport for H1 {
     }
 }
 
+/// A minimal GET for the URL, for [`first_bytes`].
+fn http_get(uri: &Uri) -> Vec<u8> {
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    format!("GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+/// The TLS ClientHello rustls would send to the URL's host (made without I/O).
+fn client_hello(uri: &Uri) -> Option<Vec<u8>> {
+    let config = super::tls_config(true, &[]).ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).ok()?;
+    let mut conn = rustls::ClientConnection::new(config, name).ok()?;
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).ok()?;
+    Some(hello)
+}
+
 /// The first bytes a server that did not answer in HTTP/1.x sends, read on a second
-/// connection (ureq's parse error does not keep them) after a minimal request: a TLS
-/// alert, an SSH greeting, an HTTP/2 SETTINGS frame. `None` when no connection is made.
-fn first_bytes(uri: &Uri, timeout: Option<Duration>) -> Option<Vec<u8>> {
+/// connection (ureq's parse error does not keep them) after `hello` (a minimal request,
+/// or a TLS ClientHello): a TLS alert or ServerHello, an SSH greeting, an HTTP/2
+/// SETTINGS frame. `None` when no connection is made.
+fn first_bytes(uri: &Uri, timeout: Option<Duration>, hello: &[u8]) -> Option<Vec<u8>> {
     const WANTED: usize = 64;
     let wait = timeout.map_or(PROBE_WAIT, |t| t.min(PROBE_WAIT));
     let host = uri.host()?;
@@ -80,13 +111,8 @@ fn first_bytes(uri: &Uri, timeout: Option<Duration>) -> Option<Vec<u8>> {
     let mut tcp = TcpStream::connect_timeout(&addr, wait).ok()?;
     tcp.set_read_timeout(Some(wait)).ok()?;
     tcp.set_write_timeout(Some(wait)).ok()?;
-    let target = uri.path_and_query().map_or("/", |p| p.as_str());
-    let authority = uri.authority().map_or(host, |a| a.as_str());
     // A server that greets first (SSH) may close on what it cannot read: its greeting counts.
-    let _ = write!(
-        tcp,
-        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    );
+    let _ = tcp.write_all(hello);
     let mut first = Vec::new();
     let mut buf = [0; WANTED];
     while first.len() < WANTED {

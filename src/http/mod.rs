@@ -28,7 +28,9 @@ pub use decode::{can_decode, decode_body, BROWSER_ACCEPT_ENCODING};
 pub use error::{Cause, Reset};
 pub use head::{find_header, media_type, Head};
 pub use proxy::ProxyEnv;
-pub use request::{header_safe, may_repeat, method_or_default, read_body, Request, USER_AGENT};
+pub use request::{
+    header_safe, may_repeat, method_or_default, read_body, Asked, Request, USER_AGENT,
+};
 pub use tls::tls_config;
 
 use crate::error::Error as SseError;

@@ -33,7 +33,33 @@ pub fn may_repeat(method: &str, asked: bool) -> bool {
     method == "GET" || asked
 }
 
+/// What the command line says of a request: `-X`, `-d`, `-H`, `--timeout`, `-k`.
+pub struct Asked<'a> {
+    pub method: Option<String>,
+    pub data: Option<&'a str>,
+    pub headers: &'a [Header],
+    pub timeout: Duration,
+    pub insecure: bool,
+}
+
 impl Request {
+    /// The request a browser's EventSource sends, with its Accept-Encoding (compression
+    /// layers hold events only when the request allows compression), and what the user
+    /// asked: what `doctor` and `check` send.
+    pub fn browser(url: &str, asked: Asked<'_>) -> Result<Request, Error> {
+        let body = asked.data.map(read_body).transpose()?;
+        let method = method_or_default(asked.method, body.is_some());
+        Ok(Request {
+            method,
+            body,
+            headers: asked.headers.to_vec(),
+            timeout: Some(asked.timeout),
+            insecure: asked.insecure,
+            accept_encoding: Some(super::BROWSER_ACCEPT_ENCODING),
+            ..Request::get(url)
+        })
+    }
+
     pub fn get(url: &str) -> Self {
         Request {
             url: url.to_string(),

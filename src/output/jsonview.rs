@@ -131,25 +131,35 @@ impl<'a> View<'a> {
     /// The value re-indented where it does not fit: each container that fits in the
     /// columns left at its position is printed on one line, others get a line per
     /// member. `level` is the indentation (in steps of two spaces) of the line the value
-    /// starts on, where the caller has already written that indentation.
+    /// starts on, where the caller has already written that indentation. With
+    /// `wrap_strings` (a terminal of that width), a string that runs past the edge is
+    /// cut into pieces, each further line indented one step deeper than its member.
     pub fn write_pretty(
         &self,
         out: &mut impl Write,
         colors: &Palette,
         level: usize,
         width: usize,
+        wrap_strings: bool,
     ) -> io::Result<()> {
-        write_pretty(
-            out,
-            &self.root,
+        let layout = Layout {
             colors,
-            level,
-            level * INDENT.len(),
             width,
-            0,
-        )
+            wrap_strings,
+        };
+        write_pretty(out, &self.root, &layout, level, level * INDENT.len(), 0)
     }
 }
+
+/// How `write_pretty` lays values out.
+struct Layout<'c> {
+    colors: &'c Palette,
+    width: usize,
+    wrap_strings: bool,
+}
+
+/// The fewest columns a piece of a wrapped string gets; with less room it is not cut.
+const MIN_PIECE: usize = 20;
 
 fn write_atom(out: &mut impl Write, text: &str, kind: Kind, colors: &Palette) -> io::Result<()> {
     let color = match kind {
@@ -229,16 +239,24 @@ fn write_flat(
 fn write_pretty(
     out: &mut impl Write,
     node: &Node<'_>,
-    colors: &Palette,
+    layout: &Layout<'_>,
     level: usize,
     column: usize,
-    width: usize,
     depth: usize,
 ) -> io::Result<()> {
+    let colors = layout.colors;
     let Node::List { open, items, flat } = node else {
-        return write_flat(out, node, colors, " ");
+        return match node {
+            Node::Atom {
+                text,
+                kind: Kind::String,
+            } if layout.wrap_strings && column + text.width() > layout.width => {
+                write_wrapped_string(out, text, layout, level, column)
+            }
+            _ => write_flat(out, node, colors, " "),
+        };
     };
-    if items.is_empty() || column + flat <= width || depth >= MAX_EXPANDED_DEPTH {
+    if items.is_empty() || column + flat <= layout.width || depth >= MAX_EXPANDED_DEPTH {
         return write_flat(out, node, colors, " ");
     }
     write_punct(out, open_of(*open), colors)?;
@@ -257,13 +275,40 @@ fn write_pretty(
             col += key.width() + 2;
         }
         // One column for the comma that may follow.
-        write_pretty(out, &m.value, colors, inner, col + 1, width, depth + 1)?;
+        write_pretty(out, &m.value, layout, inner, col + 1, depth + 1)?;
     }
     out.write_all(b"\n")?;
     for _ in 0..level {
         out.write_all(INDENT)?;
     }
     write_punct(out, close_of(*open), colors)
+}
+
+/// A string (its quotes and escapes included) that runs past the terminal's edge, cut
+/// as plain data is (at a space in the second half of a piece, where there is one),
+/// each further piece on a line indented one step deeper than the member's.
+fn write_wrapped_string(
+    out: &mut impl Write,
+    text: &str,
+    layout: &Layout<'_>,
+    level: usize,
+    column: usize,
+) -> io::Result<()> {
+    let first = layout.width.saturating_sub(column);
+    let rest = layout.width.saturating_sub((level + 1) * INDENT.len() + 1);
+    if first.min(rest) < MIN_PIECE {
+        return write_atom(out, text, Kind::String, layout.colors);
+    }
+    for (n, piece) in crate::format::wrap(text, first, rest).iter().enumerate() {
+        if n > 0 {
+            out.write_all(b"\n")?;
+            for _ in 0..=level {
+                out.write_all(INDENT)?;
+            }
+        }
+        write_atom(out, piece, Kind::String, layout.colors)?;
+    }
+    Ok(())
 }
 
 /// A lenient reader over text serde_json has already accepted.
@@ -384,7 +429,7 @@ mod tests {
     fn pretty(json: &str, level: usize, width: usize) -> String {
         let view = View::parse(json).unwrap();
         let mut out = Vec::new();
-        view.write_pretty(&mut out, &Palette::PLAIN, level, width)
+        view.write_pretty(&mut out, &Palette::PLAIN, level, width, false)
             .unwrap();
         String::from_utf8(out).unwrap()
     }
@@ -411,6 +456,25 @@ mod tests {
             pretty(r#"{"list":[100000,200000,300000]}"#, 0, 20),
             "{\n  \"list\": [\n    100000,\n    200000,\n    300000\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn long_strings_wrap_with_their_indent_on_a_terminal_only() {
+        let json =
+            r#"{"id":7,"text":"the quick brown fox jumps over the lazy dog and runs far away"}"#;
+        let view = View::parse(json).unwrap();
+        let mut out = Vec::new();
+        view.write_pretty(&mut out, &Palette::PLAIN, 1, 40, true)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "{\n    \"id\": 7,\n    \"text\": \"the quick brown fox jumps\n      over the lazy dog and runs far\n      away\"\n  }"
+        );
+        assert!(text.lines().all(|l| l.width() <= 40), "{text}");
+        // Into a pipe, nothing is cut.
+        assert!(pretty(json, 1, 40)
+            .contains("\"the quick brown fox jumps over the lazy dog and runs far away\""));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! another read, so a slow stream reaches the pipe event by event and a fast one goes
 //! out in large writes.
 
+mod aside;
 mod buffer;
 mod clock;
 mod filter;
@@ -76,29 +77,55 @@ impl Look {
     }
 }
 
-/// Where a printer writes: the bytes for stdout, and messages for stderr (the first
-/// filter error; at the end, how many more failed). The sink writes both, once per read.
+/// Where a printer writes: the bytes for stdout, and what it says on stderr (the first
+/// filter error; at the end, how many more failed; `--text`'s reasoning and tool calls),
+/// each in order with the bytes. The sink writes both, once per read.
 #[derive(Debug, Default)]
 pub struct Out {
     pub buf: Buffer,
-    notices: Vec<String>,
+    /// Each with the length `buf` had when it was said.
+    said: Vec<(usize, Said)>,
+}
+
+/// Something for stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Said {
+    /// A message about the run: written as a line, after `sse: `.
+    Notice(String),
+    /// Text the stream sent (reasoning, a tool call), written as it is: it may end
+    /// mid-line, and the printer ends its lines. Control characters are escaped already.
+    Text(String),
 }
 
 impl Out {
     pub fn with_capacity(capacity: usize) -> Out {
         Out {
             buf: Buffer::with_capacity(capacity),
-            notices: Vec::new(),
+            said: Vec::new(),
         }
     }
 
     pub fn notice(&mut self, text: String) {
-        self.notices.push(text);
+        self.said.push((self.buf.len(), Said::Notice(text)));
     }
 
-    /// The notices written since the last call.
-    pub fn notices(&mut self) -> std::vec::Drain<'_, String> {
-        self.notices.drain(..)
+    /// Text for stderr as it is, after what `buf` holds so far.
+    pub fn stderr(&mut self, text: String) {
+        self.said.push((self.buf.len(), Said::Text(text)));
+    }
+
+    /// What was said since the last call, each with where in `buf` it goes.
+    pub fn said(&mut self) -> std::vec::Drain<'_, (usize, Said)> {
+        self.said.drain(..)
+    }
+
+    /// The notices said since the last call (tests).
+    #[cfg(test)]
+    pub fn notices(&mut self) -> impl Iterator<Item = String> + '_ {
+        self.said().filter_map(|(_, said)| match said {
+            Said::Notice(text) => Some(text),
+            Said::Text(_) => None,
+        })
     }
 }
 
@@ -125,8 +152,8 @@ pub trait Printer {
 }
 
 /// The printer for a mode; `jq` is the filter of `--jq` and `--text` (`.` when none
-/// is given).
-pub fn printer(mode: Mode, look: Look, jq: Option<Jq>) -> Box<dyn Printer> {
+/// is given); `stderr_tty`: stderr is a terminal (`--text` dims reasoning there).
+pub fn printer(mode: Mode, look: Look, jq: Option<Jq>, stderr_tty: bool) -> Box<dyn Printer> {
     let filter = || jq.clone().or_else(|| Jq::compile(".").ok());
     match mode {
         Mode::Pretty => Box::new(pretty::Pretty::new(look)),
@@ -136,7 +163,7 @@ pub fn printer(mode: Mode, look: Look, jq: Option<Jq>) -> Box<dyn Printer> {
             None => Box::new(Raw),
         },
         Mode::Text => match filter() {
-            Some(jq) => Box::new(filter::Text::new(jq, &look)),
+            Some(jq) => Box::new(filter::Text::new(jq, &look, stderr_tty)),
             None => Box::new(Raw),
         },
         Mode::Raw => Box::new(Raw),

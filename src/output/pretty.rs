@@ -200,7 +200,7 @@ pub fn write_event(
         } else {
             out.write_all(b"\n")?;
             out.write_all(INDENT.as_bytes())?;
-            view.write_pretty(out, &style.colors, 1, width)?;
+            view.write_pretty(out, &style.colors, 1, width, style.width.is_some())?;
         }
         return out.write_all(b"\n");
     }

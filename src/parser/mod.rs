@@ -64,6 +64,21 @@ pub struct EventRef<'a> {
     pub end: usize,
 }
 
+impl<'a> EventRef<'a> {
+    /// An event made outside the parser (from a recording, a test, another format):
+    /// its block set no id and no retry, and it has no place in a chunk.
+    pub fn with(event_type: &'a str, data: &'a str, id: &'a str) -> Self {
+        EventRef {
+            event_type,
+            data,
+            id,
+            id_set: false,
+            retry: None,
+            end: 0,
+        }
+    }
+}
+
 /// What a callback tells the parser after each item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {

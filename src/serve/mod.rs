@@ -249,6 +249,10 @@ fn log(line: &str) {
     let _ = io::stderr().write_all(line.as_bytes());
 }
 
+/// The methods a page may open the stream with (any method reaches it; these are the
+/// ones a CORS preflight names).
+const STREAM_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
 /// One connection: requests in turn while the answers are short and the client keeps
 /// the connection; a stream is the connection's last answer.
 fn handle(stream: TcpStream, peer: SocketAddr, config: &Config) {
@@ -285,8 +289,10 @@ fn handle(stream: TcpStream, peer: SocketAddr, config: &Config) {
         let keep_alive = request.keep_alive();
         let head_only = request.method == "HEAD";
         let result = match (request.method.as_str(), request.path.as_str()) {
-            // POST too: streams opened by POST (LLM APIs) can be mocked.
-            ("GET" | "HEAD" | "POST", p) if p == config.path => {
+            ("OPTIONS", _) => preflight(config, &request, keep_alive),
+            // Any method: streams opened by POST (LLM APIs), PUT or DELETE can be mocked,
+            // and a recording of one replays with its method.
+            (_, p) if p == config.path => {
                 reader.shrink();
                 let outcome =
                     stream::respond(&mut reader.stream, &peer, &request, config, keep_alive);
@@ -298,15 +304,17 @@ fn handle(stream: TcpStream, peer: SocketAddr, config: &Config) {
                 }
                 return;
             }
-            ("OPTIONS", _) => preflight(config, &request, keep_alive),
             ("GET" | "HEAD", "/") => page(config, keep_alive),
-            ("GET" | "HEAD", _) => {
-                let body = format!("not found; the stream is at {}\n", config.path);
-                (text_head(404, keep_alive), body.into_bytes())
+            (_, "/") => {
+                let head = text_head(405, keep_alive).with("Allow", "GET, HEAD, OPTIONS");
+                (
+                    head,
+                    b"method not allowed: the page answers GET and HEAD\n".to_vec(),
+                )
             }
             _ => {
-                let head = text_head(405, keep_alive).with("Allow", "GET, HEAD, POST, OPTIONS");
-                (head, b"method not allowed\n".to_vec())
+                let body = format!("not found; the stream is at {}\n", config.path);
+                (text_head(404, keep_alive), body.into_bytes())
             }
         };
         let (head, body) = result;
@@ -396,7 +404,7 @@ fn preflight(config: &Config, request: &RequestHead, keep_alive: bool) -> (Head,
         for (name, value) in cors {
             head.set(name, value);
         }
-        head.set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        head.set("Access-Control-Allow-Methods", STREAM_METHODS);
         let asked = request
             .header("Access-Control-Request-Headers")
             .unwrap_or("");

@@ -48,6 +48,36 @@ pub struct Burst {
     pub events: u64,
 }
 
+/// A directive only `sse check` reads: what it expects beyond what the events say.
+/// `sse serve` sends the events as written and ignores these (`@end` ends the
+/// connection, as `@close` does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// `@jq FILTER`: the next event's data (as `--jq` reads it) makes FILTER true.
+    Jq(String),
+    /// `@regex RE`: the next event's data matches RE.
+    Regex(String),
+    /// `@repeat`: the next event may come more than once.
+    Repeat,
+    /// `@optional`: the next event may not come at all.
+    Optional,
+    /// `@within DURATION`: the next event comes this soon after the request.
+    Within(Duration),
+    /// `@max-gap DURATION`: from here on, no two events further apart than this.
+    MaxGap(Duration),
+    /// `@end`: the server ends the stream here; `@end 204` (`no_content`): and answers
+    /// a reconnection with 204, the standard's "stop reconnecting".
+    End { no_content: bool },
+}
+
+/// An [`Expect`] directive and where it was: before step `step`, on line `line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub step: usize,
+    pub line: usize,
+    pub expect: Expect,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Script {
     pub status: Option<u16>,
@@ -60,6 +90,10 @@ pub struct Script {
     /// Lines whose field name is none of the four the standard reads (`evnet: x`):
     /// sent as written (a mock may mean it), warned about at start.
     pub unknown_fields: Vec<(usize, String)>,
+    /// The line each step comes from (an event's: the line its block starts on).
+    pub step_lines: Vec<usize>,
+    /// The directives only `sse check` reads, in order.
+    pub marks: Vec<Mark>,
     /// Runs of two steps or more, by their first step.
     bursts: Vec<Burst>,
 }
@@ -153,7 +187,7 @@ impl Script {
 /// comment, and timed gaps.
 pub const DEMO: &str = include_str!("demo.txt");
 
-const DIRECTIVES: &str = "@sleep, @close, @status, @header or @body";
+const DIRECTIVES: &str = "@sleep, @close, @status, @header, @body, or for sse check @jq, @regex, @repeat, @optional, @within, @max-gap, @end";
 
 /// The lines of a script, ended as the stream format ends them: CRLF, LF or a lone CR
 /// (a stream recorded or written with CR line ends is a script as it is).
@@ -258,6 +292,10 @@ struct Reader {
     event_open: bool,
     seen_event: bool,
     first_body_line: Option<usize>,
+    /// The line the block being read started on.
+    block_line: Option<usize>,
+    /// `@end` was read: nothing but comments may follow.
+    ended: bool,
 }
 
 impl Reader {
@@ -265,6 +303,9 @@ impl Reader {
     fn line(&mut self, n: usize, line: &[u8]) -> Result<(), String> {
         if line.starts_with(b"#") {
             return Ok(());
+        }
+        if self.ended && !line.is_empty() {
+            return Err("nothing but # comments and blank lines may follow @end".into());
         }
         if self.script.invalid_utf8_line.is_none() && std::str::from_utf8(line).is_err() {
             self.script.invalid_utf8_line = Some(n);
@@ -274,12 +315,13 @@ impl Reader {
                 .map_err(|_| "a directive line is not valid UTF-8".to_string())?;
             self.directive(n, directive)
         } else if line.is_empty() {
-            self.end_block();
+            self.end_block(n);
             Ok(())
         } else {
             if let Some(name) = unknown_field(line) {
                 self.script.unknown_fields.push((n, name));
             }
+            self.block_line.get_or_insert(n);
             self.block.push_line(line);
             Ok(())
         }
@@ -291,15 +333,31 @@ impl Reader {
             Some((name, arg)) => (name, arg.trim()),
             None => (directive, ""),
         };
+        if let Some(expect) = expectation(name, arg, directive)? {
+            if matches!(expect, Expect::End { .. }) {
+                // The event before it is complete, as at the end of a file.
+                self.end_block(n);
+                self.push(Step::Close, n);
+                self.ended = true;
+            }
+            let step = self.script.steps.len() - usize::from(self.ended);
+            self.script.marks.push(Mark {
+                step,
+                line: n,
+                expect,
+            });
+            return Ok(());
+        }
         // What the block holds so far leaves before the directive takes effect.
         if !self.block.bytes.is_empty() {
             let part = std::mem::take(&mut self.block.bytes);
-            self.script.steps.push(Step::Raw(part));
+            let line = self.block_line.unwrap_or(n);
+            self.push(Step::Raw(part), line);
             self.event_open |= self.block.has_fields;
         }
         match name {
-            "sleep" => self.script.steps.push(Step::Sleep(sleep(arg)?)),
-            "close" if arg.is_empty() => self.script.steps.push(Step::Close),
+            "sleep" => self.push(Step::Sleep(duration(name, arg)?), n),
+            "close" if arg.is_empty() => self.push(Step::Close, n),
             "close" => return Err("@close takes no argument".into()),
             "status" | "header" | "body" if self.seen_event || self.event_open => {
                 return Err(format!("@{name} must come before the first event"))
@@ -326,19 +384,34 @@ impl Reader {
     /// A blank line: the block becomes an event, or (comments, fields that dispatch
     /// nothing such as `retry:` or an id alone) is sent as written with its blank
     /// line, but not counted as an event.
-    fn end_block(&mut self) {
+    /// `n`: the blank line's.
+    fn end_block(&mut self, n: usize) {
         if self.block.has_data {
-            let event = self.block.take_event();
-            self.script.steps.push(event);
-            self.seen_event = true;
+            self.push_event();
         } else if !self.block.bytes.is_empty() || self.event_open {
             self.block.bytes.push(b'\n');
             let raw = std::mem::take(&mut self.block.bytes);
-            self.script.steps.push(Step::Raw(raw));
+            let line = self.block_line.unwrap_or(n);
+            self.push(Step::Raw(raw), line);
         }
         self.block.has_data = false;
         self.block.has_fields = false;
         self.event_open = false;
+        self.block_line = None;
+    }
+
+    /// The block as an event step.
+    fn push_event(&mut self) {
+        let event = self.block.take_event();
+        let line = self.block_line.take().unwrap_or(0);
+        self.push(event, line);
+        self.seen_event = true;
+    }
+
+    /// The next step, from line `line`.
+    fn push(&mut self, step: Step, line: usize) {
+        self.script.steps.push(step);
+        self.script.step_lines.push(line);
     }
 
     /// The script, once every line was read; an error names its line.
@@ -346,12 +419,13 @@ impl Reader {
         if !self.block.bytes.is_empty() {
             // A last block without its blank line: an event is still completed, as a
             // script writer means it (the file's final newline is easy to forget).
-            let last = if self.block.has_data {
-                self.block.take_event()
+            if self.block.has_data {
+                self.push_event();
             } else {
-                Step::Raw(std::mem::take(&mut self.block.bytes))
-            };
-            self.script.steps.push(last);
+                let raw = std::mem::take(&mut self.block.bytes);
+                let line = self.block_line.take().unwrap_or(0);
+                self.push(Step::Raw(raw), line);
+            }
         }
         self.script.join_bursts();
         if let Some(line) = self.first_body_line {
@@ -372,12 +446,43 @@ impl Reader {
     }
 }
 
-/// The argument of `@sleep`.
-fn sleep(arg: &str) -> Result<Duration, String> {
+/// The duration argument of `@sleep`, `@within` or `@max-gap`.
+fn duration(name: &str, arg: &str) -> Result<Duration, String> {
     if arg.is_empty() {
-        return Err("@sleep needs a duration, e.g. @sleep 500ms".into());
+        return Err(format!("@{name} needs a duration, e.g. @{name} 500ms"));
     }
-    parse_duration(arg).map_err(|e| format!("@sleep: {e}"))
+    parse_duration(arg).map_err(|e| format!("@{name}: {e}"))
+}
+
+/// The directive `@name arg` as one `sse check` reads, or `None` when it is not one.
+/// `directive` is the whole line after `@`: a pattern keeps its spaces.
+fn expectation(name: &str, arg: &str, directive: &str) -> Result<Option<Expect>, String> {
+    let pattern = directive[name.len()..]
+        .strip_prefix([' ', '\t'])
+        .unwrap_or("");
+    let expect = match name {
+        "jq" | "regex" if arg.is_empty() => {
+            return Err(format!(
+                "@{name} needs a pattern, e.g. @jq .done == true or @regex ^[0-9]+$"
+            ))
+        }
+        "jq" => Expect::Jq(arg.to_string()),
+        "regex" => Expect::Regex(pattern.to_string()),
+        "repeat" | "optional" if !arg.is_empty() => {
+            return Err(format!("@{name} takes no argument"))
+        }
+        "repeat" => Expect::Repeat,
+        "optional" => Expect::Optional,
+        "within" => Expect::Within(duration(name, arg)?),
+        "max-gap" => Expect::MaxGap(duration(name, arg)?),
+        "end" => match arg {
+            "" => Expect::End { no_content: false },
+            "204" => Expect::End { no_content: true },
+            _ => return Err(format!("@end takes nothing or 204, not {arg:?}")),
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some(expect))
 }
 
 /// The argument of `@status`.

@@ -94,7 +94,7 @@ impl<W: Write> Run<'_, W> {
                 opened: stream.opened,
                 url: stream.url,
             };
-            self.progress.llm = Default::default();
+            self.progress.llm.new_stream();
             let end = self.pump(stream.body, &mut reader, &conn)?;
             self.stream_ended()?;
             self.unfinished(&reader);

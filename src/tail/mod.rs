@@ -76,7 +76,12 @@ fn tail_with<W: Write>(
         }
         None => None,
     };
-    let printer = output::printer(config.mode, config.look.clone(), config.jq.clone());
+    let printer = output::printer(
+        config.mode,
+        config.look.clone(),
+        config.jq.clone(),
+        config.stderr_tty,
+    );
     let mut run = Run {
         config,
         sink: Sink::new(printer, out, console.clone()),
@@ -116,6 +121,9 @@ fn tail_with<W: Write>(
                 "*".dimmed(),
                 summary.line()
             ));
+            if let Some(llm) = run.progress.llm.summary(stats.origin(), summary.requested) {
+                console.line(&format!("{} {llm}", "*".dimmed()));
+            }
         }
     }
     console.finish();

@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use crate::output::{Arrival, Out, Printer};
+use crate::output::{Arrival, Out, Printer, Said};
 use crate::parser::EventRef;
 use crate::readahead::READ_SIZE;
 use crate::status::Console;
@@ -33,10 +33,7 @@ impl<W: Write> Sink<W> {
     pub fn event(&mut self, ev: &EventRef<'_>, arrival: &Arrival) -> io::Result<()> {
         self.printer.event(&mut self.out, ev, arrival)?;
         if self.out.buf.len() > OUTPUT_HIGH_WATER {
-            let (stdout, buf) = (&mut self.stdout, &mut self.out.buf);
-            self.console
-                .with_stdout(|| stdout.write_all(buf.as_bytes()))?;
-            buf.clear();
+            self.write_out(&[], false)?;
         }
         Ok(())
     }
@@ -47,21 +44,52 @@ impl<W: Write> Sink<W> {
     }
 
     /// A read is over: `raw` (the bytes the parser took, for `--raw`) or the events
-    /// printed leave in one write and a flush, then the notices.
+    /// printed leave in one write and a flush, with what the printer said for stderr.
     pub fn flush_read(&mut self, raw: &[u8]) -> io::Result<()> {
-        let passes_bytes = self.printer.passes_bytes();
-        let (stdout, buf) = (&mut self.stdout, &mut self.out.buf);
-        let written = self.console.with_stdout(|| {
-            if passes_bytes {
-                stdout.write_all(raw)?;
+        let raw = if self.printer.passes_bytes() {
+            raw
+        } else {
+            &[]
+        };
+        self.write_out(raw, true)
+    }
+
+    /// `raw`, then the printed bytes, with what was said for stderr written where it was
+    /// said: stdout is flushed before each, so a terminal shows both in their order.
+    /// After a failed write to stdout, stderr is still told.
+    fn write_out(&mut self, raw: &[u8], flush: bool) -> io::Result<()> {
+        let Sink {
+            out,
+            stdout,
+            console,
+            ..
+        } = self;
+        let said: Vec<(usize, Said)> = out.said().collect();
+        let bytes = out.buf.as_bytes();
+        let mut written = Ok(());
+        let mut write = |raw: &[u8], part: &[u8], flush: bool| {
+            if written.is_ok() {
+                written = console.with_stdout(|| {
+                    stdout.write_all(raw)?;
+                    stdout.write_all(part)?;
+                    if flush {
+                        stdout.flush()?;
+                    }
+                    Ok(())
+                });
             }
-            stdout.write_all(buf.as_bytes())?;
-            stdout.flush()
-        });
-        buf.clear();
-        for notice in self.out.notices() {
-            self.console.line(&format!("sse: {notice}"));
+        };
+        let (mut raw, mut from) = (raw, 0);
+        for (at, said) in said {
+            write(raw, &bytes[from..at], true);
+            (raw, from) = (&[], at);
+            match said {
+                Said::Notice(text) => console.line(&format!("sse: {text}")),
+                Said::Text(text) => console.text(&text),
+            }
         }
+        write(raw, &bytes[from..], flush);
+        out.buf.clear();
         written
     }
 
@@ -69,5 +97,42 @@ impl<W: Write> Sink<W> {
     pub fn end(&mut self) -> io::Result<()> {
         self.printer.end(&mut self.out)?;
         self.flush_read(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jq::{Jq, LLM_TEXT};
+    use crate::output::{Look, Mode};
+    use crate::testing::Captured;
+
+    #[test]
+    fn what_the_printer_says_for_stderr_is_written_in_order_with_stdout() {
+        // stdout and stderr into one buffer, as on one terminal.
+        let screen = Captured::default();
+        let console = Console::to(Box::new(screen.clone()), Box::new(|| None), false, false);
+        let llm = Jq::compile(LLM_TEXT).ok();
+        let printer = crate::output::printer(Mode::Text, Look::plain(), llm, false);
+        let mut sink = Sink::new(printer, screen.clone(), console);
+        let arrival = Arrival {
+            wall: std::time::UNIX_EPOCH,
+            gap: std::time::Duration::ZERO,
+            connection: 1,
+            read: 1,
+        };
+        let chunk = |delta: &str| format!(r#"{{"choices":[{{"index":0,"delta":{delta}}}]}}"#);
+        // One read: the answer, then reasoning, then the answer again.
+        for data in [
+            chunk(r#"{"content":"A"}"#),
+            chunk(r#"{"reasoning":"think"}"#),
+            chunk(r#"{"content":"B"}"#),
+        ] {
+            let ev = EventRef::with("message", &data, "");
+            sink.event(&ev, &arrival).unwrap();
+        }
+        sink.flush_read(&[]).unwrap();
+        sink.end().unwrap();
+        assert_eq!(screen.text(), "Athink\nB\n");
     }
 }

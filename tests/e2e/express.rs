@@ -66,3 +66,50 @@ fn express_compression_skips_a_stream_sent_with_no_transform() {
     let report = doctor(&app.url("/no-transform"), "8s");
     report.assert_no_fail_with(4);
 }
+
+/// A contract recorded without compression (sse tail sends no Accept-Encoding) catches
+/// the compression middleware, since the check asks as a browser does: on /plain the
+/// events are held until the end and come late; on /flush (res.flush()) they pass, and
+/// so does /plain when the check is told not to offer compression.
+#[test]
+fn sse_check_asks_like_a_browser_and_catches_express_compression() {
+    let Some(app) = express() else { return };
+    let dir = temp_dir("express-check");
+    let recording = dir.join("contract.txt");
+    let recording = recording.to_str().unwrap();
+    run_ok(&[
+        "tail",
+        &app.url("/plain"),
+        "--no-reconnect",
+        "-q",
+        "--record",
+        recording,
+    ]);
+    let plain = app.url("/plain");
+    let out = run_exit(&["check", &plain, recording, "--tolerance", "300ms"], 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(", br-encoded over HTTP/1.1"), "{text}");
+    assert!(
+        text.contains("✗ event 1 (line ") && text.contains(": late by "),
+        "{text}"
+    );
+    let out = run_ok(&[
+        "check",
+        &app.url("/flush"),
+        recording,
+        "--tolerance",
+        "300ms",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("PASS: 6 expectations met"), "{text}");
+    let identity = ["-H", "Accept-Encoding:"];
+    let out = run_ok(
+        &[
+            &["check", &plain, recording, "--tolerance", "300ms"][..],
+            &identity,
+        ]
+        .concat(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("PASS: 6 expectations met"), "{text}");
+}

@@ -401,3 +401,59 @@ fn record_stats_and_text_work_over_h2() {
     let out = run_ok(&["tail", &url, "-n", "3", "--json"]);
     assert_eq!(data_of(&json_lines(&out)), ["tick 1", "tick 2", "tick 3"]);
 }
+
+/// `sse check` over h2: a contract of two connections (the second resumed with
+/// Last-Event-ID after `@close`) passes against the h2-only server, and a stream reset
+/// where the contract wants a clean end fails naming the reset.
+#[test]
+fn sse_check_runs_over_h2_with_resumption_and_names_a_reset() {
+    let Some(server) = H2Server::start("h2-check", true) else {
+        return;
+    };
+    let contract = script(
+        "h2-contract",
+        "retry: 50\n\nid: 1\ndata: tick 1\n\nid: 2\ndata: tick 2\n\nid: 3\ndata: tick 3\n\n@close\nid: 4\ndata: tick 4\n\nid: 5\ndata: tick 5\n\nid: 6\ndata: tick 6\n\n@close\n",
+    );
+    let out = run_ok(&[
+        "check",
+        "-k",
+        &server.url("/events"),
+        contract.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("✓ response: 200 OK, text/event-stream over HTTP/2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ response 2: 200 OK, text/event-stream over HTTP/2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ event 4 (line 13): message id \"4\" \"tick 4\" (event 1 of connection 2"),
+        "{text}"
+    );
+    assert!(text.contains("PASS: 10 expectations met"), "{text}");
+    let reset = script(
+        "h2-reset-contract",
+        "id: 1\ndata: before the reset\n\n@end\n",
+    );
+    let out = run_exit(
+        &[
+            "check",
+            "-k",
+            &server.url("/reset"),
+            reset.to_str().unwrap(),
+        ],
+        1,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("✗ end of stream (line 4): the stream was to end cleanly; it failed "),
+        "{text}"
+    );
+    assert!(
+        text.contains("stream reset by the server: INTERNAL_ERROR"),
+        "{text}"
+    );
+}

@@ -76,12 +76,23 @@ fn a_header_with_control_characters_is_dropped_so_the_recording_replays() {
 
 #[test]
 fn the_replay_line_serves_the_recorded_path_for_the_recorded_method() {
+    // PUT too: serve answers the stream path whatever the method.
+    for (method, prefix) in [("POST", "sse tail -X POST "), ("PUT", "sse tail -X PUT ")] {
+        replay_line_works(method, prefix);
+    }
+}
+
+/// Records a stream opened with `method`, then runs the recording's replay line.
+fn replay_line_works(method: &str, prefix: &str) {
     let original = script("rec-chat", "data: {\"delta\":\"hi\"}\n\ndata: [DONE]\n\n");
     let (_server, url) = serve(&[original.to_str().unwrap(), "--path", "/v1/chat"]);
-    let recording = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("recorded-chat.txt");
+    let recording = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("recorded-chat-{method}.txt"));
     run_ok(&[
         "tail",
         &url,
+        "-X",
+        method,
         "-d",
         "{}",
         "--json",
@@ -105,7 +116,7 @@ fn the_replay_line_serves_the_recorded_path_for_the_recorded_method() {
         .skip(1)
         .map(|w| w.replace("127.0.0.1:8080", &port))
         .collect();
-    assert!(tail_cmd.starts_with("sse tail -X POST "), "{first}");
+    assert!(tail_cmd.starts_with(prefix), "{first}");
     let mut args: Vec<&str> = tail_args.iter().map(String::as_str).collect();
     args.extend(["--no-reconnect", "--json"]);
     let out = run_ok(&args);

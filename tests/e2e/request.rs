@@ -210,6 +210,34 @@ fn answering(answer: &'static [u8], connections: usize) -> (String, std::thread:
     (format!("http://127.0.0.1:{port}/events"), handle)
 }
 
+/// OpenSSL's s_server (Debian's openssl) closes on plain text without sending a byte:
+/// sse's own TLS ClientHello, on a second connection, finds it speaks TLS.
+#[test]
+fn an_openssl_server_that_closes_without_a_byte_is_named_as_tls() {
+    let Some(openssl) = require_program(&["openssl"], "apt-get install -y openssl") else {
+        return;
+    };
+    let dir = crate::real::temp_dir("openssl-s-server");
+    let (cert, key) = crate::real::localhost_cert(&dir);
+    let mut cmd = std::process::Command::new(openssl);
+    cmd.args(["s_server", "-accept", "127.0.0.1:0", "-www", "-cert"])
+        .arg(cert)
+        .arg("-key")
+        .arg(key);
+    let server =
+        crate::real::start_printing_port("openssl s_server", Out::Stdout, "ACCEPT 127.0.0.1:", cmd);
+    let url = server.url("/events");
+    let out = run_exit(&["tail", &url, "--no-reconnect"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the server speaks TLS: try https://127.0.0.1:{}/events",
+            server.port
+        )),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_tls_port_on_an_http_url_says_to_use_https() {
     // A TLS alert record (fatal, protocol_version), as a TLS server answers plain bytes.

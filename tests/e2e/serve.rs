@@ -218,12 +218,22 @@ fn garbage_oversized_and_unknown_requests_are_answered_and_the_server_lives() {
         LIVE,
     );
     assert!(missing.starts_with(b"HTTP/1.1 404"));
-    let post = raw_exchange(
+    // Any method opens the stream (a recording of a DELETE-opened stream replays);
+    // the page answers GET and HEAD only.
+    let delete = raw_exchange(
         &addr,
         b"DELETE /events HTTP/1.1\r\nConnection: close\r\n\r\n",
         LIVE,
     );
+    assert!(delete.starts_with(b"HTTP/1.1 200"));
+    assert!(String::from_utf8_lossy(&delete).contains("text/event-stream"));
+    let post = raw_exchange(
+        &addr,
+        b"POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        LIVE,
+    );
     assert!(post.starts_with(b"HTTP/1.1 405"));
+    assert!(String::from_utf8_lossy(&post).contains("Allow: GET, HEAD, OPTIONS"));
     // A client that connects and leaves at once.
     drop(TcpStream::connect(&addr).unwrap());
     // Still serving.

@@ -67,3 +67,34 @@ fn starlette_stream_outside_gzip_middleware_passes() {
     let report = doctor(&app.url("/plain/events"), "8s");
     report.assert_no_fail_with(4);
 }
+
+/// `sse check` against a server nobody here wrote: what `sse tail --record` captured of
+/// Starlette's stream is a contract the same stream passes, and a contract the stream
+/// breaks (a fifth tick it never sends) fails naming the early end.
+#[test]
+fn a_starlette_stream_recorded_by_tail_passes_sse_check_against_itself() {
+    let Some(app) = uvicorn() else { return };
+    let url = app.url("/plain/events");
+    let dir = temp_dir("starlette-check");
+    let recording = dir.join("contract.txt");
+    run_ok(&[
+        "tail",
+        &url,
+        "--no-reconnect",
+        "-q",
+        "--record",
+        recording.to_str().unwrap(),
+    ]);
+    let out = run_ok(&["check", &url, recording.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("✓ event 4 (line "), "{text}");
+    assert!(text.contains("PASS: 6 expectations met"), "{text}");
+    let more = dir.join("five.txt");
+    let five = std::fs::read_to_string(&recording)
+        .unwrap()
+        .replace("@close", "id: 5\ndata: tick 5\n\n@close");
+    std::fs::write(&more, five).unwrap();
+    let out = run_exit(&["check", &url, more.to_str().unwrap()], 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"tick 5\": the stream ended "), "{text}");
+}

@@ -8,10 +8,22 @@
 //! A stream is recognised from its first event of a known shape; one that is not is
 //! left alone. The check costs a byte comparison per event of a stream that is not an
 //! LLM's (data that does not start with `{`, an event type that is not one of theirs).
+//! Events of a recognised stream are read for their pieces (`piece`), which the
+//! summary measures (`metrics`); `--text` prints them, tool calls put together (`tools`).
+
+mod metrics;
+mod piece;
+mod tools;
+
+use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::parser::EventRef;
+
+pub use metrics::Metrics;
+pub use piece::{pieces, Piece};
+pub use tools::{Call, Tools, MAX_ARGUMENTS};
 
 /// The shapes of stream that promise an end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,18 +69,41 @@ pub struct Watch {
     ended: bool,
     /// The last event, shortened: `message {"choices":[...`.
     last: String,
+    /// For the summary, across the run's streams.
+    metrics: Metrics,
 }
 
 impl Watch {
-    /// Sees one event; the error it reports, if it is one (type and message).
+    /// Sees one event; the error it reports, if it is one (type and message). A token's
+    /// time is when it is seen here: within a read, events are seen microseconds apart.
     pub fn see(&mut self, ev: &EventRef<'_>) -> Option<String> {
+        self.see_at(ev, Instant::now)
+    }
+
+    /// As [`Watch::see`], `now` asked for the time of an event that carried a token.
+    pub fn see_at(&mut self, ev: &EventRef<'_>, now: impl FnOnce() -> Instant) -> Option<String> {
         let error = self.classify(ev);
-        // Kept only where a cut can be reported, and in the same buffer: other
-        // streams pay nothing per event for it.
+        // Kept and read only where the stream is an LLM's, the last event in the same
+        // buffer: other streams pay nothing per event for it.
         if self.shape.is_some() {
             shorten(ev, &mut self.last);
+            self.metrics.add(&pieces(ev), now);
         }
         error
+    }
+
+    /// A new stream of the run (a reconnection): its end is watched afresh, while the
+    /// summary's numbers go on.
+    pub fn new_stream(&mut self) {
+        self.shape = None;
+        self.ended = false;
+        self.last.clear();
+        self.metrics.new_stream();
+    }
+
+    /// The summary's LLM line, when the run saw an LLM stream (see [`Metrics::line`]).
+    pub fn summary(&self, origin: Instant, requested: bool) -> Option<String> {
+        self.metrics.line(origin, requested)
     }
 
     fn classify(&mut self, ev: &EventRef<'_>) -> Option<String> {
@@ -157,6 +192,11 @@ impl Watch {
         shape_marker || data.contains("\"error\"") || data.contains("promptFeedback")
     }
 
+    /// The shape recognised so far, if any.
+    pub fn shape(&self) -> Option<Shape> {
+        self.shape
+    }
+
     /// The stream ended here: what it promised and did not send, if anything.
     pub fn cut(&self) -> Option<String> {
         let shape = self.shape?;
@@ -222,14 +262,7 @@ mod tests {
     use super::*;
 
     fn ev<'a>(event_type: &'a str, data: &'a str) -> EventRef<'a> {
-        EventRef {
-            event_type,
-            data,
-            id: "",
-            id_set: false,
-            retry: None,
-            end: 0,
-        }
+        EventRef::with(event_type, data, "")
     }
 
     fn watch(events: &[(&str, &str)]) -> (Watch, Vec<String>) {
@@ -328,5 +361,45 @@ mod tests {
         // A field named error that is null is not one.
         let (_, errors) = watch(&[("message", r#"{"choices":[],"error":null}"#)]);
         assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn the_summary_measures_an_llm_stream_from_its_first_content_token() {
+        let t0 = Instant::now();
+        let mut w = Watch::default();
+        let events = [
+            (
+                100,
+                r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+            ),
+            (
+                250,
+                r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}]}"#,
+            ),
+            (
+                300,
+                r#"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            ),
+            (
+                310,
+                r#"{"object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+            ),
+            (320, "[DONE]"),
+        ];
+        for (ms, data) in events {
+            w.see_at(&ev("message", data), || {
+                t0 + std::time::Duration::from_millis(ms)
+            });
+        }
+        assert_eq!(
+            w.summary(t0, true).unwrap(),
+            "LLM: finish reason stop; tokens 5 in, 2 out; first token 250 ms from the request"
+        );
+        // Another stream: no summary line, and the clock is never asked.
+        let mut w = Watch::default();
+        for data in ["tick", r#"{"n":1}"#, r#"{"content":"x"}"#] {
+            w.see_at(&ev("message", data), || unreachable!("not an LLM stream"));
+        }
+        assert_eq!(w.summary(t0, true), None);
     }
 }
