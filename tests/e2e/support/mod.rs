@@ -828,3 +828,44 @@ pub fn run_with_stdin(mut cmd: Command, input: Vec<u8>) -> std::process::Output 
     writer.join().unwrap();
     out
 }
+
+/// Runs `cmd` with its stdout on a pseudo-terminal `cols` columns wide (stderr piped, so
+/// no status line) and returns what the terminal got, its CR LF line ends made LF.
+pub fn output_on_terminal(mut cmd: Command, cols: u16) -> (ExitStatus, String) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (-1, -1);
+    let size = libc::winsize {
+        ws_row: 40,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors into the ints it is given; the winsize
+    // struct is valid for the call.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned here alone.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    cmd.stdout(Stdio::from(slave)).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // The parent's copy of the terminal's slave side goes with the command.
+    drop(cmd);
+    let mut terminal = std::fs::File::from(master);
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        // Ends with EIO once the child, the slave's last holder, has exited.
+        let _ = terminal.read_to_end(&mut got);
+        got
+    });
+    let status = wait_within(&mut child, RUN).expect("the command did not exit");
+    let got = reader.join().unwrap();
+    (status, String::from_utf8_lossy(&got).replace("\r\n", "\n"))
+}
