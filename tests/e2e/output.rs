@@ -536,3 +536,74 @@ fn jq_survives_data_nested_a_million_deep() {
         "{err}"
     );
 }
+
+/// On a terminal 60 columns wide, a JSON string longer than the line is cut into pieces
+/// that fit, each further piece indented one step deeper than its member; into a pipe
+/// the same event is not cut.
+#[test]
+fn on_a_terminal_a_long_json_string_wraps_with_its_indent() {
+    let text =
+        "the quick brown fox jumps over the lazy dog, and then it runs far away into the woods";
+    let event = format!("data: {{\"id\":7,\"text\":\"{text}\"}}\n\n");
+    let server = RawServer::new("/e", vec![vec![send(SSE_HEAD), send(event.as_bytes())]]);
+    let mut cmd = sse();
+    cmd.args(["tail", &server.url, "--no-reconnect"])
+        .env("NO_COLOR", "1");
+    let (status, screen) = Terminal::start(cmd, 60).finish();
+    assert!(status.success(), "{screen}");
+    server.join();
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(lines.iter().all(|l| l.chars().count() <= 60), "{screen}");
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("    \"text\": \"the quick"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    // The continuation line: indented one step (2 columns) past the member's 4.
+    assert!(lines[at + 1].starts_with("      and"), "{screen}");
+    let joined: String = lines[at..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with('}'))
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains(text), "{joined}");
+
+    let server = RawServer::new("/e", vec![vec![send(SSE_HEAD), send(event.as_bytes())]]);
+    let out = run_ok(&["tail", &server.url, "--no-reconnect"]);
+    server.join();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("\"{text}\"")));
+}
+
+/// After the window is resized, the next event's JSON is laid out for the new width: a
+/// value that fit on one line at 200 columns gets a line per member at 40.
+#[test]
+fn after_a_resize_json_is_laid_out_for_the_new_width() {
+    let event = b"data: {\"name\":\"a fairly long string\",\"list\":[1,2,3],\"n\":12345}\n\n";
+    let (open, wait) = gate();
+    let server = RawServer::new(
+        "/e",
+        vec![vec![send(SSE_HEAD), send(event), wait, send(event)]],
+    );
+    let mut cmd = sse();
+    cmd.args(["tail", &server.url, "--no-reconnect"])
+        .env("NO_COLOR", "1");
+    let mut terminal = Terminal::start(cmd, 200);
+    terminal.wait_for("\"n\": 12345}");
+    terminal.resize(40);
+    open.send(()).unwrap();
+    let (status, screen) = terminal.finish();
+    assert!(status.success(), "{screen}");
+    server.join();
+    let wide = screen
+        .lines()
+        .filter(|l| l.contains("{\"name\": \"a fairly long string\", \"list\": [1, 2, 3]"))
+        .count();
+    assert_eq!(
+        wide, 1,
+        "the first event on one line at 200 columns\n{screen}"
+    );
+    assert!(
+        screen.contains("\n    \"name\": \"a fairly long string\",\n    \"list\": [1, 2, 3],\n"),
+        "{screen}"
+    );
+}

@@ -828,3 +828,100 @@ pub fn run_with_stdin(mut cmd: Command, input: Vec<u8>) -> std::process::Output 
     writer.join().unwrap();
     out
 }
+
+/// A command whose stdout is a pseudo-terminal (stderr piped, so no status line), read
+/// as it writes; it can be resized between reads as a window is.
+pub struct Terminal {
+    child: Child,
+    master: std::os::fd::OwnedFd,
+    screen: Receiver<Vec<u8>>,
+    /// What arrived so far, CR LF made LF.
+    pub text: String,
+}
+
+impl Terminal {
+    /// Starts `cmd` on a terminal `cols` columns wide.
+    pub fn start(mut cmd: Command, cols: u16) -> Terminal {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty writes two descriptors into the ints it is given; the winsize
+        // struct is valid for the call.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &winsize(cols),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened by openpty and are owned here alone.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        cmd.stdout(Stdio::from(slave)).stderr(Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        // The parent's copy of the slave side goes with the command: the child holds the last.
+        drop(cmd);
+        let mut reader = std::fs::File::from(master.try_clone().unwrap());
+        let (tx, screen) = mpsc::channel();
+        thread::spawn(move || {
+            let mut buf = [0; 4096];
+            // Ends with EIO once the child, the slave's last holder, has exited.
+            while let Ok(n @ 1..) = reader.read(&mut buf) {
+                if tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Terminal {
+            child,
+            master,
+            screen,
+            text: String::new(),
+        }
+    }
+
+    fn take(&mut self, bytes: &[u8]) {
+        self.text
+            .push_str(&String::from_utf8_lossy(bytes).replace("\r\n", "\n"));
+    }
+
+    /// Waits (within [`LIVE`]) until the screen holds `needle`.
+    pub fn wait_for(&mut self, needle: &str) {
+        let deadline = Instant::now() + LIVE;
+        while !self.text.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.screen.recv_timeout(left) {
+                Ok(bytes) => self.take(&bytes),
+                Err(_) => panic!("{needle:?} did not show; the screen:\n{}", self.text),
+            }
+        }
+    }
+
+    /// The window is now `cols` columns wide.
+    pub fn resize(&self, cols: u16) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: TIOCSWINSZ reads a valid winsize struct; the descriptor is open.
+        let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &winsize(cols)) };
+        assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
+    }
+
+    /// Waits (within [`RUN`]) for the command to exit; its status and the whole screen.
+    pub fn finish(mut self) -> (ExitStatus, String) {
+        let status = wait_within(&mut self.child, RUN).expect("the command did not exit");
+        while let Ok(bytes) = self.screen.recv_timeout(LIVE) {
+            self.take(&bytes);
+        }
+        (status, self.text)
+    }
+}
+
+fn winsize(cols: u16) -> libc::winsize {
+    libc::winsize {
+        ws_row: 40,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    }
+}
