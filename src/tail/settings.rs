@@ -265,6 +265,29 @@ mod tests {
     }
 
     #[test]
+    fn format_decides_how_a_stream_is_read() {
+        let env = Env::default();
+        let auto = config(&[":1/e"], &env).framing;
+        assert_eq!(auto.for_media_type("text/event-stream"), Some(Framing::Sse));
+        assert_eq!(
+            auto.for_media_type("application/x-ndjson"),
+            Some(Framing::Json(Format::Ndjson))
+        );
+        assert_eq!(auto.for_media_type("text/html"), None);
+        assert_eq!(auto.for_stdin(), Framing::Sse);
+        // Forced: whatever the Content-Type says.
+        let seq = config(&[":1/e", "--format", "json-seq"], &env).framing;
+        assert_eq!(
+            seq.for_media_type("text/html"),
+            Some(Framing::Json(Format::JsonSeq))
+        );
+        let sse = config(&[":1/e", "--format", "sse"], &env).framing;
+        assert_eq!(sse.for_media_type("application/json"), Some(Framing::Sse));
+        let json = config(&["-", "--format", "json"], &env).framing;
+        assert_eq!(json.for_stdin(), Framing::Json(Format::Array));
+    }
+
+    #[test]
     fn settings_are_decided_once_from_flags_and_environment() {
         let tty = Env {
             stdout_tty: true,
