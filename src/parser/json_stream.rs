@@ -151,6 +151,19 @@ impl JsonStream {
             || matches!(self.place, Place::BeforeElement | Place::AfterElement)
     }
 
+    /// How the stream stopped short, when it did ([`Self::mid_event`]): for a message.
+    pub fn unfinished(&self) -> Option<&'static str> {
+        if !self.mid_event() {
+            return None;
+        }
+        Some(match (self.format, self.open) {
+            (Format::Ndjson, _) => "inside an NDJSON line",
+            (Format::JsonSeq, _) => "inside a JSON text sequence record (no LF after it)",
+            (Format::Array, true) => "inside an element of the JSON array",
+            (Format::Array, false) => "before the JSON array's closing `]`",
+        })
+    }
+
     /// As [`super::Parser::feed`]: each complete value is given to `emit` as an event;
     /// a `Stop` ends `feed` just past that value's last byte (for NDJSON, its LF).
     pub fn feed<E, F>(&mut self, chunk: &[u8], mut emit: F) -> Result<Fed, E>
@@ -533,8 +546,18 @@ mod tests {
         let mut reader = JsonStream::new(Format::Array, 64);
         reader.feed_all(b"[{\"a\":1}");
         assert!(reader.mid_event(), "an array not closed is cut");
-        reader.feed_all(b"]");
+        assert_eq!(
+            reader.unfinished(),
+            Some("before the JSON array's closing `]`")
+        );
+        reader.feed_all(b",{");
+        assert_eq!(
+            reader.unfinished(),
+            Some("inside an element of the JSON array")
+        );
+        reader.feed_all(b"}]");
         assert!(!reader.mid_event());
+        assert_eq!(reader.unfinished(), None);
     }
 
     #[test]

@@ -119,7 +119,7 @@ impl<W: Write> Run<'_, W> {
                 let cut = if lost && (reader.mid_event() || req.method != "GET") {
                     Some(format!("{why}, before the stream ended"))
                 } else {
-                    reader.cut().map(|how| format!("{why}: {how}"))
+                    reader.cut().map(|at| format!("{why} {at}"))
                 };
                 return self.ended_for_good(&url, cut);
             }

@@ -216,7 +216,12 @@ impl<W: Write> Run<'_, W> {
             End::Lost(e) if pump::is_timeout(&e) => Err(self.silence("stdin", "")),
             End::Lost(e) => Err(Error::io("reading stdin", e)),
             End::Stopped => self.stopped("stdin"),
-            End::Eof => match self.progress.llm.cut().or_else(|| reader.cut()) {
+            End::Eof => match self
+                .progress
+                .llm
+                .cut()
+                .or_else(|| reader.cut().map(|at| format!("the input ended {at}")))
+            {
                 Some(msg) => Err(Error::Stream {
                     url: "stdin".into(),
                     msg,

@@ -73,29 +73,26 @@ impl Reader {
         }
     }
 
-    /// A JSON stream that ended inside a value or an array: how it was cut. (An event
-    /// stream ending inside an event is the standard's to discard: not a cut.)
-    pub(super) fn cut(&self) -> Option<String> {
+    /// A JSON stream that ended inside a value or an array: where (`inside an NDJSON
+    /// line`). An event stream ending inside an event is the standard's to discard: not
+    /// a cut.
+    pub(super) fn cut(&self) -> Option<&'static str> {
         match self {
-            Reader::Json { stream, .. } if stream.mid_event() => Some(format!(
-                "it ended inside {} (a value, or an array without its closing `]`)",
-                stream.format().name()
-            )),
-            _ => None,
+            Reader::Json { stream, .. } => stream.unfinished(),
+            Reader::Sse(_) => None,
         }
     }
 
     /// `-v`: what an unfinished stream lost.
-    pub(super) fn unfinished(&self) -> Option<&'static str> {
+    pub(super) fn unfinished(&self) -> Option<String> {
         match self {
             Reader::Sse(parser) if parser.mid_event() => Some(
-                "the stream ended inside an event: lines arrived that no blank line ended, and the standard discards them (does the server end each event with an empty line?)",
+                "the stream ended inside an event: lines arrived that no blank line ended, and the standard discards them (does the server end each event with an empty line?)".into(),
             ),
             Reader::Sse(_) => None,
-            Reader::Json { stream, .. } if stream.mid_event() => {
-                Some("the stream ended inside a JSON value, which is discarded")
-            }
-            Reader::Json { .. } => None,
+            Reader::Json { stream, .. } => stream
+                .unfinished()
+                .map(|at| format!("the stream ended {at}")),
         }
     }
 }

@@ -256,3 +256,23 @@ fn an_ollama_error_line_inside_the_200_is_an_error() {
         "sse: stdin: the stream reported an error: an error was encountered while running the model\n"
     );
 }
+
+#[test]
+fn a_json_array_that_ends_before_its_closing_bracket_is_cut() {
+    let server = RawServer::new(
+        "/a",
+        vec![vec![
+            send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"),
+            send(b"[{\"n\": 1},\r\n{\"n\": 2}"),
+            Step::Close,
+        ]],
+    );
+    let out = run_exit(&["tail", &server.url, "--no-reconnect", "--jq", ".n"], 1);
+    assert_eq!(stdout(&out), "1\n2\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains(": the server closed the stream before the JSON array's closing `]`"),
+        "{err}"
+    );
+    server.join();
+}
