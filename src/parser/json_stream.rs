@@ -118,8 +118,8 @@ pub struct JsonStream {
 enum Step {
     /// Taken; the value goes on.
     Taken,
-    /// The value is complete; `consumed`: the byte was its last one (else the byte comes
-    /// after it and is read again, between values).
+    /// The value is complete; `consumed`: the bytes the step read were its last (else
+    /// the byte comes after it and is read again, between values).
     Complete { consumed: bool },
 }
 
@@ -173,15 +173,16 @@ impl JsonStream {
     {
         let mut i = 0;
         while i < chunk.len() {
-            let step = match self.format {
-                Format::Ndjson => self.ndjson(chunk[i])?,
-                Format::JsonSeq => self.json_seq(chunk[i])?,
-                Format::Array => self.array(chunk[i])?,
+            // How many bytes the step read (an NDJSON line's at once; else one).
+            let (step, read) = match self.format {
+                Format::Ndjson => self.ndjson(&chunk[i..])?,
+                Format::JsonSeq => (self.json_seq(chunk[i])?, 1),
+                Format::Array => (self.array(chunk[i])?, 1),
             };
             match step {
-                Step::Taken => i += 1,
+                Step::Taken => i += read,
                 Step::Complete { consumed } => {
-                    i += usize::from(consumed);
+                    i += if consumed { read } else { 0 };
                     if self.dispatch(i, &mut emit)? == Flow::Stop {
                         return Ok(Fed::Stopped(i));
                     }
@@ -210,19 +211,24 @@ impl JsonStream {
     }
 
     /// NDJSON: a line ends at LF; a line of whitespace alone (a blank line) is skipped.
-    fn ndjson(&mut self, b: u8) -> Result<Step, ParseError> {
+    fn ndjson(&mut self, rest: &[u8]) -> Result<(Step, usize), ParseError> {
         if !self.open {
             self.begin();
         }
-        if b == b'\n' {
-            if self.value.iter().all(u8::is_ascii_whitespace) {
-                self.reset();
-                return Ok(Step::Taken);
-            }
-            return Ok(Step::Complete { consumed: true });
+        // The line's bytes up to its LF (or the chunk's end) in one go.
+        let line = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        if self.value.len() + line > self.max {
+            return Err(ParseError::TooLarge { limit: self.max });
         }
-        self.push(b)?;
-        Ok(Step::Taken)
+        self.value.extend_from_slice(&rest[..line]);
+        if line == rest.len() {
+            return Ok((Step::Taken, line));
+        }
+        if self.value.iter().all(u8::is_ascii_whitespace) {
+            self.reset();
+            return Ok((Step::Taken, line + 1));
+        }
+        Ok((Step::Complete { consumed: true }, line + 1))
     }
 
     /// RFC 7464: 0x1E starts a record, which ends at an LF outside a string once its
