@@ -15,6 +15,7 @@ use crate::parser::{Fed, Flow, Item, ParseError};
 use crate::readahead::{ReadAhead, READ_SIZE};
 
 /// When the read being parsed arrived.
+#[derive(Clone, Copy)]
 struct ReadAt {
     now: Instant,
     /// When this connection opened: the first event's gap is measured from it.
@@ -65,12 +66,13 @@ impl<W: Write> Run<'_, W> {
         let waker = reads.waker();
         let interrupt = self.interrupt.clone();
         let _waking = interrupt.on_hit(move || waker.wake());
+        let mut last = None;
         loop {
             if self.interrupt.hit() {
                 return Ok(End::Interrupted);
             }
             let read = match reads.next_read() {
-                Ok(None) => return self.finish(parser, conn),
+                Ok(None) => return self.finish(parser, last.as_ref(), conn),
                 Ok(Some(read)) => read,
                 Err(_) if self.interrupt.hit() => return Ok(End::Interrupted),
                 Err(e) => return Ok(End::Lost(e)),
@@ -95,23 +97,23 @@ impl<W: Write> Run<'_, W> {
             {
                 return Ok(End::Stopped);
             }
+            last = Some(at);
         }
     }
 
     /// The body ended: what the reader still completes (a JSON stream's last line
-    /// without its LF) is given out as arriving now.
-    fn finish(&mut self, parser: &mut Reader, conn: &Conn) -> Result<End, Error> {
-        let at = ReadAt {
-            now: Instant::now(),
-            opened: conn.opened,
-            arrival: Arrival {
-                wall: std::time::SystemTime::now(),
-                gap: Duration::ZERO,
-                connection: conn.number,
-                read: self.progress.reads,
-            },
+    /// without its LF) is given out as having arrived with the last read, as its bytes
+    /// did.
+    fn finish(
+        &mut self,
+        parser: &mut Reader,
+        last: Option<&ReadAt>,
+        conn: &Conn,
+    ) -> Result<End, Error> {
+        let Some(at) = last else {
+            return Ok(End::Eof);
         };
-        match self.one_read(Bytes::End, parser, &at, &conn.url)? {
+        match self.one_read(Bytes::End, parser, at, &conn.url)? {
             Fed::Stopped(_) => Ok(End::Stopped),
             Fed::All => Ok(End::Eof),
         }
