@@ -110,7 +110,7 @@ pub struct Recorder {
 
 impl Recorder {
     /// A recording with no request to replay (the unit tests' streams).
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     pub fn create(path: &Path) -> Result<Self, Error> {
         Self::open(path, None)
     }

@@ -10,6 +10,9 @@
 //! - [`check_round_trip`]: the events of any stream the parser accepts, recorded by
 //!   `--record`, parsed as a script and sent as `sse serve` sends it, parse back to the
 //!   same event type, data and id sequence.
+//! - [`check_json_splits`]: a JSON stream reader (NDJSON, JSON text sequence, array)
+//!   gives the same values, and the same error, however the bytes are cut into reads,
+//!   its end included; it never panics.
 //! - [`check_head`]: the request-head reader gives the same request (or the same
 //!   refusal) however the head is cut into reads; it never panics.
 //! - [`check_script`]: the script parser never panics on any text.
@@ -20,7 +23,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::event::Event;
-use crate::parser::{Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
+use crate::parser::json_stream::{Format, JsonStream};
+use crate::parser::{Flow, Item, ParseError, Parser, DEFAULT_MAX_EVENT_SIZE};
 use crate::record::Recorder;
 use crate::serve::http::{self, SetTimeout};
 use crate::serve::script::{self, Step};
@@ -198,6 +202,64 @@ pub fn split_case(data: &[u8]) -> (usize, Vec<usize>, &[u8]) {
         })
         .collect();
     (max, cuts, stream)
+}
+
+/// What a JSON stream gave: each value's data, then how it ended (`None`: fine; else
+/// the error, or `mid` when it stopped inside a value or an array).
+pub type JsonOutcome = (Vec<String>, Option<String>);
+
+/// Feeds `pieces` to a JSON stream reader of `format` with limit `max`, then its end,
+/// stopping at the first error as `sse tail` does.
+pub fn read_json(format: Format, pieces: &[&[u8]], max: usize) -> JsonOutcome {
+    let mut reader = JsonStream::new(format, max);
+    let mut values = Vec::new();
+    let mut take = |item: Item<'_>| {
+        if let Item::Event(ev) = item {
+            values.push(ev.data.to_string());
+        }
+        Ok::<_, ParseError>(Flow::Continue)
+    };
+    for piece in pieces {
+        if let Err(e) = reader.feed(piece, &mut take) {
+            return (values, Some(e.to_string()));
+        }
+    }
+    if let Err(e) = reader.finish(&mut take) {
+        return (values, Some(e.to_string()));
+    }
+    let end = reader.mid_event().then(|| "mid".to_string());
+    (values, end)
+}
+
+/// The JSON stream invariant: `bytes` whole, byte by byte, and cut at `cuts` give the
+/// same outcome. Returns it.
+pub fn check_json_splits(format: Format, bytes: &[u8], cuts: &[usize], max: usize) -> JsonOutcome {
+    let whole = read_json(format, &[bytes], max);
+    let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+    assert_eq!(
+        read_json(format, &singles, max),
+        whole,
+        "{format:?} byte by byte vs whole, limit {max}: {bytes:?}"
+    );
+    let pieces = cut(bytes, cuts);
+    assert_eq!(
+        read_json(format, &pieces, max),
+        whole,
+        "{format:?} cut vs whole, limit {max}: {pieces:?}"
+    );
+    whole
+}
+
+/// Reads one fuzz input as a JSON stream case: [`split_case`], the format chosen by the
+/// stream's first byte (which stays part of the stream).
+pub fn json_split_case(data: &[u8]) -> (Format, usize, Vec<usize>, &[u8]) {
+    let (max, cuts, stream) = split_case(data);
+    let format = match stream.first().map_or(0, |b| b % 3) {
+        0 => Format::Ndjson,
+        1 => Format::JsonSeq,
+        _ => Format::Array,
+    };
+    (format, max, cuts, stream)
 }
 
 /// The (event type, data, id) of each event in an outcome.

@@ -782,6 +782,23 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_give_the_same_outcome_however_cut_and_never_panic() {
+        // JSON's own bytes, 0x1E and a few that are not JSON, in random order.
+        let alphabet = b"{}[]\",:\\ \r\n\x1e0123-.eEtruefalsnx\xc3\xa9\xff";
+        let mut rng = crate::testing::Rng::new(7);
+        for _ in 0..2000 {
+            let bytes: Vec<u8> = (0..rng.below(40)).map(|_| *rng.pick(alphabet)).collect();
+            let cuts: Vec<usize> = (0..rng.below(5))
+                .map(|_| rng.below(bytes.len() + 1))
+                .collect();
+            let max = *rng.pick(&[4, 16, 1 << 20]);
+            for format in [Format::Ndjson, Format::JsonSeq, Format::Array] {
+                crate::testing::check_json_splits(format, &bytes, &cuts, max);
+            }
+        }
+    }
+
+    #[test]
     fn media_types_name_their_format() {
         assert_eq!(
             Format::of_media_type("application/x-ndjson"),
