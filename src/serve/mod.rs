@@ -123,10 +123,11 @@ pub fn run(args: ServeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     }
     // A script that sets another Content-Type mocks a stream that is not SSE (NDJSON,
     // say, for `sse tail --format`): its lines are not meant as fields.
-    let event_stream = config.script.headers.iter().all(|(name, value)| {
-        !name.eq_ignore_ascii_case("content-type")
-            || crate::http::media_type(value) == "text/event-stream"
+    let other_type = config.script.headers.iter().find(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && crate::http::media_type(value) != "text/event-stream"
     });
+    let event_stream = other_type.is_none();
     let unknown = config.script.unknown_fields.iter();
     for (line, field) in unknown.filter(|_| event_stream) {
         log(&format!(
@@ -140,9 +141,12 @@ pub fn run(args: ServeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         format!(" with --fault {faults}")
     };
     let events = config.script.events();
+    let what = match other_type {
+        Some((_, content_type)) => format!("its lines as {}", escape::line(content_type)),
+        None => format!("{events} event{}", if events == 1 { "" } else { "s" }),
+    };
     log(&format!(
-        "serving {name} ({events} event{}){faults}; browser page at {base}/; Ctrl-C stops",
-        if events == 1 { "" } else { "s" }
+        "serving {name} ({what}){faults}; browser page at {base}/; Ctrl-C stops"
     ));
     serve(listener, Arc::new(config));
 }

@@ -25,7 +25,18 @@ fn stderr(out: &std::process::Output) -> String {
 
 #[test]
 fn ollama_ndjson_is_read_by_its_content_type_and_done_true_ends_it() {
-    let (_server, url) = serve(&[&example("ollama-chat.txt"), "--path", "/api/chat"]);
+    let (server, url) = serve(&[&example("ollama-chat.txt"), "--path", "/api/chat"]);
+    // A mock of another type is served as its lines, not counted as events.
+    let serving = server.stderr_line_with("serving ", LIVE);
+    assert!(
+        serving.contains("ollama-chat.txt (its lines as application/x-ndjson); "),
+        "{serving}"
+    );
+    assert!(
+        !server.stderr().contains("is not a field"),
+        "{}",
+        server.stderr()
+    );
     let out = run_ok(&["tail", &url, "-d", "{}", "--text", "--stats"]);
     assert_eq!(stdout(&out), "The answer is 42.\n");
     let err = stderr(&out);
