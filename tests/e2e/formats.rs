@@ -287,3 +287,30 @@ fn a_json_array_that_ends_before_its_closing_bracket_is_cut() {
     );
     server.join();
 }
+
+#[test]
+fn ollama_thinking_and_tool_calls_go_to_stderr_and_usage_to_the_summary() {
+    let input = [
+        r#"{"model":"m","message":{"role":"assistant","content":"","thinking":"Let me see."},"done":false}"#,
+        r#"{"model":"m","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}]},"done":false}"#,
+        r#"{"model":"m","message":{"role":"assistant","content":"Sunny."},"done":false}"#,
+        r#"{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":12,"eval_count":5}"#,
+    ]
+    .map(|line| format!("{line}\n"))
+    .concat();
+    let mut cmd = sse();
+    cmd.args(["tail", "-", "--format", "ndjson", "--text", "--stats"]);
+    let out = run_with_stdin(cmd, input.into_bytes());
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "Sunny.\n");
+    let err = stderr(&out);
+    assert!(err.contains("Let me see."), "{err}");
+    assert!(
+        err.contains("tool call get_weather {\"city\":\"Paris\"}"),
+        "{err}"
+    );
+    assert!(
+        err.contains("* LLM: finish reason stop; tokens 12 in, 5 out; "),
+        "{err}"
+    );
+}
