@@ -96,7 +96,8 @@ enum Place {
 pub struct JsonStream {
     format: Format,
     max: usize,
-    /// The value so far, as received (its leading whitespace skipped).
+    /// The value so far, as received (its leading whitespace skipped, so that it is
+    /// empty while nothing but whitespace came: checked after every read, in O(1)).
     value: Vec<u8>,
     /// The value being read, compacted when it is complete.
     compact: Vec<u8>,
@@ -147,7 +148,7 @@ impl JsonStream {
 
     /// Whether the stream stopped inside a value, or inside an array not closed yet.
     pub fn mid_event(&self) -> bool {
-        (self.open && !self.value.iter().all(u8::is_ascii_whitespace))
+        (self.open && !self.value.is_empty())
             || matches!(self.place, Place::BeforeElement | Place::AfterElement)
     }
 
@@ -201,7 +202,7 @@ impl JsonStream {
         E: From<ParseError>,
         F: FnMut(Item<'_>) -> Result<Flow, E>,
     {
-        let pending = self.open && !self.value.iter().all(u8::is_ascii_whitespace);
+        let pending = self.open && !self.value.is_empty();
         let last_line = self.format == Format::Ndjson;
         let last_value = self.format == Format::Array && !self.in_array && self.depth == 0;
         if pending && (last_line || last_value) && self.dispatch(0, &mut emit)? == Flow::Stop {
@@ -215,16 +216,22 @@ impl JsonStream {
         if !self.open {
             self.begin();
         }
-        // The line's bytes up to its LF (or the chunk's end) in one go.
+        // The line's bytes up to its LF (or the chunk's end) in one go, its leading
+        // whitespace left out: a value is never held in part as blank.
         let line = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-        if self.value.len() + line > self.max {
+        let mut bytes = &rest[..line];
+        if self.value.is_empty() {
+            let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+            bytes = &bytes[start.unwrap_or(bytes.len())..];
+        }
+        if self.value.len() + bytes.len() > self.max {
             return Err(ParseError::TooLarge { limit: self.max });
         }
-        self.value.extend_from_slice(&rest[..line]);
+        self.value.extend_from_slice(bytes);
         if line == rest.len() {
             return Ok((Step::Taken, line));
         }
-        if self.value.iter().all(u8::is_ascii_whitespace) {
+        if self.value.is_empty() {
             self.reset();
             return Ok((Step::Taken, line + 1));
         }
@@ -498,12 +505,14 @@ mod tests {
     fn ndjson_lines_are_events_however_the_stream_is_cut() {
         let ollama = b"{\"message\":{\"role\":\"assistant\",\"content\":\"Hel\"},\"done\":false}\n\
             {\"message\":{\"content\":\"lo\"},\"done\":false}\r\n\n  \n\
+            \t  [1, 2]\n\
             { \"done\" : true , \"s\": \"a [ { \\\" b\" }\n";
         assert_eq!(
             every_split(Format::Ndjson, ollama, 1 << 20),
             ok(&[
                 r#"{"message":{"role":"assistant","content":"Hel"},"done":false}"#,
                 r#"{"message":{"content":"lo"},"done":false}"#,
+                "[1,2]",
                 r#"{"done":true,"s":"a [ { \" b"}"#,
             ])
         );
