@@ -59,6 +59,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --quiet 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
             cand --no-reconnect 'Exit when the stream ends instead of reconnecting'
             cand --reconnect 'Reconnect even a stream opened with a method other than GET (re-sends the body)'
+            cand --mcp 'Speak MCP''s Streamable HTTP (on by itself when the body is a JSON-RPC request): accept a JSON answer as well as a stream, show each JSON-RPC message with its id, method, result or error and the answer''s latency, end at the answer to the request, send the Mcp-Session-Id the server assigns on later requests, resume a stream cut before the answer with a GET carrying Last-Event-ID; a request whose params._meta names its protocol version (2026-07-28) also gets the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers'
             cand -k 'Accept any TLS certificate (self-signed development servers)'
             cand --insecure 'Accept any TLS certificate (self-signed development servers)'
             cand --http1.1 'Speak HTTP/1.1 only, even to a server that offers HTTP/2'

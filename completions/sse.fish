@@ -58,6 +58,7 @@ complete -c sse -n "__fish_sse_using_subcommand tail" -s v -l verbose -d 'Show r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s q -l quiet -d 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l no-reconnect -d 'Exit when the stream ends instead of reconnecting'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l reconnect -d 'Reconnect even a stream opened with a method other than GET (re-sends the body)'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l mcp -d 'Speak MCP\'s Streamable HTTP (on by itself when the body is a JSON-RPC request): accept a JSON answer as well as a stream, show each JSON-RPC message with its id, method, result or error and the answer\'s latency, end at the answer to the request, send the Mcp-Session-Id the server assigns on later requests, resume a stream cut before the answer with a GET carrying Last-Event-ID; a request whose params._meta names its protocol version (2026-07-28) also gets the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s k -l insecure -d 'Accept any TLS certificate (self-signed development servers)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l http1.1 -d 'Speak HTTP/1.1 only, even to a server that offers HTTP/2'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l http2 -d 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'

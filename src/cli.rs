@@ -184,6 +184,16 @@ pub struct TailArgs {
     #[arg(short = 'd', long, value_name = "DATA")]
     pub data: Option<String>,
 
+    /// Speak MCP's Streamable HTTP (on by itself when the body is a JSON-RPC request):
+    /// accept a JSON answer as well as a stream, show each JSON-RPC message with its id,
+    /// method, result or error and the answer's latency, end at the answer to the
+    /// request, send the Mcp-Session-Id the server assigns on later requests, resume a
+    /// stream cut before the answer with a GET carrying Last-Event-ID; a request whose
+    /// params._meta names its protocol version (2026-07-28) also gets the
+    /// MCP-Protocol-Version, Mcp-Method and Mcp-Name headers
+    #[arg(long)]
+    pub mcp: bool,
+
     /// Accept any TLS certificate (self-signed development servers)
     #[arg(short = 'k', long)]
     pub insecure: bool,
