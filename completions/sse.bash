@@ -160,7 +160,7 @@ _sse() {
             return 0
             ;;
         sse__subcmd__doctor)
-            opts="-n -H -k -X -d -h -V --duration --count --max-delay --json --header --timeout --insecure --http1.1 --http2 --http2-prior-knowledge --method --data --reconnect --compare --no-probes --color --help --version"
+            opts="-n -H -k -X -d -h -V --duration --count --max-delay --json --header --timeout --insecure --http1.1 --http2 --http2-prior-knowledge --method --data --reconnect --compare --no-probes --mcp --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

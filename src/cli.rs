@@ -330,6 +330,16 @@ pub struct DoctorArgs {
     /// Skip the experiments after the watch (resume, compression, http2)
     #[arg(long)]
     pub no_probes: bool,
+
+    /// Examine an MCP endpoint (Streamable HTTP; also when the body is a JSON-RPC
+    /// request) instead of watching a stream: which revision it speaks (the version
+    /// initialize negotiates, the versions server/discover lists) and, by experiment,
+    /// what that revision requires: for 2025-11-25 the session id honoured (400 without
+    /// it, 404 for one never issued), 400 for an unsupported MCP-Protocol-Version and
+    /// resumption by GET with Last-Event-ID; for 2026-07-28, 400 and -32020 for a
+    /// missing Mcp-Method, 405 for GET and no session id
+    #[arg(long, conflicts_with_all = ["compare", "no_probes", "max_delay", "count"])]
+    pub mcp: bool,
 }
 
 /// `sse check URL SCRIPT`.

@@ -171,6 +171,11 @@ pub fn add_defaults(headers: &mut Vec<Header>, defaults: Vec<(&'static str, Stri
     }
 }
 
+/// A session id as the 2025-11-25 revision allows it: visible ASCII (0x21 to 0x7E).
+pub fn valid_session_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
 /// The protocol version an `initialize` result names.
 pub fn negotiated_version(msg: &Message) -> Option<&str> {
     match msg.kind {
@@ -291,7 +296,9 @@ mod tests {
     }
 
     #[test]
-    fn an_initialize_result_names_the_negotiated_version() {
+    fn session_ids_and_negotiated_versions() {
+        assert!(valid_session_id("1868a90c-x"));
+        assert!(!valid_session_id("a b") && !valid_session_id("") && !valid_session_id("é"));
         let init =
             Message::parse(r#"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-11-25"}}"#)
                 .unwrap();

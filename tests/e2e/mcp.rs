@@ -260,3 +260,109 @@ fn tail_sends_the_session_it_was_given_when_it_resumes() {
     assert_eq!(server.header(1, "Last-Event-ID").as_deref(), Some("1"));
     server.join();
 }
+
+/// `sse doctor URL ARGS --json`, exiting with `code`: its report.
+fn doctor(url: &str, args: &[&str], code: i32) -> Value {
+    let mut argv = vec!["doctor", url, "--json"];
+    argv.extend_from_slice(args);
+    let out = run_exit(&argv, code);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Each check's name and status, in order.
+fn checks(report: &Value) -> Vec<(String, String)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn doctor_names_both_revisions_of_the_sdk_and_its_checks_pass() {
+    let Some((_server, url)) = sdk_server(&[]) else {
+        return;
+    };
+    // A JSON-RPC body makes it an MCP endpoint without --mcp.
+    let report = doctor(&url, &["-d", INITIALIZE], 0);
+    assert_eq!(
+        report["revisions"],
+        serde_json::json!(["2025-11-25", "2026-07-28"])
+    );
+    assert!(
+        report["session"].as_str().is_some_and(|s| !s.is_empty()),
+        "{report}"
+    );
+    let names: Vec<String> = checks(&report).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        [
+            "mcp revision",
+            "mcp session",
+            "mcp session required",
+            "mcp unknown session",
+            "mcp protocol version",
+            "mcp resume",
+            "mcp get",
+            "mcp headers",
+            "mcp stateless"
+        ]
+    );
+    assert!(checks(&report).iter().all(|(_, s)| s == "PASS"), "{report}");
+    let resume = &report["checks"][5]["seen"];
+    assert!(
+        resume.as_str().unwrap().contains("1 answer replayed"),
+        "{resume}"
+    );
+}
+
+#[test]
+fn doctor_on_the_stateless_sdk_finds_no_session_and_nothing_to_resume() {
+    let Some((_server, url)) = sdk_server(&["--stateless"]) else {
+        return;
+    };
+    let report = doctor(&url, &["--mcp"], 0);
+    assert_eq!(report["session"], Value::Null);
+    let found = checks(&report);
+    assert!(
+        !found.iter().any(|(n, _)| n == "mcp unknown session"),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("mcp resume".into(), "WARN".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("mcp headers".into(), "PASS".into())),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn doctor_fails_a_mock_that_hands_out_a_session_and_never_checks_it() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mcp/no-session.txt");
+    let (_server, url) = serve(&[script.to_str().unwrap(), "--path", "/mcp"]);
+    let report = doctor(&url, &["--mcp"], 1);
+    assert_eq!(report["revisions"], serde_json::json!(["2025-11-25"]));
+    let found = checks(&report);
+    for failed in ["mcp session", "mcp unknown session", "mcp protocol version"] {
+        assert!(
+            found.contains(&(failed.into(), "FAIL".into())),
+            "{failed}: {found:?}"
+        );
+    }
+    assert!(
+        found.contains(&("mcp session required".into(), "WARN".into())),
+        "{found:?}"
+    );
+    // The same script serves `sse tail`, which shows its answer as JSON-RPC.
+    let (out, err) = tail(&url, INITIALIZE, &[], 0);
+    assert!(out.contains("result #1 in "), "{out}");
+    assert!(err.contains("MCP session mock-session-1"), "{err}");
+}
