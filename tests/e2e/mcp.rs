@@ -4,7 +4,8 @@
 //! and stateless. `sse tail` opens both revisions (2025-11-25 with initialize and a
 //! session, 2026-07-28 with per-request headers); `sse doctor` names the revision and
 //! checks what it requires, passing on the SDK and failing on a mock that ignores
-//! sessions (examples/mcp/no-session.txt).
+//! sessions (examples/mcp/no-session.txt). And the other way round: the SDK's client
+//! trusts the mocks in examples/mcp that `sse serve` plays (fixtures/mcp/client.py).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -365,4 +366,48 @@ fn doctor_fails_a_mock_that_hands_out_a_session_and_never_checks_it() {
     let (out, err) = tail(&url, INITIALIZE, &[], 0);
     assert!(out.contains("result #1 in "), "{out}");
     assert!(err.contains("MCP session mock-session-1"), "{err}");
+}
+
+/// What the SDK's client (fixtures/mcp/client.py: `ClientSession.initialize()` over its
+/// Streamable HTTP transport) made of `sse serve` playing `example`; the server; its URL.
+fn sdk_client_on(example: &str) -> Option<(Value, Spawned, String)> {
+    let python = python()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("examples/mcp").join(example);
+    let (server, url) = serve(&[script.to_str().unwrap(), "--path", "/mcp"]);
+    let mut cmd = Command::new(python);
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .arg(root.join("tests/e2e/fixtures/mcp/client.py"))
+        .arg(&url);
+    let out = output_within(&mut cmd, RUN);
+    assert!(out.status.success(), "client.py: {out:?}");
+    let line = String::from_utf8(out.stdout).unwrap();
+    Some((serde_json::from_str(line.trim()).unwrap(), server, url))
+}
+
+#[test]
+fn the_sdk_client_opens_a_session_on_the_mcp_mocks() {
+    let Some((answer, _server, _)) = sdk_client_on("no-session.txt") else {
+        return;
+    };
+    assert_eq!(answer["protocolVersion"], "2025-11-25", "{answer}");
+    assert_eq!(answer["server"], "no-session-mock", "{answer}");
+}
+
+#[test]
+fn the_sdk_client_resumes_the_mock_that_closes_before_its_answer() {
+    let Some((answer, server, url)) = sdk_client_on("initialize-resumed.txt") else {
+        return;
+    };
+    assert_eq!(answer["server"], "resumed-mock", "{answer}");
+    // The answer only comes on the resumed stream: the SDK asked for it as the mock says.
+    let resumed = server.stderr_line_with("GET /mcp", LIVE);
+    assert!(resumed.contains("Last-Event-ID: 1"), "{resumed}");
+    // sse tail does the same.
+    let (out, err) = tail(&url, INITIALIZE, &[], 0);
+    assert!(
+        err.contains("resuming with a GET and Last-Event-ID"),
+        "{err}"
+    );
+    assert!(out.contains("result #1 in "), "{out}");
 }
