@@ -63,6 +63,7 @@ complete -c sse -n "__fish_sse_using_subcommand tail" -s v -l verbose -d 'Show r
 complete -c sse -n "__fish_sse_using_subcommand tail" -s q -l quiet -d 'No connection lifecycle lines and no live status line on stderr; errors are still shown'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l no-reconnect -d 'Exit when the stream ends instead of reconnecting'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l reconnect -d 'Reconnect even a stream opened with a method other than GET (re-sends the body)'
+complete -c sse -n "__fish_sse_using_subcommand tail" -l mcp -d 'Speak MCP\'s Streamable HTTP (on by itself when the body is a JSON-RPC request): accept a JSON answer as well as a stream, show each JSON-RPC message with its id, method, result or error and the answer\'s latency, end at the answer to the request, send the Mcp-Session-Id the server assigns on later requests, resume a stream cut before the answer with a GET carrying Last-Event-ID; a request whose params._meta names its protocol version (2026-07-28) also gets the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers'
 complete -c sse -n "__fish_sse_using_subcommand tail" -s k -l insecure -d 'Accept any TLS certificate (self-signed development servers)'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l http1.1 -d 'Speak HTTP/1.1 only, even to a server that offers HTTP/2'
 complete -c sse -n "__fish_sse_using_subcommand tail" -l http2 -d 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'
@@ -110,6 +111,7 @@ complete -c sse -n "__fish_sse_using_subcommand doctor" -l http2 -d 'Require HTT
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l http2-prior-knowledge -d 'Speak HTTP/2 on http:// without asking first (h2c), as curl\'s flag of that name'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l reconnect -d 'Let the probes send a request opened with a method other than GET again (the resume and compression probes reconnect; a POST can repeat an action or cost money)'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l no-probes -d 'Skip the experiments after the watch (resume, compression, http2)'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l mcp -d 'Examine an MCP endpoint (Streamable HTTP; also when the body is a JSON-RPC request) instead of watching a stream: which revision it speaks (the version initialize negotiates, the versions server/discover lists) and, by experiment, what that revision requires: for 2025-11-25 the session id honoured (400 without it, 404 for one never issued), 400 for an unsupported MCP-Protocol-Version and resumption by GET with Last-Event-ID; for 2026-07-28, 400 and -32020 for a missing Mcp-Method, 405 for GET and no session id'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c sse -n "__fish_sse_using_subcommand check" -l tolerance -d 'How much later than the script says an event may come, counted from the request and from the previous event' -r

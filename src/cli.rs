@@ -195,6 +195,16 @@ pub struct TailArgs {
     #[arg(short = 'd', long, value_name = "DATA")]
     pub data: Option<String>,
 
+    /// Speak MCP's Streamable HTTP (on by itself when the body is a JSON-RPC request):
+    /// accept a JSON answer as well as a stream, show each JSON-RPC message with its id,
+    /// method, result or error and the answer's latency, end at the answer to the
+    /// request, send the Mcp-Session-Id the server assigns on later requests, resume a
+    /// stream cut before the answer with a GET carrying Last-Event-ID; a request whose
+    /// params._meta names its protocol version (2026-07-28) also gets the
+    /// MCP-Protocol-Version, Mcp-Method and Mcp-Name headers
+    #[arg(long)]
+    pub mcp: bool,
+
     /// Accept any TLS certificate (self-signed development servers)
     #[arg(short = 'k', long)]
     pub insecure: bool,
@@ -342,6 +352,16 @@ pub struct DoctorArgs {
     /// Skip the experiments after the watch (resume, compression, http2)
     #[arg(long)]
     pub no_probes: bool,
+
+    /// Examine an MCP endpoint (Streamable HTTP; also when the body is a JSON-RPC
+    /// request) instead of watching a stream: which revision it speaks (the version
+    /// initialize negotiates, the versions server/discover lists) and, by experiment,
+    /// what that revision requires: for 2025-11-25 the session id honoured (400 without
+    /// it, 404 for one never issued), 400 for an unsupported MCP-Protocol-Version and
+    /// resumption by GET with Last-Event-ID; for 2026-07-28, 400 and -32020 for a
+    /// missing Mcp-Method, 405 for GET and no session id
+    #[arg(long, conflicts_with_all = ["compare", "no_probes", "max_delay", "count"])]
+    pub mcp: bool,
 }
 
 /// `sse check URL SCRIPT`.

@@ -19,6 +19,7 @@ mod http;
 mod jq;
 mod llm;
 pub mod manual;
+mod mcp;
 pub mod output;
 pub mod parser;
 mod readahead;

@@ -58,6 +58,10 @@ const TAIL: &[Example] = &[
         "sse tail :8080/events --record capture.txt",
     ),
     ex("Read a stream another program fetched", "curl -sN localhost:8080/events | sse tail -"),
+    ex(
+        "An MCP server's answer to JSON-RPC, in the session initialize opened",
+        "sse tail :8000/mcp -d '{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}' \\\n    -H 'Mcp-Session-Id: SESSION' -H 'MCP-Protocol-Version: 2025-11-25'",
+    ),
 ];
 
 const SERVE: &[Example] = &[
@@ -112,6 +116,10 @@ const DOCTOR: &[Example] = &[
     ex(
         "A report for scripts",
         "sse doctor :8080/events --json | jq '.checks'",
+    ),
+    ex(
+        "Which MCP revision an endpoint speaks, and whether it keeps its rules",
+        "sse doctor --mcp :8000/mcp",
     ),
 ];
 
@@ -179,13 +187,16 @@ const EXIT_TAIL: &[(&str, &str)] = &[
         "0",
         "The stream ended normally: the server closed it and --no-reconnect was given (or \
          the stream was opened by POST), -n events were shown, the server answered 204 (the \
-         standard's \"stop reconnecting\"), it sent data: [DONE], or stdout was closed (| head).",
+         standard's \"stop reconnecting\"), it sent data: [DONE], an MCP request got its \
+         result (or a notification 202 Accepted), or stdout was closed (| head).",
     ),
     (
         "1",
         "A runtime failure, said in one line on stderr: the connection failed, a status other \
          than 200 or 204 (the start of the response body follows), a Content-Type other than \
-         text/event-stream, --timeout passed, an event larger than --max-event-size.",
+         text/event-stream, --timeout passed, an event larger than --max-event-size, an MCP \
+         request answered with a JSON-RPC error or whose stream ended before its answer \
+         without being resumed.",
     ),
     (
         "2",

@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod checks;
 pub mod finding;
 pub mod layers;
+pub mod mcp;
 pub mod observation;
 pub mod probes;
 pub mod report;
@@ -51,6 +52,9 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         args.http2,
         args.http2_prior_knowledge,
     ));
+    if mcp::wanted(&args, req.body.as_deref()) {
+        return mcp::run(&args, &client, req);
+    }
     let (observation, upstream) = watch(&client, &req, &args, interrupt, live);
     let analysis = Analysis::of(&observation, args.max_delay);
     let mut findings = checks::run_all(&observation, &analysis);

@@ -21,7 +21,8 @@ fn label(status: Status) -> colored::ColoredString {
     }
 }
 
-fn counts(findings: &[Finding]) -> (usize, usize, usize) {
+/// How many checks passed, warned and failed.
+pub fn counts(findings: &[Finding]) -> (usize, usize, usize) {
     let n = |s| findings.iter().filter(|f| f.status == s).count();
     (n(Status::Pass), n(Status::Warn), n(Status::Fail))
 }
@@ -38,6 +39,15 @@ pub fn write_text(
     columns: Option<usize>,
 ) -> io::Result<()> {
     write_watched(out, obs)?;
+    write_findings(out, findings, columns)
+}
+
+/// The checks, their fixes and the verdict: the report after its first lines.
+pub fn write_findings(
+    out: &mut impl Write,
+    findings: &[Finding],
+    columns: Option<usize>,
+) -> io::Result<()> {
     let width = findings.iter().map(|f| f.check.len()).max().unwrap_or(8);
     let mut fixes = Fixes {
         pad: " ".repeat(width + 8),

@@ -9,6 +9,7 @@ mod buffer;
 mod clock;
 mod filter;
 mod json;
+mod jsonrpc;
 mod jsonview;
 mod pretty;
 
@@ -63,6 +64,8 @@ pub struct Look {
     pub width: Option<usize>,
     /// Pretty mode's clock (local time, or UTC).
     pub clock: Clock,
+    /// Pretty mode shows JSON-RPC messages as such (MCP): id, method, result or error.
+    pub jsonrpc: bool,
 }
 
 impl Look {
@@ -73,6 +76,7 @@ impl Look {
             terminal: false,
             width: None,
             clock: Clock::utc(),
+            jsonrpc: false,
         }
     }
 }
@@ -144,6 +148,10 @@ pub trait Printer {
     fn end(&mut self, _out: &mut Out) -> io::Result<()> {
         Ok(())
     }
+
+    /// The request that opens a stream went out at `at` (the pretty view of JSON-RPC
+    /// measures the latency of answers from it).
+    fn requested(&mut self, _at: SystemTime) {}
 
     /// The output is the stream's bytes as received (`--raw`), not what the printer writes.
     fn passes_bytes(&self) -> bool {

@@ -13,13 +13,15 @@
 
 use colored::Colorize;
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use unicode_width::UnicodeWidthStr;
 
+use super::jsonrpc;
 use super::jsonview::{Palette, View};
 use super::{Arrival, Look, Out, Printer};
 use crate::escape::{self, Lines};
+use crate::mcp::Message;
 use crate::parser::EventRef;
 use crate::term::type_color;
 
@@ -86,6 +88,8 @@ pub struct Pretty {
     width_of: fn() -> Option<usize>,
     clock_text: String,
     rhythm: Rhythm,
+    /// When the request went out (JSON-RPC answers show their latency from it).
+    sent: Option<SystemTime>,
 }
 
 impl Pretty {
@@ -105,6 +109,7 @@ impl Pretty {
             },
             clock_text: String::new(),
             rhythm: Rhythm::default(),
+            sent: None,
         }
     }
 
@@ -141,6 +146,22 @@ impl Printer for Pretty {
     fn event(&mut self, out: &mut Out, ev: &EventRef<'_>, arrival: &Arrival) -> io::Result<()> {
         self.render_clock(arrival);
         let standout = self.rhythm.stands_out(arrival.gap);
+        if self.look.jsonrpc {
+            let head = (arrival, self.clock_text.as_str(), standout);
+            if jsonrpc::is_priming(ev) {
+                return jsonrpc::write_priming(&mut out.buf, ev, head);
+            }
+            if let Some(msg) = Message::parse(ev.data) {
+                return jsonrpc::write_message(
+                    &mut out.buf,
+                    ev,
+                    &msg,
+                    head,
+                    self.sent,
+                    &self.style,
+                );
+            }
+        }
         write_event(
             &mut out.buf,
             ev,
@@ -149,6 +170,10 @@ impl Printer for Pretty {
             standout,
             &self.style,
         )
+    }
+
+    fn requested(&mut self, at: SystemTime) {
+        self.sent = Some(at);
     }
 
     /// An end marker.
@@ -166,6 +191,19 @@ pub fn write_event(
     standout: bool,
     style: &Style,
 ) -> io::Result<()> {
+    let used = write_head(out, ev, arrival, clock, standout)?;
+    write_data(out, ev.data, used, style)
+}
+
+/// The header line up to the data: time, gap, type, the id when the event set one.
+/// Returns the columns used, counting the indent data on the same line would start at.
+pub fn write_head(
+    out: &mut impl Write,
+    ev: &EventRef<'_>,
+    arrival: &Arrival,
+    clock: &str,
+    standout: bool,
+) -> io::Result<usize> {
     let gap = format!("{:>8}", crate::format::gap(arrival.gap));
     let event_type = escape::line(ev.event_type);
     write!(
@@ -186,9 +224,12 @@ pub fn write_event(
         write!(out, "  {} {}", "id".dimmed(), id)?;
         used += 5 + id.width();
     }
-    // Where data on the header line would start.
-    used += INDENT.len();
-    let data = ev.data;
+    Ok(used + INDENT.len())
+}
+
+/// The data after a header line that used `used` columns: short data on the line,
+/// longer data indented below, JSON laid out.
+pub fn write_data(out: &mut impl Write, data: &str, used: usize, style: &Style) -> io::Result<()> {
     if data.is_empty() {
         return writeln!(out, "{INDENT}{}", "(empty)".dimmed());
     }
@@ -339,6 +380,7 @@ mod tests {
             terminal: true,
             width: Some(200),
             clock: crate::output::Clock::utc(),
+            jsonrpc: false,
         };
         let mut printer = Pretty::new(look).with_width_of(narrow);
         let words = "lorem ipsum dolor sit amet ".repeat(4);

@@ -3,10 +3,11 @@
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use colored::Colorize;
 
+use super::mcp::JsonAnswer;
 use super::reader::Reader;
 use super::settings::Framing;
 use super::{pump, Conn, End, Run};
@@ -31,6 +32,8 @@ enum Opened {
     Stream(Stream),
     /// 204 No Content: the standard's "stop reconnecting".
     NoContent,
+    /// MCP's 202 Accepted: a notification or response taken, with no answer.
+    Accepted,
     /// Ctrl-C, while connecting.
     Interrupted,
 }
@@ -63,6 +66,13 @@ impl<W: Write> Run<'_, W> {
                 Ok(Opened::NoContent) => {
                     self.lifecycle(&format!(
                         "{} {url}: the server answered 204 No Content: the stream is over",
+                        "*".dimmed()
+                    ));
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Ok(Opened::Accepted) => {
+                    self.lifecycle(&format!(
+                        "{} {url}: 202 Accepted: the server took the message (a notification or a response gets no answer)",
                         "*".dimmed()
                     ));
                     return Ok(ExitCode::SUCCESS);
@@ -115,6 +125,14 @@ impl<W: Write> Run<'_, W> {
                 recorder.closed(&why)?;
             }
             self.lifecycle(&format!("{} {}", "*".dimmed(), escape::line(&why)));
+            match self.mcp_resume(&mut req, &last_id, &url) {
+                Some(Err(e)) => return Err(e),
+                Some(Ok(())) if self.wait_before_reconnect(0, &last_id) => {
+                    return self.interrupted()
+                }
+                Some(Ok(())) => continue,
+                None => {}
+            }
             if !self.config.reconnect {
                 let cut = if lost && (reader.mid_event() || req.method != "GET") {
                     Some(format!("{why}, before the stream ended"))
@@ -182,6 +200,10 @@ impl<W: Write> Run<'_, W> {
         if let Some(stats) = &mut self.side.stats {
             stats.requesting(Instant::now());
         }
+        self.mcp_prepare(req);
+        if req.body.is_some() {
+            self.sink.requested(SystemTime::now());
+        }
         let (sent, client) = (req.clone(), self.client.clone());
         let opened = self
             .interrupt
@@ -205,13 +227,27 @@ impl<W: Write> Run<'_, W> {
         if response.status == 204 {
             return Ok(Opened::NoContent);
         }
-        self.accept(response, req).map(Opened::Stream)
+        let session = self.mcp_response(&response, req);
+        if response.status == 202 && self.progress.mcp.is_some() {
+            return Ok(Opened::Accepted);
+        }
+        let stream = self.accept(response, req)?;
+        if let Some(line) = session {
+            self.lifecycle(&line);
+        }
+        Ok(Opened::Stream(stream))
     }
 
     /// The response is an event stream (or says why not): shown, recorded, decoded.
     fn accept(&mut self, mut response: Response, req: &Request) -> Result<Stream, Error> {
-        // A JSON stream's type (or a forced --format) is a stream too.
-        let framing = self.config.framing.for_media_type(&response.media_type());
+        // An MCP server's single JSON answer is shown as one event (read as SSE from
+        // JsonAnswer); a JSON stream's type (or a forced --format) is a stream too.
+        let json_answer = self.mcp_json_answer(&response);
+        let framing = if json_answer {
+            Some(Framing::Sse)
+        } else {
+            self.config.framing.for_media_type(&response.media_type())
+        };
         response.check_event_stream(
             &req.url,
             req.timeout.unwrap_or(ERROR_BODY_WAIT),
@@ -253,6 +289,11 @@ impl<W: Write> Run<'_, W> {
                     encoding.unwrap_or_default()
                 ),
             });
+        };
+        let body = if json_answer {
+            Box::new(JsonAnswer::new(body, self.config.max_event_size))
+        } else {
+            body
         };
         Ok(Stream {
             body,

@@ -3,11 +3,13 @@
 //!
 //! - `settings`: what the flags and the environment decide, once;
 //! - `follow`: the reconnection loop (connect, check, wait, again);
+//! - `mcp`: what MCP's Streamable HTTP adds (session id, JSON answers, resumption);
 //! - `pump`: one stream's reads through the parser, each item recorded, counted, printed;
 //! - `reader`: the parser for a stream's framing (SSE, or JSON values by `--format`);
 //! - `sink`: the only writer of stdout (the printer, the flush points, `--raw`'s bytes).
 
 mod follow;
+mod mcp;
 mod pump;
 mod reader;
 mod settings;
@@ -98,6 +100,7 @@ fn tail_with<W: Write>(
             heard: Instant::now(),
             llm: llm::Watch::default(),
             reported: None,
+            mcp: config.mcp.clone(),
         },
         interrupt,
         client: Client::new(config.protocol),
@@ -168,6 +171,8 @@ struct Progress {
     llm: llm::Watch,
     /// An error the stream reported inside its 200 (it ends the run, exit 1).
     reported: Option<String>,
+    /// MCP (`--mcp`, or a JSON-RPC request body): the session and the awaited answer.
+    mcp: Option<mcp::Exchange>,
 }
 
 /// One stream being read: a connection, or stdin.

@@ -193,6 +193,10 @@ impl<W: Write> Run<'_, W> {
                     self.progress.shown += 1;
                     self.progress.last_event_at = Some(at.now);
                 }
+                // MCP: the answer to the request ends the run.
+                if self.mcp_event(&ev) {
+                    return Ok(Flow::Stop);
+                }
                 // An error inside the 200 ends the stream (shown, then said on stderr).
                 if reported.is_some() {
                     self.progress.reported = reported;

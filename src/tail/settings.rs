@@ -15,6 +15,8 @@ use crate::parser::json_stream::Format;
 use crate::term;
 use crate::value::Source;
 
+use super::mcp::Exchange;
+
 /// `sse tail`'s settings: the command line and the environment, resolved once (as
 /// ripgrep turns `LowArgs` into `HiArgs`). Nothing below `run` reads flags, the
 /// environment or whether a stream is a terminal.
@@ -51,6 +53,8 @@ pub struct Config {
     pub summary: bool,
     /// HTTP/1.1, HTTP/2, or whichever the server picks.
     pub protocol: Protocol,
+    /// MCP's Streamable HTTP (`--mcp`, or a JSON-RPC request body).
+    pub mcp: Option<Exchange>,
 }
 
 /// How a stream's bytes become events (`--format`).
@@ -137,6 +141,7 @@ impl Config {
         let jq = filter_of(&args)?;
         let (input, reconnect) = input_of(&mut args)?;
         let stdin = matches!(input, Input::Stdin);
+        let mcp = mcp_of(&args, &input);
         let color = term::use_color(
             color,
             env.stdout_tty,
@@ -168,6 +173,7 @@ impl Config {
             summary: args.stats || (env.stderr_tty && !args.quiet),
             protocol: Protocol::from_flags(args.http1_1, args.http2, args.http2_prior_knowledge),
             look: Look {
+                jsonrpc: mcp.is_some(),
                 color,
                 terminal: env.stdout_tty,
                 width: env.width,
@@ -177,6 +183,7 @@ impl Config {
                     env.clock.clone()
                 },
             },
+            mcp,
         })
     }
 }
@@ -209,6 +216,21 @@ fn filter_of(args: &TailArgs) -> Result<Option<Jq>, Error> {
         .map_err(|e| Error::Usage(format!("{flag} '{code}': {e}")))
 }
 
+/// The MCP exchange, when `--mcp` is given or the request body is a JSON-RPC request
+/// (`sse tail -` reads what a server sent: `--mcp` shows it as JSON-RPC).
+fn mcp_of(args: &TailArgs, input: &Input) -> Option<Exchange> {
+    let body = match input {
+        Input::Url(req) => req.body.as_deref(),
+        Input::Stdin => None,
+    };
+    speaks_mcp(args.mcp, body).then(|| Exchange::for_body(body, !args.no_reconnect))
+}
+
+/// Whether a run speaks MCP: `--mcp`, or its body is a JSON-RPC request.
+fn speaks_mcp(asked: bool, body: Option<&[u8]>) -> bool {
+    asked || body.and_then(crate::mcp::request_in).is_some()
+}
+
 /// Where the stream comes from, and whether it may be requested again.
 fn input_of(args: &mut TailArgs) -> Result<(Input, bool), Error> {
     let url = match &args.source {
@@ -238,6 +260,10 @@ fn input_of(args: &mut TailArgs) -> Result<(Input, bool), Error> {
     let body = args.data.as_deref().map(http::read_body).transpose()?;
     let method = http::method_or_default(args.method.take(), body.is_some());
     let reconnect = !args.no_reconnect && http::may_repeat(&method, args.reconnect);
+    if speaks_mcp(args.mcp, body.as_deref()) {
+        let defaults = crate::mcp::request_headers(body.as_deref().unwrap_or_default());
+        crate::mcp::add_defaults(&mut args.headers, defaults);
+    }
     let request = Request {
         url,
         method,

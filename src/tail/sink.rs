@@ -38,6 +38,11 @@ impl<W: Write> Sink<W> {
         Ok(())
     }
 
+    /// The request opening a stream was sent at `at`.
+    pub fn requested(&mut self, at: std::time::SystemTime) {
+        self.printer.requested(at);
+    }
+
     /// The stream sent `data: [DONE]`.
     pub fn done(&mut self, arrival: &Arrival) -> io::Result<()> {
         self.printer.done(&mut self.out, arrival)

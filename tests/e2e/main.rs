@@ -15,6 +15,7 @@ mod hostile;
 mod http2;
 mod http2_servers;
 mod llm;
+mod mcp;
 mod nginx;
 mod nginx_h2;
 mod nginx_timeout;
