@@ -103,8 +103,8 @@ complete -c sse -n "__fish_sse_using_subcommand doctor" -s k -l insecure -d 'Acc
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l http1.1 -d 'Speak HTTP/1.1 only, even to a server that offers HTTP/2'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l http2 -d 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l http2-prior-knowledge -d 'Speak HTTP/2 on http:// without asking first (h2c), as curl\'s flag of that name'
-complete -c sse -n "__fish_sse_using_subcommand doctor" -l reconnect -d 'Let the probes send a request opened with a method other than GET again (the resume and compression probes reconnect; a POST can repeat an action or cost money)'
-complete -c sse -n "__fish_sse_using_subcommand doctor" -l no-probes -d 'Skip the experiments after the watch (resume, compression, http2)'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l reconnect -d 'Let the probes send a request opened with a method other than GET again (the resume, compression and head probes reconnect; a POST can repeat an action or cost money)'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l no-probes -d 'Skip the experiments after the watch (resume, compression, http2, head)'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c sse -n "__fish_sse_using_subcommand check" -l tolerance -d 'How much later than the script says an event may come, counted from the request and from the previous event' -r

@@ -141,6 +141,19 @@ pub const HEARTBEAT: Fix = verified(
     HEARTBEAT_VERIFIED,
 );
 
+/// Tests that saw a stream whose head a layer held open at once when the server wrote first.
+pub const OPEN_AT_ONCE_VERIFIED: &str = "http2::node_writing_a_comment_at_once_sends_the_head_on_both_protocols, http2::node_flush_headers_sends_the_head_on_both_protocols";
+
+/// Opening a quiet stream at once, where a layer holds the head until the first body
+/// bytes (Node's HTTP/1.1 does until the first write, its docs of `flushHeaders` say so).
+/// Not behind a buffering proxy: nginx with `proxy_buffering on` holds a first comment
+/// too (`nginx_h2::a_first_comment_does_not_open_a_stream_behind_a_buffering_nginx`).
+pub const OPEN_AT_ONCE: Fix = verified(
+    "",
+    "write a `: ok` comment line as soon as the stream opens, before the first event (Node: or call `res.flushHeaders()`), so the head leaves at once",
+    OPEN_AT_ONCE_VERIFIED,
+);
+
 /// Layers doctor can name. Each row says where its behaviour was read.
 pub static LAYERS: &[Layer] = &[
     // nginx: ngx_http_proxy_module docs, https://nginx.org/en/docs/http/ngx_http_proxy_module.html

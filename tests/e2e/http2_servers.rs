@@ -35,22 +35,7 @@ fn assert_tail_over_h2(url: &str, flags: &[&str]) {
 
 /// `sse doctor URL -k --json --duration 5s`.
 fn doctor_k(url: &str) -> Report {
-    let out = output_within(
-        sse().args(["doctor", url, "-k", "--json", "--duration", "5s"]),
-        RUN,
-    );
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "doctor --json: {e}: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Report {
-        code: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        json,
-    }
+    doctor_with(url, &["-k", "--duration", "5s"])
 }
 
 /// Asserts doctor watched over HTTP/2 and saw the server's SETTINGS allow `streams`
