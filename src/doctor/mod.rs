@@ -209,9 +209,14 @@ impl Probe<'_> {
     }
 
     /// The watch was over HTTP/2: watches again over HTTP/1.1 and compares when the
-    /// head came.
+    /// head came and how the events arrived.
     fn over_http1(&self, obs: &Observation, a: &Analysis) -> Vec<finding::Finding> {
-        let skipped = |why: String| vec![probes::not_run("head", why)];
+        let skipped = |why: String| {
+            vec![
+                probes::not_run("head", why.clone()),
+                probes::not_run("arrival", why),
+            ]
+        };
         if !self.may_repeat {
             return skipped(advice::needs_consent(&self.req.method));
         }

@@ -438,7 +438,7 @@ impl HeadCame {
 }
 
 /// Compares the watch over HTTP/2 with the same stream watched over HTTP/1.1: when
-/// the response head came ("head").
+/// the response head came ("head") and how the events arrived ("arrival").
 pub fn judge_protocols(h2: Watched, h1: Watched) -> Vec<Finding> {
     // A head that never came is judged (held, as far as the probe watched); a refusal
     // or a failed connection is nothing to compare.
@@ -448,9 +448,12 @@ pub fn judge_protocols(h2: Watched, h1: Watched) -> Vec<Finding> {
             format!("status {status}")
         });
         let seen = format!("{} ({why})", advice::HTTP1_PROBE_FAILED);
-        return vec![Finding::pass("head", seen)];
+        return vec![
+            Finding::pass("head", seen.clone()),
+            Finding::pass("arrival", seen),
+        ];
     }
-    vec![judge_head(h2, h1)]
+    vec![judge_head(h2, h1), judge_arrival(h2, h1)]
 }
 
 /// Whether the head was held until the first data on one protocol, or on both.
@@ -484,6 +487,66 @@ fn head_fixes(a: &Analysis) -> Vec<FixLine> {
     match a.layers.iter().find_map(|l| l.holds.as_ref()) {
         Some(holds) => holds.into_fixes(),
         None => (&layers::OPEN_AT_ONCE).into_fixes(),
+    }
+}
+
+/// What made a watch's events late, if they were: stamped delays past the limit, or a
+/// burst after silence that is not the server's rhythm.
+fn lateness(w: Watched) -> Option<String> {
+    if let Some(d) = w.a.delays {
+        return (d.max > w.a.limit).then(|| format!("delay max {}", ms(d.max)));
+    }
+    if w.a.held_back || (w.a.burst.is_some() && w.a.rhythm.is_none()) {
+        return w.a.burst.map(|b| {
+            format!(
+                "{} at once after {} of silence",
+                crate::format::count(b.size as u64, "event"),
+                ms(b.silence)
+            )
+        });
+    }
+    None
+}
+
+/// How a watch's events arrived, in a few words.
+fn arrival_text(w: Watched) -> String {
+    match (lateness(w), w.a.delays) {
+        (Some(late), _) => format!("over {} late ({late})", w.protocol),
+        (None, Some(d)) => format!("over {} on time (delay max {})", w.protocol, ms(d.max)),
+        (None, None) => format!(
+            "over {} spread out ({})",
+            w.protocol,
+            crate::format::count(w.obs.events.count, "event")
+        ),
+    }
+}
+
+/// Whether events were late on one protocol only, and which.
+fn judge_arrival(x: Watched, y: Watched) -> Finding {
+    if x.obs.events.count == 0 || y.obs.events.count == 0 {
+        return Finding::pass(
+            "arrival",
+            "no events on one of the protocols to compare (see first-event)",
+        );
+    }
+    let seen = format!("events {}, {}", arrival_text(x), arrival_text(y));
+    let (late, on_time) = match (lateness(x), lateness(y)) {
+        (Some(_), None) => (x, y),
+        (None, Some(_)) => (y, x),
+        _ => return Finding::pass("arrival", format!("{seen}: the same on both protocols")),
+    };
+    let (who, fixes) = if late.protocol == "HTTP/2" {
+        let advice = layers::on_h2(&late.a.layers);
+        (advice.does.to_string(), advice.into_fixes())
+    } else {
+        (late.a.suspect.who.clone(), late.a.suspect.fixes.clone())
+    };
+    let why = advice::one_protocol_buffers(late.protocol, on_time.protocol, &who);
+    // The browser's path (HTTP/2) late is a FAIL; HTTP/1.1 alone late is a WARN.
+    if late.protocol == "HTTP/2" {
+        Finding::fail("arrival", seen, why, fixes)
+    } else {
+        Finding::warn("arrival", seen, why, fixes)
     }
 }
 
@@ -649,11 +712,57 @@ mod tests {
         obs
     }
 
-    /// The head finding of comparing `h2` with `h1`.
-    fn compare(h2: &Observation, h1: &Observation) -> Finding {
+    /// The findings of comparing `h2` with `h1`: head, arrival.
+    fn compare_both(h2: &Observation, h1: &Observation) -> Vec<Finding> {
         let (a, b) = (Analysis::of(h2, None), Analysis::of(h1, None));
         let w = |protocol, obs, a| Watched { protocol, obs, a };
-        judge_protocols(w("HTTP/2", h2, &a), w("HTTP/1.1", h1, &b)).remove(0)
+        judge_protocols(w("HTTP/2", h2, &a), w("HTTP/1.1", h1, &b))
+    }
+
+    /// The head finding of comparing `h2` with `h1`.
+    fn compare(h2: &Observation, h1: &Observation) -> Finding {
+        compare_both(h2, h1).remove(0)
+    }
+
+    /// `opened(20, 20)` with stamped delays of `delay_ms`, behind `server`.
+    fn stamped(delay_ms: u64, server: &str) -> Observation {
+        let mut obs = opened(20, 20);
+        for _ in 0..3 {
+            obs.events.delays.add(delay_ms);
+        }
+        let headers = &mut obs.head.as_mut().unwrap().headers;
+        headers.push(("server".into(), server.into()));
+        obs
+    }
+
+    #[test]
+    fn events_late_on_one_protocol_only_name_that_protocol() {
+        let arrival = |h2, h1| compare_both(&h2, &h1).remove(1);
+        let f = arrival(stamped(2000, "Apache/2.4.27"), stamped(5, "Apache/2.4.27"));
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert_eq!(
+            f.seen,
+            "events over HTTP/2 late (delay max 2.00 s), over HTTP/1.1 on time (delay max 5 ms)"
+        );
+        assert!(f.why.starts_with("the HTTP/2 path holds events"), "{f:?}");
+        assert!(f.why.contains("mod_http2"), "{f:?}");
+        assert!(f.fix().contains("H2OutputBuffering off"), "{f:?}");
+        assert!(f.fixes.iter().all(|x| x.verified_by.is_none()), "{f:?}");
+        // No layer named: the layer that terminates HTTP/2, in general words.
+        let f = arrival(stamped(2000, "x"), stamped(5, "x"));
+        assert!(f.fix().contains("terminates HTTP/2"), "{f:?}");
+        // HTTP/1.1 alone late: a WARN (browsers take HTTP/2) with the usual suspect.
+        let f = arrival(stamped(5, "nginx"), stamped(2000, "nginx"));
+        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert!(f.fix().contains("proxy_buffering off"), "{f:?}");
+        // Late on both, or on neither: the same on both protocols.
+        let f = arrival(stamped(2000, "x"), stamped(2000, "x"));
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(f.seen.ends_with("the same on both protocols"), "{f:?}");
+        assert_eq!(
+            arrival(stamped(5, "x"), stamped(9, "x")).status,
+            Status::Pass
+        );
     }
 
     #[test]

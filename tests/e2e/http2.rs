@@ -494,6 +494,7 @@ fn node_holds_the_http1_head_until_the_first_write_and_doctor_says_which_protoco
         head["ms"]["head_http1"].as_u64().unwrap() >= 1400,
         "{report}"
     );
+    assert_eq!(report.status("arrival"), "PASS", "{report}");
 }
 
 /// The `: ok` fix, on the same server: the head leaves at once on both protocols.

@@ -177,6 +177,17 @@ fn apache_mod_http2_passes_events_over_h2_and_announces_100_streams() {
     report.assert_no_fail_with(6);
     // H2MaxSessionStreams, 100 by default (mod_http2's documentation).
     assert_doctor_h2(&report, 100);
+    // Debian's Apache 2.4 mod_http2 passes a proxied stream on as its HTTP/1.1 does: not
+    // the h2-only buffering of icing/mod_h2#147 (a handler that never flushed).
+    let arrival = report.check("arrival");
+    assert_eq!(arrival["status"], "PASS", "{report}");
+    let seen = arrival["seen"].as_str().unwrap();
+    assert!(
+        seen.starts_with("events over HTTP/2 on time (delay max ")
+            && seen.contains(", over HTTP/1.1 on time (delay max ")
+            && seen.ends_with("the same on both protocols"),
+        "{report}"
+    );
 }
 
 /// HAProxy (master-worker, as in haproxy.rs) with an h2 frontend over TLS on a free port
