@@ -340,7 +340,8 @@ pub struct DoctorArgs {
     pub data: Option<String>,
 
     /// Let the probes send a request opened with a method other than GET again (the
-    /// resume and compression probes reconnect; a POST can repeat an action or cost money)
+    /// resume, compression and head probes reconnect; a POST can repeat an action or cost
+    /// money)
     #[arg(long)]
     pub reconnect: bool,
 
@@ -349,7 +350,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "URL", value_parser = parse_url)]
     pub compare: Option<String>,
 
-    /// Skip the experiments after the watch (resume, compression, http2)
+    /// Skip the experiments after the watch (resume, compression, http2, head)
     #[arg(long)]
     pub no_probes: bool,
 

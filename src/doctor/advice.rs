@@ -329,3 +329,18 @@ pub const HOPS_HOLD_SOME_FIX: &str =
     "look at buffering and packet merging in the proxy between the two URLs";
 pub const HTTP11_ONLY: &str = "browsers open at most 6 HTTP/1.1 connections per origin, across all tabs: each open event stream takes one, and a seventh tab (or the page's other requests) waits";
 pub const HTTP2_FIX: &str = "serve the stream over HTTP/2 (enable h2 in the TLS front: nginx `http2 on;` or `listen ... ssl http2;`, Caddy and most CDNs offer it by default)";
+
+// The probes: the same stream over HTTP/2 and over HTTP/1.1 (head, arrival).
+
+/// A response head that came only with the body's first bytes, on `path` ("the
+/// HTTP/2 path", "both protocols' path").
+pub fn head_held(path: &str) -> String {
+    format!("the server or a layer on {path} holds the response head until the body's first bytes: a quiet stream looks hung before it opens, and a client with a header timeout gives up on it")
+}
+
+/// Events late on one protocol only: `late` names it, `on_time` the other.
+pub fn one_protocol_buffers(late: &str, on_time: &str, who: &str) -> String {
+    format!("the {late} path holds events and the {on_time} path does not: clients that speak {late} wait while the others look fine; likely {who}")
+}
+
+pub const HTTP1_PROBE_FAILED: &str = "the HTTP/1.1 connection got no stream: nothing to compare";

@@ -141,6 +141,54 @@ pub const HEARTBEAT: Fix = verified(
     HEARTBEAT_VERIFIED,
 );
 
+/// Tests that saw a stream whose head a layer held open at once when the server wrote first.
+pub const OPEN_AT_ONCE_VERIFIED: &str = "http2::node_writing_a_comment_at_once_sends_the_head_on_both_protocols, http2::node_flush_headers_sends_the_head_on_both_protocols";
+
+/// Opening a quiet stream at once, where a layer holds the head until the first body
+/// bytes (Node's HTTP/1.1 does until the first write, its docs of `flushHeaders` say so).
+/// Not behind a buffering proxy: nginx with `proxy_buffering on` holds a first comment
+/// too (`nginx_h2::a_first_comment_does_not_open_a_stream_behind_a_buffering_nginx`).
+pub const OPEN_AT_ONCE: Fix = verified(
+    "",
+    "write a `: ok` comment line as soon as the stream opens, before the first event (Node: or call `res.flushHeaders()`), so the head leaves at once",
+    OPEN_AT_ONCE_VERIFIED,
+);
+
+/// What a layer does to a stream on its HTTP/2 side only, by layer name.
+pub struct OnH2 {
+    pub name: &'static str,
+    pub advice: Advice,
+}
+
+/// Layers known to hold events on the HTTP/2 path only. Apache mod_http2: its output is
+/// buffered per stream and passed on when a FLUSH bucket comes (icing/mod_h2#147: a
+/// handler that does not flush, such as mod_fcgid then, bursts over h2 only);
+/// `H2OutputBuffering off` (mod_h2 1.15.17, httpd 2.4.48) passes every byte at once.
+/// Not seen here: Debian's Apache 2.4 passes a mod_proxy_http stream (and a mod_cgid
+/// one) on at once on both protocols (http2_servers::apache_mod_http2_passes_events_over_h2_and_announces_100_streams),
+/// and mod_lua without `r:flush()` holds on both, `H2OutputBuffering off` or not.
+pub static ON_H2: &[OnH2] = &[OnH2 {
+    name: "Apache",
+    advice: Advice {
+        does: "Apache's mod_http2 buffers a stream's output until the handler flushes it",
+        fixes: &[fix("Apache 2.4.48 and later", "`H2OutputBuffering off` in the stream's server or virtual host (or make the handler flush after each event)")],
+    },
+}];
+
+/// When no layer known to buffer on the HTTP/2 side is named.
+pub static SOME_H2_BUFFER: Advice = Advice {
+    does: "the layer that speaks HTTP/2 to clients (the TLS front, a CDN) buffers the stream",
+    fixes: &[fix("", "find the layer that terminates HTTP/2 for this host and turn its output buffering off for the stream")],
+};
+
+/// The HTTP/2-only advice of the first named layer that has some.
+pub fn on_h2(named: &[&Layer]) -> &'static Advice {
+    ON_H2
+        .iter()
+        .find(|o| named.iter().any(|l| l.name == o.name))
+        .map_or(&SOME_H2_BUFFER, |o| &o.advice)
+}
+
 /// Layers doctor can name. Each row says where its behaviour was read.
 pub static LAYERS: &[Layer] = &[
     // nginx: ngx_http_proxy_module docs, https://nginx.org/en/docs/http/ngx_http_proxy_module.html

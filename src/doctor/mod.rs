@@ -175,6 +175,7 @@ impl Probe<'_> {
         if let Some(conn) = over_h2 {
             let https = self.req.url.to_ascii_lowercase().starts_with("https://");
             findings.push(probes::watched_over_h2(conn, https));
+            findings.extend(self.over_http1(obs, a));
         } else if self.req.url.to_ascii_lowercase().starts_with("https://") {
             self.say("http2: asking the server which protocols it offers…");
             let offered = probes::alpn(&self.req.url, self.args.insecure, self.args.timeout);
@@ -191,9 +192,43 @@ impl Probe<'_> {
 
     /// Watches the stream again with `req` for at most the watch's duration.
     fn watch(&self, req: Request, count: Option<u64>) -> Option<Observation> {
+        self.watch_with(self.client, req, count)
+    }
+
+    fn watch_with(&self, client: &Client, req: Request, count: Option<u64>) -> Option<Observation> {
         let deadline = Instant::now() + self.args.duration;
-        let obs = Watcher::start(self.client, req, count).wait(deadline, self.interrupt, |_| {});
+        let obs = Watcher::start(client, req, count).wait(deadline, self.interrupt, |_| {});
         (obs.stopped != Stop::Interrupted).then_some(obs)
+    }
+
+    /// A probe's `--count`: the user's, else as many events as the watch saw (a probe
+    /// of a stream that does not end then stops as early as the watch did).
+    fn count(&self, obs: &Observation) -> Option<u64> {
+        self.args
+            .count
+            .or((obs.events.count > 0).then_some(obs.events.count))
+    }
+
+    /// The watch was over HTTP/2: watches again over HTTP/1.1 and compares when the
+    /// head came and how the events arrived.
+    fn over_http1(&self, obs: &Observation, a: &Analysis) -> Vec<finding::Finding> {
+        let skipped = |why: String| {
+            vec![
+                probes::not_run("head", why.clone()),
+                probes::not_run("arrival", why),
+            ]
+        };
+        if !self.may_repeat {
+            return skipped(advice::needs_consent(&self.req.method));
+        }
+        self.say("head: watching again over HTTP/1.1…");
+        let client = self.client.speaking(http::Protocol::Http1);
+        let Some(h1) = self.watch_with(&client, self.req.clone(), self.count(obs)) else {
+            return skipped("interrupted".into());
+        };
+        let b = Analysis::of(&h1, self.args.max_delay);
+        let over = |protocol, obs, a| probes::Watched { protocol, obs, a };
+        probes::judge_protocols(over("HTTP/2", obs, a), over("HTTP/1.1", &h1, &b))
     }
 
     fn resume(&self, obs: &Observation) -> finding::Finding {
@@ -224,11 +259,7 @@ impl Probe<'_> {
             accept_encoding: Some("identity"),
             ..self.req.clone()
         };
-        let count = self
-            .args
-            .count
-            .or((obs.events.count > 0).then_some(obs.events.count));
-        match self.watch(req, count) {
+        match self.watch(req, self.count(obs)) {
             Some(identity) => {
                 let b = Analysis::of(&identity, self.args.max_delay);
                 probes::judge_compression(obs, a, &identity, &b)

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use super::advice;
 use super::analysis::{Analysis, WARN_DELAY};
-use super::finding::{Finding, FixLine};
+use super::finding::{Finding, FixLine, IntoFixes};
+use super::layers;
 use super::observation::{Observation, Seen};
 use crate::format::ms;
 
@@ -371,6 +372,184 @@ pub fn watched_over_h2(conn: &crate::http::Connection, https: bool) -> Finding {
     Finding::pass("http2", format!("{how}: {room}"))
 }
 
+/// A head later than this is late, when it came with the body's first bytes.
+pub const HEAD_HELD: Duration = Duration::from_secs(1);
+/// A head this close before the first body bytes came with them.
+const WITH_DATA: Duration = Duration::from_millis(100);
+/// The other protocol's head must be this much earlier to call it "at once".
+const HEAD_EARLIER: Duration = Duration::from_millis(500);
+
+/// One protocol's watch and what it means.
+#[derive(Clone, Copy)]
+pub struct Watched<'a> {
+    /// "HTTP/2", "HTTP/1.1".
+    pub protocol: &'static str,
+    pub obs: &'a Observation,
+    pub a: &'a Analysis,
+}
+
+/// When a watch's response head came, against its first body bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeadCame {
+    /// Before the body, or late on its own (a slow server, not a held head).
+    Apart(Duration),
+    /// Late, and only with the body's first bytes.
+    WithData(Duration),
+    /// Not while watched (this long).
+    Never(Duration),
+}
+
+impl HeadCame {
+    fn of(obs: &Observation) -> HeadCame {
+        match obs.head_at {
+            None => HeadCame::Never(obs.watched),
+            Some(at)
+                if at >= HEAD_HELD
+                    && obs
+                        .wire
+                        .first
+                        .is_some_and(|f| f.saturating_sub(at) <= WITH_DATA) =>
+            {
+                HeadCame::WithData(at)
+            }
+            Some(at) => HeadCame::Apart(at),
+        }
+    }
+
+    fn held(self) -> bool {
+        !matches!(self, HeadCame::Apart(_))
+    }
+
+    fn at(self) -> Duration {
+        match self {
+            HeadCame::Apart(at) | HeadCame::WithData(at) | HeadCame::Never(at) => at,
+        }
+    }
+
+    fn text(self, protocol: &str) -> String {
+        match self {
+            HeadCame::Apart(at) => format!("over {protocol} after {}", ms(at)),
+            HeadCame::WithData(at) => {
+                format!("over {protocol} only with the first data, after {}", ms(at))
+            }
+            HeadCame::Never(watched) => format!("over {protocol} not within {}", ms(watched)),
+        }
+    }
+}
+
+/// Compares the watch over HTTP/2 with the same stream watched over HTTP/1.1: when
+/// the response head came ("head") and how the events arrived ("arrival").
+pub fn judge_protocols(h2: Watched, h1: Watched) -> Vec<Finding> {
+    // A head that never came is judged (held, as far as the probe watched); a refusal
+    // or a failed connection is nothing to compare.
+    if !h1.obs.no_head && h1.obs.status() != Some(200) {
+        let why = h1.obs.connect_error.clone().unwrap_or_else(|| {
+            let status = h1.obs.status().map_or("none".into(), |s| s.to_string());
+            format!("status {status}")
+        });
+        let seen = format!("{} ({why})", advice::HTTP1_PROBE_FAILED);
+        return vec![
+            Finding::pass("head", seen.clone()),
+            Finding::pass("arrival", seen),
+        ];
+    }
+    vec![judge_head(h2, h1), judge_arrival(h2, h1)]
+}
+
+/// Whether the head was held until the first data on one protocol, or on both.
+fn judge_head(x: Watched, y: Watched) -> Finding {
+    let (hx, hy) = (HeadCame::of(x.obs), HeadCame::of(y.obs));
+    let seen = format!(
+        "response head {}, {}",
+        hx.text(x.protocol),
+        hy.text(y.protocol)
+    );
+    let numbers = [("head_h2", x.obs.head_at), ("head_http1", y.obs.head_at)];
+    let one_sided = |h: HeadCame, other: HeadCame| {
+        h.held() && !other.held() && other.at() + HEAD_EARLIER <= h.at()
+    };
+    let path = if one_sided(hx, hy) {
+        format!("the {} path", x.protocol)
+    } else if one_sided(hy, hx) {
+        format!("the {} path", y.protocol)
+    } else if hx.held() && hy.held() {
+        "the path both protocols take".to_string()
+    } else {
+        return Finding::pass("head", seen).with_ms(&numbers);
+    };
+    let held = if hx.held() { x } else { y };
+    Finding::warn("head", seen, advice::head_held(&path), head_fixes(held.a)).with_ms(&numbers)
+}
+
+/// A named layer that holds streams is what holds the head too (its fix, not a first
+/// comment, which such a layer holds as well); else the server opens the stream at once.
+fn head_fixes(a: &Analysis) -> Vec<FixLine> {
+    match a.layers.iter().find_map(|l| l.holds.as_ref()) {
+        Some(holds) => holds.into_fixes(),
+        None => (&layers::OPEN_AT_ONCE).into_fixes(),
+    }
+}
+
+/// What made a watch's events late, if they were: stamped delays past the limit, or a
+/// burst after silence that is not the server's rhythm.
+fn lateness(w: Watched) -> Option<String> {
+    if let Some(d) = w.a.delays {
+        return (d.max > w.a.limit).then(|| format!("delay max {}", ms(d.max)));
+    }
+    if w.a.held_back || (w.a.burst.is_some() && w.a.rhythm.is_none()) {
+        return w.a.burst.map(|b| {
+            format!(
+                "{} at once after {} of silence",
+                crate::format::count(b.size as u64, "event"),
+                ms(b.silence)
+            )
+        });
+    }
+    None
+}
+
+/// How a watch's events arrived, in a few words.
+fn arrival_text(w: Watched) -> String {
+    match (lateness(w), w.a.delays) {
+        (Some(late), _) => format!("over {} late ({late})", w.protocol),
+        (None, Some(d)) => format!("over {} on time (delay max {})", w.protocol, ms(d.max)),
+        (None, None) => format!(
+            "over {} spread out ({})",
+            w.protocol,
+            crate::format::count(w.obs.events.count, "event")
+        ),
+    }
+}
+
+/// Whether events were late on one protocol only, and which.
+fn judge_arrival(x: Watched, y: Watched) -> Finding {
+    if x.obs.events.count == 0 || y.obs.events.count == 0 {
+        return Finding::pass(
+            "arrival",
+            "no events on one of the protocols to compare (see first-event)",
+        );
+    }
+    let seen = format!("events {}, {}", arrival_text(x), arrival_text(y));
+    let (late, on_time) = match (lateness(x), lateness(y)) {
+        (Some(_), None) => (x, y),
+        (None, Some(_)) => (y, x),
+        _ => return Finding::pass("arrival", format!("{seen}: the same on both protocols")),
+    };
+    let (who, fixes) = if late.protocol == "HTTP/2" {
+        let advice = layers::on_h2(&late.a.layers);
+        (advice.does.to_string(), advice.into_fixes())
+    } else {
+        (late.a.suspect.who.clone(), late.a.suspect.fixes.clone())
+    };
+    let why = advice::one_protocol_buffers(late.protocol, on_time.protocol, &who);
+    // The browser's path (HTTP/2) late is a FAIL; HTTP/1.1 alone late is a WARN.
+    if late.protocol == "HTTP/2" {
+        Finding::fail("arrival", seen, why, fixes)
+    } else {
+        Finding::warn("arrival", seen, why, fixes)
+    }
+}
+
 /// The watch went over HTTP/1.1 on https: whether the server offers HTTP/2 by ALPN.
 pub fn http2_finding(result: &Result<Option<String>, String>) -> Finding {
     match result {
@@ -507,6 +686,137 @@ mod tests {
         let f = judge_compare(&up.clone(), &up, "http://up/e");
         assert_eq!(f.status, Status::Pass, "{f:?}");
         assert!(f.seen.contains("p50 0 ms"), "{f:?}");
+    }
+
+    /// A stream whose head came at `head_ms` and whose events came from `first_ms`, 100
+    /// ms apart.
+    fn opened(head_ms: u64, first_ms: u64) -> Observation {
+        let mut obs = stream(&[], 200);
+        obs.head_at = Some(Duration::from_millis(head_ms));
+        for i in 0..3 {
+            let at = Duration::from_millis(first_ms + 100 * i);
+            obs.read(at, 20);
+            obs.event(Seen {
+                at,
+                delay: None,
+                has_id: false,
+                id: String::new(),
+                event_type: "message".into(),
+                bytes: 1,
+            });
+        }
+        obs.finish(
+            Duration::from_secs(3),
+            crate::doctor::observation::Stop::Ended,
+        );
+        obs
+    }
+
+    /// The findings of comparing `h2` with `h1`: head, arrival.
+    fn compare_both(h2: &Observation, h1: &Observation) -> Vec<Finding> {
+        let (a, b) = (Analysis::of(h2, None), Analysis::of(h1, None));
+        let w = |protocol, obs, a| Watched { protocol, obs, a };
+        judge_protocols(w("HTTP/2", h2, &a), w("HTTP/1.1", h1, &b))
+    }
+
+    /// The head finding of comparing `h2` with `h1`.
+    fn compare(h2: &Observation, h1: &Observation) -> Finding {
+        compare_both(h2, h1).remove(0)
+    }
+
+    /// `opened(20, 20)` with stamped delays of `delay_ms`, behind `server`.
+    fn stamped(delay_ms: u64, server: &str) -> Observation {
+        let mut obs = opened(20, 20);
+        for _ in 0..3 {
+            obs.events.delays.add(delay_ms);
+        }
+        let headers = &mut obs.head.as_mut().unwrap().headers;
+        headers.push(("server".into(), server.into()));
+        obs
+    }
+
+    #[test]
+    fn events_late_on_one_protocol_only_name_that_protocol() {
+        let arrival = |h2, h1| compare_both(&h2, &h1).remove(1);
+        let f = arrival(stamped(2000, "Apache/2.4.27"), stamped(5, "Apache/2.4.27"));
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        assert_eq!(
+            f.seen,
+            "events over HTTP/2 late (delay max 2.00 s), over HTTP/1.1 on time (delay max 5 ms)"
+        );
+        assert!(f.why.starts_with("the HTTP/2 path holds events"), "{f:?}");
+        assert!(f.why.contains("mod_http2"), "{f:?}");
+        assert!(f.fix().contains("H2OutputBuffering off"), "{f:?}");
+        assert!(f.fixes.iter().all(|x| x.verified_by.is_none()), "{f:?}");
+        // No layer named: the layer that terminates HTTP/2, in general words.
+        let f = arrival(stamped(2000, "x"), stamped(5, "x"));
+        assert!(f.fix().contains("terminates HTTP/2"), "{f:?}");
+        // HTTP/1.1 alone late: a WARN (browsers take HTTP/2) with the usual suspect.
+        let f = arrival(stamped(5, "nginx"), stamped(2000, "nginx"));
+        assert_eq!(f.status, Status::Warn, "{f:?}");
+        assert!(f.fix().contains("proxy_buffering off"), "{f:?}");
+        // Late on both, or on neither: the same on both protocols.
+        let f = arrival(stamped(2000, "x"), stamped(2000, "x"));
+        assert_eq!(f.status, Status::Pass, "{f:?}");
+        assert!(f.seen.ends_with("the same on both protocols"), "{f:?}");
+        assert_eq!(
+            arrival(stamped(5, "x"), stamped(9, "x")).status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn a_head_held_until_the_first_data_is_told_with_its_protocol() {
+        let head = &compare(&opened(20, 1500), &opened(1500, 1500));
+        assert_eq!(head.status, Status::Warn, "{head:?}");
+        assert_eq!(
+            head.seen,
+            "response head over HTTP/2 after 20 ms, over HTTP/1.1 only with the first data, after 1.50 s"
+        );
+        assert!(head.why.contains("the HTTP/1.1 path"), "{head:?}");
+        assert!(head.fix().contains("`: ok`"), "{head:?}");
+        let head = &compare(&opened(1500, 1500), &opened(20, 1500));
+        assert!(head.why.contains("the HTTP/2 path"), "{head:?}");
+        let head = &compare(&opened(2000, 2000), &opened(2010, 2010));
+        assert!(head.why.contains("both protocols"), "{head:?}");
+        // Behind a layer that holds streams, its own fix: it would hold a comment too.
+        let mut nginx = opened(2000, 2000);
+        nginx
+            .head
+            .as_mut()
+            .unwrap()
+            .headers
+            .push(("server".into(), "nginx".into()));
+        let head = &compare(&nginx, &nginx.clone());
+        assert!(head.fix().contains("proxy_buffering off") && !head.fix().contains(": ok"));
+        // A head at once, and a slow server's late head before its data, are no finding.
+        assert_eq!(
+            compare(&opened(20, 1500), &opened(30, 1500)).status,
+            Status::Pass
+        );
+        assert_eq!(
+            compare(&opened(1200, 2500), &opened(30, 1500)).status,
+            Status::Pass
+        );
+        // No head at all over HTTP/1.1 while HTTP/2's came at once.
+        let never = Observation {
+            no_head: true,
+            watched: Duration::from_secs(5),
+            ..Observation::default()
+        };
+        let head = &compare(&opened(20, 1500), &never);
+        assert_eq!(head.status, Status::Warn, "{head:?}");
+        assert!(
+            head.seen.ends_with("over HTTP/1.1 not within 5.00 s"),
+            "{head:?}"
+        );
+        let refused = Observation {
+            connect_error: Some("refused".into()),
+            ..Observation::default()
+        };
+        assert!(compare(&opened(20, 1500), &refused)
+            .seen
+            .contains("refused"));
     }
 
     #[test]

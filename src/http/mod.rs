@@ -121,6 +121,15 @@ impl Client {
         }
     }
 
+    /// The same client (proxies, what it learnt of origins) speaking `protocol`: doctor
+    /// watches the other protocol with it.
+    pub fn speaking(&self, protocol: Protocol) -> Client {
+        Client {
+            protocol,
+            ..self.clone()
+        }
+    }
+
     /// Sends the request and returns the response, whatever its status.
     pub fn open(&self, req: &Request) -> Result<Response, SseError> {
         let uri = parse(&req.url)?;

@@ -15,17 +15,23 @@ struct H2Server {
 
 impl H2Server {
     fn start(name: &str, tls: bool) -> Option<H2Server> {
+        H2Server::start_as(name, if tls { "tls" } else { "h2c" })
+    }
+
+    /// The fixture in `mode`: `tls` (h2 only), `h2c`, or `both` (HTTP/2 and HTTP/1.1
+    /// by ALPN, through Node's compatibility API).
+    fn start_as(name: &str, mode: &str) -> Option<H2Server> {
         let node = require_program(&["node", "nodejs"], "apt-get install -y nodejs")?;
         let mut cmd = Command::new(node);
         cmd.arg(fixture("h2/server.js"));
-        if tls {
+        if mode != "h2c" {
             let dir = temp_dir(name);
             let certified =
                 rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
             let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
             std::fs::write(&cert, certified.cert.pem()).unwrap();
             std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
-            cmd.arg("tls").arg(cert).arg(key);
+            cmd.arg(mode).arg(cert).arg(key);
         } else {
             cmd.arg("h2c");
         }
@@ -456,4 +462,61 @@ fn sse_check_runs_over_h2_with_resumption_and_names_a_reset() {
         text.contains("stream reset by the server: INTERNAL_ERROR"),
         "{text}"
     );
+}
+
+/// Node's HTTP/1.1 keeps a response's head until the first write (its docs of
+/// `response.flushHeaders()`); its HTTP/2 sends HEADERS at `writeHead`. Doctor watches
+/// over h2, again over HTTP/1.1, and says which protocol held the head, with the fix.
+#[test]
+fn node_holds_the_http1_head_until_the_first_write_and_doctor_says_which_protocol() {
+    let Some(server) = H2Server::start_as("h2-quiet", "both") else {
+        return;
+    };
+    let report = doctor_with(&server.url("/quiet"), &["-k", "--duration", "5s"]);
+    assert_eq!(report.json["http_version"], "HTTP/2", "{report}");
+    let head = report.check("head");
+    assert_eq!(head["status"], "WARN", "{report}");
+    let seen = head["seen"].as_str().unwrap();
+    assert!(
+        seen.contains("over HTTP/1.1 only with the first data, after 1.5"),
+        "{report}"
+    );
+    assert!(
+        head["why"].as_str().unwrap().contains("the HTTP/1.1 path"),
+        "{report}"
+    );
+    assert!(
+        head["fix"].as_str().unwrap().contains("`: ok` comment"),
+        "{report}"
+    );
+    assert!(head["ms"]["head_h2"].as_u64().unwrap() < 500, "{report}");
+    assert!(
+        head["ms"]["head_http1"].as_u64().unwrap() >= 1400,
+        "{report}"
+    );
+    assert_eq!(report.status("arrival"), "PASS", "{report}");
+}
+
+/// The `: ok` fix, on the same server: the head leaves at once on both protocols.
+#[test]
+fn node_writing_a_comment_at_once_sends_the_head_on_both_protocols() {
+    assert_head_at_once("/quiet-ok");
+}
+
+/// `res.flushHeaders()`, the other half of the fix for Node.
+#[test]
+fn node_flush_headers_sends_the_head_on_both_protocols() {
+    assert_head_at_once("/quiet-flushed");
+}
+
+fn assert_head_at_once(path: &str) {
+    let Some(server) = H2Server::start_as("h2-quiet-fixed", "both") else {
+        return;
+    };
+    let report = doctor_with(&server.url(path), &["-k", "--duration", "5s"]);
+    let head = report.check("head");
+    assert_eq!(head["status"], "PASS", "{report}");
+    assert!(head["ms"]["head_http1"].as_u64().unwrap() < 500, "{report}");
+    assert!(head["ms"]["head_h2"].as_u64().unwrap() < 500, "{report}");
+    assert_eq!(report.json["events"], 3, "{report}");
 }

@@ -58,6 +58,29 @@ fn default_nginx_over_h2_buffers_and_doctor_names_nginx_and_the_fix() {
         "watched over HTTP/2 (ALPN h2), as a browser connects: the server's SETTINGS allow 128 concurrent streams on one connection",
         "{report:#}"
     );
+    // nginx held the head with the body on both protocols: its fix, not a first comment
+    // (which it holds too, see below).
+    let head = check(&report, "head");
+    assert_eq!(head["status"], "WARN", "{report:#}");
+    assert!(
+        head["seen"]
+            .as_str()
+            .unwrap()
+            .contains("over HTTP/2 only with the first data, after 2.0"),
+        "{report:#}"
+    );
+    assert!(
+        head["why"]
+            .as_str()
+            .unwrap()
+            .contains("the path both protocols take"),
+        "{report:#}"
+    );
+    let fix = head["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("proxy_buffering off") && !fix.contains(": ok"),
+        "{report:#}"
+    );
     // The text report, as README's HTTP/2 section shows it.
     let text = sse()
         .args([
@@ -93,6 +116,7 @@ fn fixed_nginx_over_h2_passes_and_tail_speaks_h2_through_it() {
         report["delay"]["max_ms"].as_u64().unwrap_or(0) < 500,
         "{report:#}"
     );
+    assert_eq!(check(&report, "head")["status"], "PASS", "{report:#}");
     let out = run_ok(&["tail", "-k", &url, "-n", "3", "--json", "-v"]);
     assert_eq!(
         data_of(&json_lines(&out)),
@@ -102,5 +126,36 @@ fn fixed_nginx_over_h2_passes_and_tail_speaks_h2_through_it() {
     assert!(
         err.contains("< HTTP/2 200") && err.contains("(HTTP/2 200 OK)"),
         "{err}"
+    );
+}
+
+/// nginx with `proxy_buffering on` keeps even a `: ok` comment the upstream writes at
+/// once, and the head with it, until the upstream's body ends: behind it, the first
+/// comment is no fix, and doctor does not offer it there.
+#[test]
+fn a_first_comment_does_not_open_a_stream_behind_a_buffering_nginx() {
+    let (_upstream, url) = serve(&[
+        script("nginx-h2-comment", &format!(": ok\n\n{STREAM}"))
+            .to_str()
+            .unwrap(),
+        "--stamp",
+    ]);
+    let Some(proxy) = nginx_h2("h2-comment", &host_port(&url), "") else {
+        return;
+    };
+    let (_, report) = doctor_h2(&https(proxy.port, "/events"));
+    let head = check(&report, "head");
+    assert_eq!(head["status"], "WARN", "{report:#}");
+    assert!(
+        head["ms"]["head_h2"].as_u64().unwrap() >= 1500,
+        "{report:#}"
+    );
+    assert!(
+        head["ms"]["head_http1"].as_u64().unwrap() >= 1500,
+        "{report:#}"
+    );
+    assert!(
+        !head["fix"].as_str().unwrap().contains(": ok"),
+        "{report:#}"
     );
 }

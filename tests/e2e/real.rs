@@ -165,10 +165,12 @@ pub struct Report {
 /// Runs `sse doctor URL --json --duration DURATION` (a browser's request headers are
 /// doctor's default).
 pub fn doctor(url: &str, duration: &str) -> Report {
-    let out = output_within(
-        sse().args(["doctor", url, "--json", "--duration", duration]),
-        RUN,
-    );
+    doctor_with(url, &["--duration", duration])
+}
+
+/// Runs `sse doctor URL --json ARGS...`.
+pub fn doctor_with(url: &str, args: &[&str]) -> Report {
+    let out = output_within(sse().args(["doctor", url, "--json"]).args(args), RUN);
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "doctor --json: {e}: {}\nstderr: {}",
