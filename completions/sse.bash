@@ -374,7 +374,7 @@ _sse() {
             return 0
             ;;
         sse__subcmd__tail)
-            opts="-e -H -n -v -q -X -d -k -h -V --event --json --raw --utc --jq --text --stats --header --last-event-id --retry --count --timeout --verbose --quiet --no-reconnect --reconnect --method --data --mcp --insecure --http1.1 --http2 --http2-prior-knowledge --max-event-size --record --color --help --version"
+            opts="-e -H -n -v -q -X -d -k -h -V --event --json --raw --utc --jq --text --stats --header --last-event-id --retry --count --timeout --verbose --quiet --no-reconnect --reconnect --method --data --mcp --insecure --http1.1 --http2 --http2-prior-knowledge --format --max-event-size --record --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -438,6 +438,10 @@ _sse() {
                     ;;
                 -d)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto sse ndjson json-seq json" -- "${cur}"))
                     return 0
                     ;;
                 --max-event-size)
