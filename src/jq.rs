@@ -197,33 +197,11 @@ fn fromjson() -> jaq_core::native::Fun<Data> {
 /// Whether JSON text opens more than `limit` arrays or objects at once (brackets
 /// inside strings do not count). A cheap scan, not validation.
 fn nested_deeper_than(json: &[u8], limit: usize) -> bool {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
+    let mut nesting = crate::parser::json_stream::Nesting::default();
+    json.iter().any(|&b| {
+        nesting.take(b);
+        nesting.depth() > limit
+    })
 }
 
 fn output(value: Val) -> Output {

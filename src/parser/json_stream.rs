@@ -103,10 +103,8 @@ pub struct JsonStream {
     compact: Vec<u8>,
     /// A value (line, record or element) has begun and not ended.
     open: bool,
-    /// Brackets open inside the value, outside strings.
-    depth: usize,
-    in_string: bool,
-    escaped: bool,
+    /// Where the value's strings and brackets are.
+    nesting: Nesting,
     /// The number of the current line, record or element (from 1), for messages.
     number: u64,
     /// For arrays: where the stream is between values.
@@ -133,9 +131,7 @@ impl JsonStream {
             value: Vec::new(),
             compact: Vec::new(),
             open: false,
-            depth: 0,
-            in_string: false,
-            escaped: false,
+            nesting: Nesting::default(),
             number: 0,
             place: Place::Start,
             in_array: false,
@@ -204,7 +200,8 @@ impl JsonStream {
     {
         let pending = self.open && !self.value.is_empty();
         let last_line = self.format == Format::Ndjson;
-        let last_value = self.format == Format::Array && !self.in_array && self.depth == 0;
+        let last_value =
+            self.format == Format::Array && !self.in_array && self.nesting.depth() == 0;
         if pending && (last_line || last_value) && self.dispatch(0, &mut emit)? == Flow::Stop {
             return Ok(Fed::Stopped(0));
         }
@@ -260,7 +257,7 @@ impl JsonStream {
         if self.value.is_empty() && b.is_ascii_whitespace() {
             return Ok(Step::Taken);
         }
-        if b == b'\n' && !self.in_string && self.depth == 0 && !self.value.is_empty() {
+        if b == b'\n' && self.nesting.balanced() && !self.value.is_empty() {
             return Ok(Step::Complete { consumed: true });
         }
         self.push(b)?;
@@ -318,7 +315,7 @@ impl JsonStream {
         self.push(b)?;
         self.track(b);
         let bracketed = self.value.first().is_some_and(|&first| !scalar(first));
-        if bracketed && self.depth == 0 && !self.in_string {
+        if bracketed && self.nesting.balanced() {
             return Ok(Step::Complete { consumed: true });
         }
         Ok(Step::Taken)
@@ -335,9 +332,7 @@ impl JsonStream {
     fn reset(&mut self) {
         self.value.clear();
         self.open = false;
-        self.depth = 0;
-        self.in_string = false;
-        self.escaped = false;
+        self.nesting = Nesting::default();
     }
 
     /// A byte of the value, within the limit.
@@ -351,22 +346,7 @@ impl JsonStream {
 
     /// Strings and brackets: where a value's brackets balance.
     fn track(&mut self, b: u8) {
-        if self.in_string {
-            if self.escaped {
-                self.escaped = false;
-            } else if b == b'\\' {
-                self.escaped = true;
-            } else if b == b'"' {
-                self.in_string = false;
-            }
-            return;
-        }
-        match b {
-            b'"' => self.in_string = true,
-            b'{' | b'[' => self.depth += 1,
-            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
-            _ => {}
-        }
+        self.nesting.take(b);
     }
 
     /// The value is complete: checked, compacted and handed out as an event that ends
@@ -435,23 +415,53 @@ fn shown_byte(b: u8) -> String {
 /// `json` without the whitespace outside its strings, into `out`.
 fn compact(json: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut nesting = Nesting::default();
     for &b in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if b.is_ascii_whitespace() {
-            continue;
+        if nesting.take(b) || !b.is_ascii_whitespace() {
+            out.push(b);
         }
-        out.push(b);
+    }
+}
+
+/// Where JSON text is, byte by byte: inside a string (escapes followed) or not, and how
+/// many arrays and objects are open outside strings. A scan, not validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nesting {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Nesting {
+    /// Takes the next byte; whether it belongs to a string (its quotes included).
+    pub fn take(&mut self, b: u8) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+            return true;
+        }
+        match b {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+            _ => return false,
+        }
+        b == b'"'
+    }
+
+    /// Arrays and objects open now.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Outside any string, with every bracket closed.
+    pub fn balanced(&self) -> bool {
+        self.depth == 0 && !self.in_string
     }
 }
 
