@@ -205,21 +205,8 @@ pub struct TailArgs {
     #[arg(long)]
     pub mcp: bool,
 
-    /// Accept any TLS certificate (self-signed development servers)
-    #[arg(short = 'k', long)]
-    pub insecure: bool,
-
-    /// Speak HTTP/1.1 only, even to a server that offers HTTP/2
-    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http2_prior_knowledge"])]
-    pub http1_1: bool,
-
-    /// Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it
-    #[arg(long, conflicts_with = "http2_prior_knowledge")]
-    pub http2: bool,
-
-    /// Speak HTTP/2 on http:// without asking first (h2c), as curl's flag of that name
-    #[arg(long)]
-    pub http2_prior_knowledge: bool,
+    #[command(flatten)]
+    pub transport: TransportArgs,
 
     /// How the stream is framed: auto (by the Content-Type: text/event-stream is sse,
     /// application/x-ndjson ndjson, application/json-seq json-seq, application/json json,
@@ -315,21 +302,8 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub timeout: Duration,
 
-    /// Accept any TLS certificate (self-signed development servers)
-    #[arg(short = 'k', long)]
-    pub insecure: bool,
-
-    /// Speak HTTP/1.1 only, even to a server that offers HTTP/2
-    #[arg(long = "http1.1", conflicts_with_all = ["http2", "http2_prior_knowledge"])]
-    pub http1_1: bool,
-
-    /// Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it
-    #[arg(long, conflicts_with = "http2_prior_knowledge")]
-    pub http2: bool,
-
-    /// Speak HTTP/2 on http:// without asking first (h2c), as curl's flag of that name
-    #[arg(long)]
-    pub http2_prior_knowledge: bool,
+    #[command(flatten)]
+    pub transport: TransportArgs,
 
     /// HTTP method [default: GET, or POST with --data]
     #[arg(short = 'X', long, value_name = "METHOD", value_parser = parse_method)]
@@ -416,6 +390,13 @@ pub struct CheckArgs {
     #[arg(long)]
     pub reconnect: bool,
 
+    #[command(flatten)]
+    pub transport: TransportArgs,
+}
+
+/// How tail, doctor and check connect: TLS checks and the HTTP version.
+#[derive(Debug, Args)]
+pub struct TransportArgs {
     /// Accept any TLS certificate (self-signed development servers)
     #[arg(short = 'k', long)]
     pub insecure: bool,

@@ -69,9 +69,9 @@ pub fn run(args: CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     report.begin()?;
     let check = Check {
         client: Client::new(Protocol::from_flags(
-            args.http1_1,
-            args.http2,
-            args.http2_prior_knowledge,
+            args.transport.http1_1,
+            args.transport.http2,
+            args.transport.http2_prior_knowledge,
         )),
         plan: &plan,
         timing: Timing {
@@ -92,7 +92,7 @@ fn request(args: &CheckArgs) -> Result<Request, Error> {
         data: args.data.as_deref(),
         headers: &args.headers,
         timeout: args.timeout,
-        insecure: args.insecure,
+        insecure: args.transport.insecure,
     };
     Request::browser(&args.url, asked)
 }

@@ -48,9 +48,9 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     }
     let req = request(&args)?;
     let client = Client::new(http::Protocol::from_flags(
-        args.http1_1,
-        args.http2,
-        args.http2_prior_knowledge,
+        args.transport.http1_1,
+        args.transport.http2,
+        args.transport.http2_prior_knowledge,
     ));
     if mcp::wanted(&args, req.body.as_deref()) {
         return mcp::run(&args, &client, req);
@@ -116,7 +116,7 @@ fn request(args: &DoctorArgs) -> Result<Request, Error> {
         data: args.data.as_deref(),
         headers: &args.headers,
         timeout: args.timeout,
-        insecure: args.insecure,
+        insecure: args.transport.insecure,
     };
     Request::browser(&args.url, asked)
 }
@@ -178,7 +178,11 @@ impl Probe<'_> {
             findings.extend(self.over_http1(obs, a));
         } else if self.req.url.to_ascii_lowercase().starts_with("https://") {
             self.say("http2: asking the server which protocols it offers…");
-            let offered = probes::alpn(&self.req.url, self.args.insecure, self.args.timeout);
+            let offered = probes::alpn(
+                &self.req.url,
+                self.args.transport.insecure,
+                self.args.timeout,
+            );
             findings.push(probes::http2_finding(&offered));
         }
         findings

@@ -171,7 +171,11 @@ impl Config {
             stderr_tty: env.stderr_tty,
             jq,
             summary: args.stats || (env.stderr_tty && !args.quiet),
-            protocol: Protocol::from_flags(args.http1_1, args.http2, args.http2_prior_knowledge),
+            protocol: Protocol::from_flags(
+                args.transport.http1_1,
+                args.transport.http2,
+                args.transport.http2_prior_knowledge,
+            ),
             look: Look {
                 jsonrpc: mcp.is_some(),
                 color,
@@ -242,10 +246,13 @@ fn input_of(args: &mut TailArgs) -> Result<(Input, bool), Error> {
                 ("-d/--data", args.data.is_some()),
                 ("--last-event-id", args.last_event_id.is_some()),
                 ("--retry", args.retry.is_some()),
-                ("-k/--insecure", args.insecure),
-                ("--http1.1", args.http1_1),
-                ("--http2", args.http2),
-                ("--http2-prior-knowledge", args.http2_prior_knowledge),
+                ("-k/--insecure", args.transport.insecure),
+                ("--http1.1", args.transport.http1_1),
+                ("--http2", args.transport.http2),
+                (
+                    "--http2-prior-knowledge",
+                    args.transport.http2_prior_knowledge,
+                ),
                 ("--reconnect", args.reconnect),
             ];
             if let Some((flag, _)) = request_only.iter().find(|(_, given)| *given) {
@@ -271,7 +278,7 @@ fn input_of(args: &mut TailArgs) -> Result<(Input, bool), Error> {
         body,
         last_event_id: args.last_event_id.take(),
         timeout: args.timeout,
-        insecure: args.insecure,
+        insecure: args.transport.insecure,
         accept_encoding: None,
     };
     Ok((Input::Url(request), reconnect))
