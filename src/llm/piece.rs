@@ -113,6 +113,22 @@ pub fn pieces(ev: &EventRef<'_>) -> Vec<Piece> {
     out
 }
 
+/// A tool call that comes whole (Gemini's `functionCall`, Ollama's `tool_calls`): its
+/// start and its end with `args` as JSON (`{}` when absent).
+fn whole_call(
+    out: &mut Vec<Piece>,
+    slot: u64,
+    name: Option<String>,
+    id: Option<String>,
+    args: Option<&Value>,
+) {
+    out.push(Piece::ToolStart { slot, name, id });
+    out.push(Piece::ToolEnd {
+        slot,
+        arguments: Some(args.map_or_else(|| "{}".into(), Value::to_string)),
+    });
+}
+
 fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
@@ -330,18 +346,8 @@ fn gemini_part(slot: u64, part: &Value, out: &mut Vec<Piece>) {
             Piece::Text(s)
         });
     } else if let Some(call) = part.get("functionCall") {
-        out.push(Piece::ToolStart {
-            slot,
-            name: text(call, "name"),
-            id: text(call, "id"),
-        });
-        let args = call
-            .get("args")
-            .map_or_else(|| "{}".into(), Value::to_string);
-        out.push(Piece::ToolEnd {
-            slot,
-            arguments: Some(args),
-        });
+        let (name, id) = (text(call, "name"), text(call, "id"));
+        whole_call(out, slot, name, id, call.get("args"));
     }
 }
 
@@ -364,18 +370,8 @@ fn ollama(done: bool, v: &Value, out: &mut Vec<Piece>) {
     let calls = message.get("tool_calls").and_then(Value::as_array);
     for (slot, call) in (0u64..).zip(calls.into_iter().flatten()) {
         let function = call.get("function").unwrap_or(&Value::Null);
-        out.push(Piece::ToolStart {
-            slot,
-            name: text(function, "name"),
-            id: text(call, "id"),
-        });
-        let args = function
-            .get("arguments")
-            .map_or_else(|| "{}".into(), Value::to_string);
-        out.push(Piece::ToolEnd {
-            slot,
-            arguments: Some(args),
-        });
+        let (name, id) = (text(function, "name"), text(call, "id"));
+        whole_call(out, slot, name, id, function.get("arguments"));
     }
     if done {
         let reason = text(v, "done_reason").unwrap_or_else(|| "stop".into());
