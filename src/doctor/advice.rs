@@ -201,6 +201,89 @@ pub fn idle_cut(after: Duration, who: &str) -> String {
     )
 }
 
+/// What an HTTP/2 error code says (RFC 9113 §7), as the reason a stream ended.
+pub fn h2_code(code: &str) -> &'static str {
+    match code {
+        "NO_ERROR" => "closed on purpose, without an error (a deliberate close: a timeout, a maximum duration, a shutdown)",
+        "PROTOCOL_ERROR" => "the server found a protocol error",
+        "INTERNAL_ERROR" => "an internal error in the server or a proxy (nginx and Apache's mod_http2 send it when their proxy timeout fires or the upstream's body breaks off mid-stream)",
+        "FLOW_CONTROL_ERROR" => "the flow-control rules were broken",
+        "SETTINGS_TIMEOUT" => "SETTINGS went unacknowledged",
+        "STREAM_CLOSED" => "a frame came on a stream already closed",
+        "FRAME_SIZE_ERROR" => "a frame had the wrong size",
+        "REFUSED_STREAM" => "the server refused the stream before doing anything with it; it is safe to retry",
+        "CANCEL" => "the stream is no longer wanted (typically a proxy whose upstream went away)",
+        "COMPRESSION_ERROR" => "the header compression state broke",
+        "CONNECT_ERROR" => "a CONNECT tunnel failed",
+        "ENHANCE_YOUR_CALM" => "the server thinks this client makes too much load (too many streams, resets or pings)",
+        "INADEQUATE_SECURITY" => "the TLS in use is too weak for HTTP/2",
+        "HTTP_1_1_REQUIRED" => "the server wants HTTP/1.1 for this request",
+        _ => "an error code RFC 9113 does not define",
+    }
+}
+
+/// `RST_STREAM INTERNAL_ERROR` or `GOAWAY NO_ERROR`.
+pub fn h2_frame(reset: &crate::http::Reset) -> String {
+    format!("{} {}", reset.frame(), reset.code)
+}
+
+/// A cut that an HTTP/2 reset or GOAWAY made, when no idle timeout explains it.
+pub fn h2_cut(reset: &crate::http::Reset) -> String {
+    let what = if !reset.by_server {
+        "sse's HTTP/2 layer refused what the server sent and reset the stream"
+    } else if reset.go_away {
+        "the server closed the HTTP/2 connection mid-stream"
+    } else {
+        "the server reset the HTTP/2 stream mid-stream"
+    };
+    format!(
+        "{what} ({}: {}); EventSource treats it as a lost connection and reconnects",
+        h2_frame(reset),
+        h2_code(&reset.code)
+    )
+}
+
+/// How an idle cut came over HTTP/2, against how the layer blamed ends a stream.
+pub fn h2_idle_end(came: &str, layer: &str, its: Option<&str>) -> String {
+    let its_way = its.map_or("a clean end (END_STREAM)".to_string(), |c| {
+        format!("RST_STREAM {c}")
+    });
+    if came == its_way {
+        format!(
+            "; over HTTP/2 it came as {came}, which is how {layer} ends a stream its timeout cuts"
+        )
+    } else {
+        format!("; over HTTP/2 it came as {came}, but {layer} ends a stream its timeout cuts with {its_way}: another layer may have cut it")
+    }
+}
+
+/// The connections a browser opens to one origin over HTTP/1.1.
+pub const HTTP1_CONNECTIONS: usize = 6;
+
+pub fn few_streams(n: usize) -> String {
+    format!("each open EventSource holds one stream for as long as it lives, and a client may have no more than {n} open at once on the connection (RFC 9113 §5.1.2): pages or tabs with more open streams than that leave the rest waiting, fewer than the 6 connections a browser opens over HTTP/1.1")
+}
+
+pub const FEW_STREAMS_FIX: &str = "raise the server's concurrent-stream limit (nginx: `http2_max_concurrent_streams`, 128 by default; HAProxy: `tune.h2.max-concurrent-streams`; Apache: `H2MaxSessionStreams`)";
+
+/// How an idle cut came over HTTP/2 when no layer blamed is known to cut one: the
+/// layers a test saw end a cut stream `alike`.
+pub fn h2_idle_end_unnamed(came: &str, code: Option<&str>, alike: &[&str]) -> String {
+    match alike {
+        [] => match code {
+            Some(code) => format!("; over HTTP/2 it came as {came}: {}", h2_code(code)),
+            None => format!("; over HTTP/2 it came as {came}"),
+        },
+        [one] => format!(
+            "; over HTTP/2 it came as {came}, which is how {one} ends a stream its timeout cuts"
+        ),
+        many => format!(
+            "; over HTTP/2 it came as {came}, which is how {} end a stream their timeout cuts",
+            many.join(" and ")
+        ),
+    }
+}
+
 pub const CUT: &str = "the connection was cut mid-stream (no clean end of the body): a proxy timeout, a crash, or a load balancer dropped it";
 pub const CUT_FIX: &str = "find which layer closes it (server and proxy logs at that moment)";
 pub const END_UNJUDGED: &str =

@@ -40,6 +40,8 @@ pub struct IdleCut {
     pub who: String,
     /// The heartbeat, then the fixes of the layers that match.
     pub fixes: Vec<FixLine>,
+    /// The layers blamed.
+    pub layers: Vec<&'static Layer>,
 }
 
 #[derive(Debug, Clone)]
@@ -270,5 +272,10 @@ fn idle_cut(obs: &Observation, named: &[&'static Layer]) -> Option<IdleCut> {
             fixes.extend(offer(&idle.advice));
         }
     }
-    Some(IdleCut { after, who, fixes })
+    Some(IdleCut {
+        after,
+        who,
+        fixes,
+        layers,
+    })
 }

@@ -8,7 +8,7 @@ use super::advice;
 use super::analysis::{Analysis, Delays, WARN_DELAY};
 use super::finding::{offer, Finding, FixLine, IntoFixes, Status};
 use super::layers;
-use super::observation::{Burst, Observation, Stop};
+use super::observation::{Burst, Observation, Stop, StreamEnd};
 use crate::format::{count, ms};
 use crate::http::media_type;
 
@@ -513,20 +513,15 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         end.cause
     );
     if let Some(cut) = &a.idle_cut {
-        return Finding::fail(
-            "connection",
-            seen,
-            advice::idle_cut(cut.after, &cut.who),
-            cut.fixes.clone(),
-        );
+        let why = advice::idle_cut(cut.after, &cut.who) + &h2_idle_end(obs, end, &cut.layers);
+        return Finding::fail("connection", seen, why, cut.fixes.clone());
     }
     if !end.clean {
-        return Finding::fail(
-            "connection",
-            seen,
-            advice::CUT,
-            idle_fixes(a, advice::CUT_FIX),
-        );
+        let why = end
+            .reset
+            .as_ref()
+            .map_or(advice::CUT.to_string(), advice::h2_cut);
+        return Finding::fail("connection", seen, why, idle_fixes(a, advice::CUT_FIX));
     }
     if let Some(shape) = obs.llm.shape().filter(|_| !obs.opened_by_get()) {
         // Not reconnected, so no advice about reconnection: llm-end judges the answer.
@@ -737,6 +732,29 @@ fn proxy_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
 }
 
 /// `first`, then the idle-timeout fixes of the layers the headers name.
+/// Over HTTP/2, how an idle cut came (a reset's code, or a clean end) against how the
+/// first layer blamed that a test saw cut a stream ends one.
+fn h2_idle_end(obs: &Observation, end: &StreamEnd, blamed: &[&layers::Layer]) -> String {
+    if obs.head.as_ref().is_none_or(|h| h.version != "HTTP/2") {
+        return String::new();
+    }
+    let came = match &end.reset {
+        Some(reset) => advice::h2_frame(reset),
+        None if end.clean => "a clean end (END_STREAM)".to_string(),
+        None => return String::new(),
+    };
+    if let Some(cut) = blamed.iter().find_map(|l| layers::h2_cut(l.name)) {
+        return advice::h2_idle_end(&came, cut.layer, cut.reset);
+    }
+    let code = end.reset.as_ref().map(|r| r.code.as_str());
+    let alike: Vec<&str> = layers::H2_CUTS
+        .iter()
+        .filter(|c| c.reset == code)
+        .map(|c| c.layer)
+        .collect();
+    advice::h2_idle_end_unnamed(&came, code, &alike)
+}
+
 fn idle_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
     let mut fixes = vec![FixLine::from(first)];
     for l in &a.layers {
@@ -825,6 +843,7 @@ mod tests {
                 "connection reset"
             }
             .into(),
+            reset: None,
         });
         obs
     }
@@ -1157,6 +1176,79 @@ mod tests {
         let (obs, a) = judge(obs);
         assert!(a.idle_cut.is_none());
         assert_ne!(heartbeat(&obs, &a).status, Status::Fail);
+    }
+
+    /// `obs` as if watched over HTTP/2, its end a reset with `code` (GOAWAY if `go_away`).
+    fn over_h2(mut obs: Observation, code: Option<&str>, go_away: bool) -> Observation {
+        if let Some(h) = obs.head.as_mut() {
+            h.version = "HTTP/2";
+        }
+        if let Some(end) = obs.end.as_mut() {
+            end.reset = code.map(|code| crate::http::Reset {
+                code: code.into(),
+                go_away,
+                by_server: true,
+            });
+        }
+        obs
+    }
+
+    #[test]
+    fn an_h2_cut_names_its_code_and_the_layer_known_to_send_it() {
+        let idle = |clean| ended(steady(base(), 5, 200, None, true), 810 + 3000, clean);
+        // Behind a named nginx, INTERNAL_ERROR is how it cuts.
+        let obs = with(
+            over_h2(idle(false), Some("INTERNAL_ERROR"), false),
+            "server",
+            "nginx",
+        );
+        let f = check(obs, connection);
+        assert!(
+            f.why.ends_with("; over HTTP/2 it came as RST_STREAM INTERNAL_ERROR, which is how nginx ends a stream its timeout cuts"),
+            "{f:?}"
+        );
+        // Another code than the named layer's says another layer may have cut it.
+        let obs = with(
+            over_h2(idle(false), Some("CANCEL"), false),
+            "server",
+            "nginx",
+        );
+        let f = check(obs, connection);
+        assert!(f.why.contains("but nginx ends a stream its timeout cuts with RST_STREAM INTERNAL_ERROR: another layer"), "{f:?}");
+        // Unnamed: the layers a test saw end a stream this way.
+        let f = check(over_h2(idle(true), None, false), connection);
+        assert!(
+            f.why.ends_with(
+                "as a clean end (END_STREAM), which is how HAProxy ends a stream its timeout cuts"
+            ),
+            "{f:?}"
+        );
+        let f = check(
+            over_h2(idle(false), Some("INTERNAL_ERROR"), false),
+            connection,
+        );
+        assert!(
+            f.why
+                .ends_with("which is how nginx and Apache end a stream their timeout cuts"),
+            "{f:?}"
+        );
+        let f = check(
+            over_h2(idle(false), Some("ENHANCE_YOUR_CALM"), true),
+            connection,
+        );
+        assert!(f.why.ends_with("came as GOAWAY ENHANCE_YOUR_CALM: the server thinks this client makes too much load (too many streams, resets or pings)"), "{f:?}");
+        // Not idle: the reset is the why, and a browser reconnects.
+        let busy = ended(steady(base(), 5, 200, None, true), 820, false);
+        let f = check(over_h2(busy, Some("NO_ERROR"), false), connection);
+        assert!(f.why.starts_with("the server reset the HTTP/2 stream mid-stream (RST_STREAM NO_ERROR: closed on purpose"), "{f:?}");
+        assert!(
+            f.why
+                .ends_with("EventSource treats it as a lost connection and reconnects"),
+            "{f:?}"
+        );
+        // Over HTTP/1.1 nothing of HTTP/2 is said.
+        let f = check(with(idle(false), "server", "nginx"), connection);
+        assert!(!f.why.contains("HTTP/2"), "{f:?}");
     }
 
     #[test]

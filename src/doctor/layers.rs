@@ -483,6 +483,43 @@ pub static LAYERS: &[Layer] = &[
     },
 ];
 
+/// How a layer ends an HTTP/2 stream when its idle timeout cuts it, as a test saw it
+/// (the code of its RST_STREAM, or `None` for a clean END_STREAM).
+#[derive(Debug)]
+pub struct H2Cut {
+    pub layer: &'static str,
+    pub reset: Option<&'static str>,
+    /// The evidence, which `every_test_named_as_evidence_exists` checks.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub seen_in: &'static str,
+}
+
+pub static H2_CUTS: &[H2Cut] = &[
+    // nginx 1.22 (Debian 12), ngx_http_v2_module: proxy_read_timeout mid-stream.
+    H2Cut {
+        layer: "nginx",
+        reset: Some("INTERNAL_ERROR"),
+        seen_in: "nginx_h2::nginx_over_h2_resets_a_stream_its_proxy_read_timeout_cuts",
+    },
+    // Apache 2.4 (Debian 12) mod_http2 with mod_proxy_http: ProxyTimeout mid-stream.
+    H2Cut {
+        layer: "Apache",
+        reset: Some("INTERNAL_ERROR"),
+        seen_in: "http2_servers::apache_mod_http2_resets_a_stream_its_proxy_timeout_cuts",
+    },
+    // HAProxy 2.6 (Debian 12), an h2 frontend: `timeout server` mid-stream.
+    H2Cut {
+        layer: "HAProxy",
+        reset: None,
+        seen_in: "http2_servers::haproxy_h2_frontend_ends_a_stream_its_timeout_server_cuts_cleanly",
+    },
+];
+
+/// How `layer` ends an HTTP/2 stream it cuts, if a test saw it.
+pub fn h2_cut(layer: &str) -> Option<&'static H2Cut> {
+    H2_CUTS.iter().find(|c| c.layer == layer)
+}
+
 /// When no layer is named: advice about buffering in general.
 pub static SOME_BUFFER: Advice = Advice {
     does: "a proxy or middleware between the server and this client holds the body",
@@ -575,6 +612,48 @@ mod tests {
                 l.name
             );
             assert!(LAYERS[..i].iter().all(|o| o.name != l.name), "{}", l.name);
+        }
+    }
+
+    /// Every test a fix or an HTTP/2 cut names (`module::function`) is in tests/e2e.
+    #[test]
+    fn every_test_named_as_evidence_exists() {
+        let advice = LAYERS
+            .iter()
+            .flat_map(|l| {
+                [&l.holds, &l.compresses]
+                    .into_iter()
+                    .flatten()
+                    .chain(l.idle.as_ref().map(|i| &i.advice))
+            })
+            .chain(ON_H2.iter().map(|o| &o.advice))
+            .chain([
+                &SOME_H2_BUFFER,
+                &SOME_BUFFER,
+                &CACHED,
+                &SOME_ETAG,
+                &SOME_COMPRESSION,
+            ]);
+        let mut named: Vec<&str> = advice
+            .flat_map(|a| a.fixes.iter().filter_map(|f| f.verified))
+            .chain([HEARTBEAT_VERIFIED, OPEN_AT_ONCE_VERIFIED])
+            .chain(H2_CUTS.iter().map(|c| c.seen_in))
+            .flat_map(|list| list.split(", "))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        assert!(named.len() > 10, "{named:?}");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+        for named in named {
+            // A name may carry a remark after it: `rack::a_test (on Puma)`.
+            let test = named.split_whitespace().next().unwrap_or(named);
+            let (module, function) = test.split_once("::").unwrap_or(("", test));
+            let source = std::fs::read_to_string(dir.join(format!("{module}.rs")))
+                .unwrap_or_else(|e| panic!("{test}: tests/e2e/{module}.rs: {e}"));
+            assert!(
+                source.contains(&format!("fn {function}()")),
+                "{test} is named as evidence but tests/e2e/{module}.rs has no such test"
+            );
         }
     }
 

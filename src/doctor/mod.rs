@@ -559,7 +559,7 @@ impl Reader {
                 return Stop::Duration;
             }
             let (n, at) = match body.read(&mut buf) {
-                Ok(0) => return self.end(Ok(())),
+                Ok(0) => return self.ended(Ok(())),
                 Ok(n) => (n, self.started.elapsed()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if !wire_failed.load(Ordering::SeqCst) && !encoding.trim().is_empty() => {
@@ -571,7 +571,7 @@ impl Reader {
                     ));
                     return Stop::Ended;
                 }
-                Err(e) => return self.end(Err(io_message(&e))),
+                Err(e) => return self.ended(Err(&e)),
             };
             let wall_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -605,10 +605,6 @@ impl Reader {
             }
         }
     }
-
-    fn end(&self, result: Result<(), String>) -> Stop {
-        self.ended(result)
-    }
 }
 
 /// Keeps the last [`LAST_TEXT`] bytes of the body in `kept`.
@@ -620,15 +616,22 @@ fn keep_end(kept: &mut Vec<u8>, read: &[u8]) {
 }
 
 impl Reader {
-    fn ended(&self, result: Result<(), String>) -> Stop {
-        let (clean, cause) = match result {
-            Ok(()) => (true, "the body ended".to_string()),
-            Err(cause) => (false, cause),
+    fn ended(&self, result: Result<(), &io::Error>) -> Stop {
+        let (clean, cause, reset) = match result {
+            Ok(()) => (true, "the body ended".to_string(), None),
+            Err(e) => (
+                false,
+                io_message(e),
+                e.get_ref()
+                    .and_then(|i| i.downcast_ref::<http::Reset>())
+                    .cloned(),
+            ),
         };
         lock(&self.shared).end = Some(StreamEnd {
             at: self.started.elapsed(),
             clean,
             cause,
+            reset,
         });
         Stop::Ended
     }

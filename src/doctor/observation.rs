@@ -156,6 +156,8 @@ pub struct StreamEnd {
     /// A clean end of the body (true), or a cut (reset, truncated chunked body).
     pub clean: bool,
     pub cause: String,
+    /// An HTTP/2 RST_STREAM or GOAWAY that ended it, with its code.
+    pub reset: Option<crate::http::Reset>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

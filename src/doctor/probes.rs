@@ -357,19 +357,41 @@ pub fn alpn(url: &str, insecure: bool, timeout: Duration) -> Result<Option<Strin
         .map(|p| String::from_utf8_lossy(p).into_owned()))
 }
 
-/// The watch went over HTTP/2, as a browser's would: how much room the connection has.
+/// The watch went over HTTP/2, as a browser's would: how much room the connection has
+/// (streams at once, and the window the server's SETTINGS give what the client sends).
 pub fn watched_over_h2(conn: &crate::http::Connection, https: bool) -> Finding {
-    let room = match conn.max_streams {
-        Some(n) => format!("the server's SETTINGS allow {n} concurrent streams on one connection"),
-        None => "the server's SETTINGS set no limit on concurrent streams".into(),
-    };
     let how = if https {
-        "watched over HTTP/2 (ALPN h2), as a browser connects"
+        "works over HTTP/2 (ALPN h2), as a browser connects"
     } else {
         // Browsers never speak h2c: this is not the path a browser takes.
-        "watched over HTTP/2 in cleartext (h2c, --http2-prior-knowledge), which browsers do not speak"
+        "works over HTTP/2 in cleartext (h2c, --http2-prior-knowledge), which browsers do not speak"
     };
-    Finding::pass("http2", format!("{how}: {room}"))
+    let room = match conn.max_streams {
+        Some(n) => format!("room for {n} streams at once on one connection"),
+        None => {
+            "room for any number of streams at once (the server's SETTINGS set no limit)".into()
+        }
+    };
+    let window = match conn.settings.as_ref() {
+        None => String::new(),
+        Some(settings) => match settings.get(crate::http::INITIAL_WINDOW_SIZE) {
+            Some(w) => format!("; initial window {w} bytes for request bodies"),
+            None => format!(
+                "; initial window {} bytes (the default) for request bodies",
+                crate::http::DEFAULT_WINDOW
+            ),
+        },
+    };
+    let seen = format!("{how}: {room}{window}");
+    match conn.max_streams {
+        Some(n) if n < advice::HTTP1_CONNECTIONS => Finding::warn(
+            "http2",
+            seen,
+            advice::few_streams(n),
+            advice::FEW_STREAMS_FIX,
+        ),
+        _ => Finding::pass("http2", seen),
+    }
 }
 
 /// A head later than this is late, when it came with the body's first bytes.

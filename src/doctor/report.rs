@@ -222,10 +222,24 @@ struct JsonReport<'a> {
     bursts: Vec<BurstJson>,
     /// From the last byte to a close that looks like an idle timeout.
     idle_cut_ms: Option<u64>,
+    /// The HTTP/2 RST_STREAM or GOAWAY that ended the stream.
+    reset: Option<ResetJson>,
+    /// HTTP/2: the server's SETTINGS (`MAX_CONCURRENT_STREAMS`: 128, ...).
+    http2_settings: Option<serde_json::Map<String, serde_json::Value>>,
     layers: Vec<&'static str>,
     headers: Vec<(&'a str, &'a str)>,
     checks: &'a [Finding],
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct ResetJson {
+    /// `RST_STREAM` or `GOAWAY`.
+    frame: &'static str,
+    code: String,
+    /// Sent by the server (false: sse's HTTP/2 layer refused what the server sent).
+    by_server: bool,
+    at_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -305,6 +319,19 @@ pub fn write_json(
             })
             .collect(),
         idle_cut_ms: a.idle_cut.as_ref().map(|c| millis(c.after)),
+        reset: obs.end.as_ref().and_then(|end| {
+            end.reset.as_ref().map(|r| ResetJson {
+                frame: r.frame(),
+                code: r.code.clone(),
+                by_server: r.by_server,
+                at_ms: millis(end.at),
+            })
+        }),
+        http2_settings: obs
+            .connection
+            .as_ref()
+            .and_then(|c| c.settings.as_ref())
+            .map(|s| s.named().map(|(n, v)| (n, v.into())).collect()),
         layers: a.layers.iter().map(|l| l.name).collect(),
         headers: head.map_or_else(Vec::new, |h| {
             h.headers

@@ -60,6 +60,15 @@ pub struct Reset {
 }
 
 impl Reset {
+    /// The frame that carried it: `RST_STREAM` or `GOAWAY`.
+    pub fn frame(&self) -> &'static str {
+        if self.go_away {
+            "GOAWAY"
+        } else {
+            "RST_STREAM"
+        }
+    }
+
     /// As said when a stream that was open ends this way, `after` it opened.
     pub fn after(&self, after: std::time::Duration) -> String {
         let after = crate::format::secs(after);

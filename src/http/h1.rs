@@ -181,6 +181,7 @@ fn response_of(response: http::Response<ureq::Body>) -> Response {
         conn: Connection {
             version,
             max_streams: None,
+            settings: None,
         },
     }
 }

@@ -9,20 +9,21 @@
 //! frames, never more.
 
 use std::io::{self, Read};
+use std::pin::Pin;
 use std::sync::mpsc as sync_mpsc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use ureq::http::{self, Uri};
 
 use super::error::{Cause, Reset, Tls};
-use super::{tls_config, Connection, Head, Request, Response};
+use super::{tls_config, Connection, Head, Request, Response, Settings, CLIENT_WINDOW as WINDOW};
 
-/// The window the server may fill before the reader releases any of it.
-const WINDOW: u32 = 1 << 20;
 /// DATA frames waiting for the reader.
 const QUEUED_FRAMES: usize = 32;
 /// Headers HTTP/2 forbids in a request (RFC 9113 §8.2.2); `host` becomes `:authority`.
@@ -59,6 +60,7 @@ enum Opened {
         parts: http::response::Parts,
         body: mpsc::Receiver<io::Result<Bytes>>,
         max_streams: usize,
+        settings: Option<Settings>,
     },
     Http1 {
         chose: Option<String>,
@@ -103,7 +105,8 @@ pub fn open(
             parts,
             body,
             max_streams,
-        } => Negotiated::H2(response_of(parts, body, max_streams, &req.url)),
+            settings,
+        } => Negotiated::H2(response_of(parts, body, max_streams, settings, &req.url)),
     })
 }
 
@@ -111,6 +114,7 @@ fn response_of(
     parts: http::response::Parts,
     body: mpsc::Receiver<io::Result<Bytes>>,
     max_streams: usize,
+    settings: Option<Settings>,
     url: &str,
 ) -> Response {
     let headers = parts
@@ -139,6 +143,7 @@ fn response_of(
         conn: Connection {
             version: "HTTP/2",
             max_streams: (max_streams != usize::MAX).then_some(max_streams),
+            settings,
         },
     }
 }
@@ -318,7 +323,14 @@ impl Job {
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        match self.request(io).await {
+        let seen = Arc::new(Mutex::new(None));
+        let tap = Tap {
+            io,
+            first: Vec::new(),
+            looking: true,
+            seen: Arc::clone(&seen),
+        };
+        match self.request(tap).await {
             Err(cause) => {
                 let _ = head.send(Err(cause));
             }
@@ -330,6 +342,7 @@ impl Job {
                     parts,
                     body: rx,
                     max_streams,
+                    settings: crate::sync::lock(&seen).take(),
                 };
                 if head.send(Ok(opened)).is_ok() {
                     pump(body, tx, self.req.timeout, ended).await;
@@ -518,6 +531,104 @@ impl Read for Body {
     }
 }
 
+/// The connection as h2 reads and writes it, keeping the SETTINGS frame the server
+/// opens with (its connection preface, RFC 9113 §3.4), which h2 does not hand out
+/// (only MAX_CONCURRENT_STREAMS): `-v` and doctor show them. It reads nothing after
+/// that first frame; h2 does all the protocol.
+struct Tap<T> {
+    io: T,
+    /// The first frame's bytes so far.
+    first: Vec<u8>,
+    looking: bool,
+    seen: Arc<Mutex<Option<Settings>>>,
+}
+
+/// An HTTP/2 frame header's length.
+const FRAME_HEADER: usize = 9;
+/// The SETTINGS frame's type.
+const SETTINGS: u8 = 0x4;
+/// The most SETTINGS parameters kept (the frame is 6 bytes a parameter).
+const MAX_SETTINGS: usize = 64;
+
+impl<T> Tap<T> {
+    /// Takes the bytes just read; once the first frame is whole, keeps its SETTINGS
+    /// and stops looking.
+    fn look(&mut self, read: &[u8]) {
+        if !self.looking {
+            return;
+        }
+        let room = FRAME_HEADER + 6 * MAX_SETTINGS - self.first.len();
+        self.first.extend_from_slice(&read[..read.len().min(room)]);
+        let Some(header) = self.first.get(..FRAME_HEADER) else {
+            return;
+        };
+        let len = u32::from_be_bytes([0, header[0], header[1], header[2]]) as usize;
+        if header[3] != SETTINGS || len % 6 != 0 || len > 6 * MAX_SETTINGS {
+            self.looking = false;
+            return;
+        }
+        let Some(payload) = self.first.get(FRAME_HEADER..FRAME_HEADER + len) else {
+            return;
+        };
+        let settings = payload
+            .chunks_exact(6)
+            .map(|p| {
+                let id = u16::from_be_bytes([p[0], p[1]]);
+                (id, u32::from_be_bytes([p[2], p[3], p[4], p[5]]))
+            })
+            .collect();
+        *crate::sync::lock(&self.seen) = Some(Settings(settings));
+        self.looking = false;
+        self.first = Vec::new();
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Tap<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.io).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) {
+            this.look(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Tap<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
 /// The largest answer to CONNECT taken.
 const MAX_PROXY_HEAD: usize = 16 * 1024;
 
@@ -570,6 +681,48 @@ mod tests {
         assert_eq!(to("//c.com/z"), "https://c.com/z");
         assert_eq!(to("/z"), "https://a.com/z");
         assert_eq!(to("z"), "https://a.com/x/z");
+    }
+
+    fn tapped() -> Tap<()> {
+        Tap {
+            io: (),
+            first: Vec::new(),
+            looking: true,
+            seen: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn the_servers_first_settings_are_kept_from_reads_of_any_size() {
+        // SETTINGS: MAX_CONCURRENT_STREAMS 128, INITIAL_WINDOW_SIZE 65536, then a
+        // WINDOW_UPDATE that is not looked at.
+        let mut wire = vec![0, 0, 12, 4, 0, 0, 0, 0, 0];
+        wire.extend([0, 3, 0, 0, 0, 128, 0, 4, 0, 1, 0, 0]);
+        wire.extend([0, 0, 4, 8, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0]);
+        for size in [1, 2, 5, 9, 13, wire.len()] {
+            let mut tap = tapped();
+            for read in wire.chunks(size) {
+                tap.look(read);
+            }
+            let seen = tap.seen.lock().unwrap().clone().unwrap();
+            assert_eq!(seen.0, [(3, 128), (4, 65536)], "reads of {size}");
+            assert_eq!(seen.get(super::super::INITIAL_WINDOW_SIZE), Some(65536));
+            assert_eq!(
+                seen.shown(),
+                "MAX_CONCURRENT_STREAMS 128, INITIAL_WINDOW_SIZE 65536"
+            );
+            assert!(!tap.looking && tap.first.is_empty());
+        }
+        let mut empty = tapped();
+        empty.look(&[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4]);
+        assert_eq!(
+            empty.seen.lock().unwrap().clone(),
+            Some(Settings::default())
+        );
+        // Not a SETTINGS frame first: nothing is kept, and nothing more looked at.
+        let mut other = tapped();
+        other.look(&[0, 0, 8, 7, 0, 0, 0, 0, 0]);
+        assert!(!other.looking && other.seen.lock().unwrap().is_none());
     }
 
     #[test]

@@ -59,6 +59,58 @@ pub struct Connection {
     /// HTTP/2: how many streams the server allows at once on the connection
     /// (SETTINGS_MAX_CONCURRENT_STREAMS), when it set a limit.
     pub max_streams: Option<usize>,
+    /// HTTP/2: the SETTINGS frame the server opened the connection with.
+    pub settings: Option<Settings>,
+}
+
+/// An HTTP/2 SETTINGS frame's parameters (RFC 9113 §6.5.2), in the order sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings(pub Vec<(u16, u32)>);
+
+/// SETTINGS_INITIAL_WINDOW_SIZE: the window of each stream for what the other side
+/// sends, until it says otherwise.
+pub const INITIAL_WINDOW_SIZE: u16 = 0x4;
+/// The window our HTTP/2 SETTINGS give each stream, and the connection's: what the
+/// server may send before the reader releases any of it.
+pub const CLIENT_WINDOW: u32 = 1 << 20;
+/// The window HTTP/2 starts a stream with when SETTINGS do not change it.
+pub const DEFAULT_WINDOW: u32 = 65_535;
+
+impl Settings {
+    /// The last value sent for `id` (a later one overrides an earlier, §6.5.3).
+    pub fn get(&self, id: u16) -> Option<u32> {
+        self.0.iter().rev().find(|(i, _)| *i == id).map(|(_, v)| *v)
+    }
+
+    /// The parameters by name: `("MAX_CONCURRENT_STREAMS", 128)`.
+    pub fn named(&self) -> impl Iterator<Item = (String, u32)> + '_ {
+        self.0.iter().map(|(id, value)| {
+            let name = match id {
+                0x1 => "HEADER_TABLE_SIZE",
+                0x2 => "ENABLE_PUSH",
+                0x3 => "MAX_CONCURRENT_STREAMS",
+                0x4 => "INITIAL_WINDOW_SIZE",
+                0x5 => "MAX_FRAME_SIZE",
+                0x6 => "MAX_HEADER_LIST_SIZE",
+                // RFC 8441 and RFC 9218.
+                0x8 => "ENABLE_CONNECT_PROTOCOL",
+                0x9 => "NO_RFC7540_PRIORITIES",
+                other => return (format!("0x{other:x}"), *value),
+            };
+            (name.to_string(), *value)
+        })
+    }
+
+    /// `MAX_CONCURRENT_STREAMS 128, INITIAL_WINDOW_SIZE 65536`, or `none`.
+    pub fn shown(&self) -> String {
+        if self.0.is_empty() {
+            return "none (every parameter at its default)".into();
+        }
+        self.named()
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Which HTTP a run speaks.

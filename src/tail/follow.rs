@@ -367,6 +367,16 @@ impl<W: Write> Run<'_, W> {
                 .iter()
                 .map(|(n, v)| format!("< {}: {}", escape::line(n), escape::line(v))),
         );
+        if let Some(settings) = &res.conn.settings {
+            lines.push(format!(
+                "* HTTP/2 SETTINGS from the server: {}",
+                settings.shown()
+            ));
+            lines.push(format!(
+                "* HTTP/2 SETTINGS sent: ENABLE_PUSH 0, INITIAL_WINDOW_SIZE {w}; connection window {w}",
+                w = http::CLIENT_WINDOW
+            ));
+        }
         self.side
             .console
             .line(&lines.join("\n").dimmed().to_string());

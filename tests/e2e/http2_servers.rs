@@ -28,6 +28,7 @@ fn assert_tail_over_h2(url: &str, flags: &[&str]) {
     );
     assert!(
         err.contains("< HTTP/2 200")
+            && err.contains("* HTTP/2 SETTINGS from the server: ")
             && err.contains(&format!("connected to {url} (HTTP/2 200 OK)")),
         "{err}"
     );
@@ -43,9 +44,13 @@ fn doctor_k(url: &str) -> Report {
 fn assert_doctor_h2(report: &Report, streams: u32) {
     assert_eq!(report.json["http_version"], "HTTP/2", "{report}");
     assert_eq!(report.status("http2"), "PASS", "{report}");
+    let seen = report.check("http2")["seen"].as_str().unwrap().to_string();
+    assert!(
+        seen.starts_with(&format!("works over HTTP/2 (ALPN h2), as a browser connects: room for {streams} streams at once on one connection; initial window ")),
+        "{report}"
+    );
     assert_eq!(
-        report.check("http2")["seen"],
-        format!("watched over HTTP/2 (ALPN h2), as a browser connects: the server's SETTINGS allow {streams} concurrent streams on one connection"),
+        report.json["http2_settings"]["MAX_CONCURRENT_STREAMS"], streams,
         "{report}"
     );
 }
@@ -129,7 +134,7 @@ fn caddy_h2c_listener_is_spoken_to_with_prior_knowledge() {
 
 /// Apache (one process, `-X`) with mod_ssl and mod_http2 (`Protocols h2 http/1.1`) on a
 /// free port, proxying /events to `upstream` with mod_proxy_http.
-fn apache_h2(name: &str, upstream: &str) -> Option<Listening> {
+fn apache_h2(name: &str, upstream: &str, extra: &str) -> Option<Listening> {
     let install = "apt-get install -y apache2";
     let binary = require_program(&["apache2", "httpd"], install)?;
     let modules = Path::new("/usr/lib/apache2/modules");
@@ -145,7 +150,7 @@ fn apache_h2(name: &str, upstream: &str) -> Option<Listening> {
     let conf = |port| {
         let (d, m) = (dir.display(), modules.display());
         format!(
-            "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName localhost\nPidFile {d}/httpd.pid\nErrorLog /dev/stderr\nLogLevel warn mpm_event:debug\nLoadModule mpm_event_module {m}/mod_mpm_event.so\nLoadModule authz_core_module {m}/mod_authz_core.so\nLoadModule proxy_module {m}/mod_proxy.so\nLoadModule proxy_http_module {m}/mod_proxy_http.so\nLoadModule ssl_module {m}/mod_ssl.so\nLoadModule http2_module {m}/mod_http2.so\nProtocols h2 http/1.1\nSSLEngine on\nSSLCertificateFile {}\nSSLCertificateKeyFile {}\nProxyPass /events http://{upstream}/events\n",
+            "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName localhost\nPidFile {d}/httpd.pid\nErrorLog /dev/stderr\nLogLevel warn mpm_event:debug\nLoadModule mpm_event_module {m}/mod_mpm_event.so\nLoadModule authz_core_module {m}/mod_authz_core.so\nLoadModule proxy_module {m}/mod_proxy.so\nLoadModule proxy_http_module {m}/mod_proxy_http.so\nLoadModule ssl_module {m}/mod_ssl.so\nLoadModule http2_module {m}/mod_http2.so\nProtocols h2 http/1.1\nSSLEngine on\nSSLCertificateFile {}\nSSLCertificateKeyFile {}\nProxyPass /events http://{upstream}/events\n{extra}\n",
             cert.display(),
             key.display()
         )
@@ -168,7 +173,7 @@ fn apache_h2(name: &str, upstream: &str) -> Option<Listening> {
 #[test]
 fn apache_mod_http2_passes_events_over_h2_and_announces_100_streams() {
     let (_server, upstream) = sse_upstream("h2-apache", STREAM, &["--stamp"]);
-    let Some(proxy) = apache_h2("default", &upstream) else {
+    let Some(proxy) = apache_h2("default", &upstream, "") else {
         return;
     };
     let url = https(proxy.port, "/events");
@@ -192,7 +197,7 @@ fn apache_mod_http2_passes_events_over_h2_and_announces_100_streams() {
 
 /// HAProxy (master-worker, as in haproxy.rs) with an h2 frontend over TLS on a free port
 /// in front of `upstream`.
-fn haproxy_h2(name: &str, upstream: &str) -> Option<Listening> {
+fn haproxy_h2(name: &str, upstream: &str, timeout_server: &str) -> Option<Listening> {
     let binary = require_program(&["haproxy"], "apt-get install -y haproxy")?;
     let dir = temp_dir(&format!("h2-haproxy-{name}"));
     let (cert, key) = localhost_cert(&dir);
@@ -202,7 +207,7 @@ fn haproxy_h2(name: &str, upstream: &str) -> Option<Listening> {
     std::fs::write(&pem, both).unwrap();
     let conf = |port| {
         format!(
-            "global\n  log stderr format raw local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 3s\n  timeout client 30s\n  timeout server 30s\nfrontend fe\n  bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n  default_backend be\nbackend be\n  server up {upstream}\n",
+            "global\n  log stderr format raw local0\ndefaults\n  mode http\n  log global\n  option httplog\n  timeout connect 3s\n  timeout client 30s\n  timeout server {timeout_server}\nfrontend fe\n  bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n  default_backend be\nbackend be\n  server up {upstream}\n",
             pem.display()
         )
     };
@@ -223,7 +228,7 @@ fn haproxy_h2(name: &str, upstream: &str) -> Option<Listening> {
 #[test]
 fn haproxy_h2_frontend_passes_events_over_h2_and_announces_100_streams() {
     let (_server, upstream) = sse_upstream("h2-haproxy", STREAM, &["--stamp"]);
-    let Some(proxy) = haproxy_h2("default", &upstream) else {
+    let Some(proxy) = haproxy_h2("default", &upstream, "30s") else {
         return;
     };
     let url = https(proxy.port, "/events");
@@ -308,4 +313,66 @@ fn hypercorn_h2c_with_prior_knowledge_and_http1_without() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(data_of(&json_lines(&out)), app_events("1.1"), "{err}");
     assert!(err.contains("(HTTP/1.1 200 OK)"), "{err}");
+}
+
+/// One event, then silence far longer than the proxies' timeouts below.
+const SILENT: &str = "id: 1\ndata: one\n\n@sleep 30s\nid: 2\ndata: two\n\n";
+
+/// Asserts doctor failed the connection as an idle cut of about 2 s that came over
+/// HTTP/2 as `came`, with `fix` among the fixes.
+fn assert_cut_over_h2(report: &Report, came: &str, fix: &str) {
+    let connection = report.check("connection");
+    assert_eq!(connection["status"], "FAIL", "{report}");
+    let why = connection["why"].as_str().unwrap();
+    assert!(
+        why.contains("an idle timeout of about 2 s") && why.contains(came),
+        "{report}"
+    );
+    assert!(
+        connection["fix"].as_str().unwrap().contains(fix),
+        "{report}"
+    );
+}
+
+#[test]
+fn apache_mod_http2_resets_a_stream_its_proxy_timeout_cuts() {
+    let (_server, upstream) = sse_upstream("h2-apache-cut", SILENT, &[]);
+    let Some(proxy) = apache_h2("cut", &upstream, "ProxyTimeout 2") else {
+        return;
+    };
+    let url = https(proxy.port, "/events");
+    let out = run_ok(&["tail", "-k", &url, "--no-reconnect"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("* stream reset by the server after 2.") && err.contains(" s: INTERNAL_ERROR"),
+        "{err}"
+    );
+    let report = doctor_with(&url, &["-k", "--duration", "4s"]);
+    assert_cut_over_h2(
+        &report,
+        "likely Apache (named by the headers), with its timeout set to about that; over HTTP/2 it came as RST_STREAM INTERNAL_ERROR, which is how Apache ends a stream its timeout cuts",
+        "ProxyTimeout",
+    );
+    assert_eq!(report.json["reset"]["code"], "INTERNAL_ERROR", "{report}");
+}
+
+/// HAProxy 2.6's h2 frontend ends a stream its `timeout server` cuts as a clean end
+/// (END_STREAM), with no reset: doctor says so, and that HAProxy ends one that way.
+#[test]
+fn haproxy_h2_frontend_ends_a_stream_its_timeout_server_cuts_cleanly() {
+    let (_server, upstream) = sse_upstream("h2-haproxy-cut", SILENT, &[]);
+    let Some(proxy) = haproxy_h2("cut", &upstream, "2s") else {
+        return;
+    };
+    let url = https(proxy.port, "/events");
+    let out = run_ok(&["tail", "-k", &url, "--no-reconnect"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("* the server closed the stream"), "{err}");
+    let report = doctor_with(&url, &["-k", "--duration", "4s"]);
+    assert_cut_over_h2(
+        &report,
+        "over HTTP/2 it came as a clean end (END_STREAM), which is how HAProxy ends a stream its timeout cuts",
+        "heartbeat",
+    );
+    assert!(report.json["reset"].is_null(), "{report}");
 }

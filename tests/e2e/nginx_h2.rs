@@ -3,15 +3,19 @@
 //! works; doctor watches over h2 and says so, with nginx's stream limit.
 
 use crate::doctor::check;
-use crate::real::{nginx_h2, NGINX_FIX};
+use crate::real::{nginx_h2, nginx_h2_with, NGINX_FIX};
 use crate::support::*;
 
 /// Events 400 ms apart: long enough that held-back events are clearly late.
 const STREAM: &str = "retry: 1000\n\nid: 1\ndata: {\"n\":1}\n\n@sleep 400ms\nid: 2\ndata: {\"n\":2}\n\n@sleep 400ms\nid: 3\ndata: {\"n\":3}\n\n@sleep 400ms\nid: 4\ndata: {\"n\":4}\n\n@sleep 400ms\nid: 5\ndata: {\"n\":5}\n\n@sleep 400ms\nid: 6\ndata: {\"n\":6}\n\n";
 
 fn doctor_h2(url: &str) -> (std::process::Output, serde_json::Value) {
+    doctor_h2_for(url, "5s")
+}
+
+fn doctor_h2_for(url: &str, duration: &str) -> (std::process::Output, serde_json::Value) {
     let out = sse()
-        .args(["doctor", url, "-k", "--duration", "5s", "--json"])
+        .args(["doctor", url, "-k", "--duration", duration, "--json"])
         .output()
         .unwrap();
     let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -55,7 +59,7 @@ fn default_nginx_over_h2_buffers_and_doctor_names_nginx_and_the_fix() {
     // nginx's http2_max_concurrent_streams is 128 by default.
     assert_eq!(
         check(&report, "http2")["seen"],
-        "watched over HTTP/2 (ALPN h2), as a browser connects: the server's SETTINGS allow 128 concurrent streams on one connection",
+        "works over HTTP/2 (ALPN h2), as a browser connects: room for 128 streams at once on one connection; initial window 65536 bytes for request bodies",
         "{report:#}"
     );
     // nginx held the head with the body on both protocols: its fix, not a first comment
@@ -157,5 +161,129 @@ fn a_first_comment_does_not_open_a_stream_behind_a_buffering_nginx() {
     assert!(
         !head["fix"].as_str().unwrap().contains(": ok"),
         "{report:#}"
+    );
+}
+
+/// One event, then silence far longer than the timeouts below.
+const SILENT: &str = "id: 1\ndata: one\n\n@sleep 30s\nid: 2\ndata: two\n\n";
+
+/// nginx 1.22's HTTP/2 resets a stream that its proxy_read_timeout cuts, or whose
+/// upstream body breaks off, with RST_STREAM INTERNAL_ERROR: tail tells the code and
+/// when, doctor matches it to nginx and its timeout, and a timeout above the silence
+/// keeps the stream open over h2.
+#[test]
+fn nginx_over_h2_resets_a_stream_its_proxy_read_timeout_cuts() {
+    let (_upstream, url) = serve(&[script("nginx-h2-silent", SILENT).to_str().unwrap()]);
+    let short = format!("{NGINX_FIX}\n      proxy_read_timeout 2s;");
+    let Some(proxy) = nginx_h2("h2-timeout", &host_port(&url), &short) else {
+        return;
+    };
+    let target = https(proxy.port, "/events");
+    let out = run_ok(&["tail", "-k", &target, "--no-reconnect"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("* stream reset by the server after 2.") && err.contains(" s: INTERNAL_ERROR"),
+        "{err}"
+    );
+    let (out, report) = doctor_h2_for(&target, "4s");
+    assert_exit(&out, 1);
+    let connection = check(&report, "connection");
+    assert_eq!(connection["status"], "FAIL", "{report:#}");
+    assert!(
+        connection["why"].as_str().unwrap().contains("idle timeout of about 2 s: likely nginx (named by the headers), with its timeout set to about that; over HTTP/2 it came as RST_STREAM INTERNAL_ERROR, which is how nginx ends a stream its timeout cuts"),
+        "{report:#}"
+    );
+    assert!(
+        connection["fix"]
+            .as_str()
+            .unwrap()
+            .contains("proxy_read_timeout"),
+        "{report:#}"
+    );
+    assert_eq!(report["reset"]["frame"], "RST_STREAM", "{report:#}");
+    assert_eq!(report["reset"]["code"], "INTERNAL_ERROR", "{report:#}");
+    assert!(
+        report["reset"]["at_ms"].as_u64().unwrap() >= 2000,
+        "{report:#}"
+    );
+
+    // An upstream whose chunked body breaks off mid-stream: the same reset, at once.
+    let (_broken, broken) = serve(&[
+        script(
+            "nginx-h2-broken",
+            "id: 1\ndata: one\n\nid: 2\ndata: two\n\n@sleep 5s\n",
+        )
+        .to_str()
+        .unwrap(),
+        "--fault",
+        "close-after=1",
+    ]);
+    let Some(proxy) = nginx_h2("h2-broken", &host_port(&broken), NGINX_FIX) else {
+        return;
+    };
+    let out = run_ok(&[
+        "tail",
+        "-k",
+        &https(proxy.port, "/events"),
+        "--no-reconnect",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("* stream reset by the server after ") && err.contains(" s: INTERNAL_ERROR"),
+        "{err}"
+    );
+
+    // The fix doctor gave: proxy_read_timeout above the silence keeps it open.
+    let raised = format!("{NGINX_FIX}\n      proxy_read_timeout 60s;");
+    let Some(proxy) = nginx_h2("h2-raised", &host_port(&url), &raised) else {
+        return;
+    };
+    let (_, report) = doctor_h2_for(&https(proxy.port, "/events"), "4s");
+    let connection = check(&report, "connection");
+    assert_eq!(connection["status"], "PASS", "{report:#}");
+    assert!(report["reset"].is_null(), "{report:#}");
+}
+
+/// A server that allows fewer streams at once than a browser's six HTTP/1.1
+/// connections is warned about, naming the directive that raises it; `tail -v` shows
+/// the SETTINGS it came from.
+#[test]
+fn a_low_concurrent_stream_limit_is_warned_with_its_directive() {
+    let (_upstream, url) = serve(&[script("nginx-h2-streams", STREAM).to_str().unwrap()]);
+    let Some(proxy) = nginx_h2_with(
+        "h2-streams",
+        &host_port(&url),
+        NGINX_FIX,
+        "http2_max_concurrent_streams 4;",
+    ) else {
+        return;
+    };
+    let target = https(proxy.port, "/events");
+    let (_, report) = doctor_h2(&target);
+    let http2 = check(&report, "http2");
+    assert_eq!(http2["status"], "WARN", "{report:#}");
+    assert!(
+        http2["seen"]
+            .as_str()
+            .unwrap()
+            .contains("room for 4 streams at once on one connection"),
+        "{report:#}"
+    );
+    assert!(
+        http2["fix"]
+            .as_str()
+            .unwrap()
+            .contains("`http2_max_concurrent_streams`"),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["http2_settings"]["MAX_CONCURRENT_STREAMS"], 4,
+        "{report:#}"
+    );
+    let out = run_ok(&["tail", "-k", "-v", &target, "-n", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("* HTTP/2 SETTINGS from the server: MAX_CONCURRENT_STREAMS 4, INITIAL_WINDOW_SIZE 65536, MAX_FRAME_SIZE 16777215"),
+        "{err}"
     );
 }

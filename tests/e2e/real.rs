@@ -376,13 +376,19 @@ pub fn nginx(name: &str, upstream: &str, location: &str) -> Option<Listening> {
 /// nginx serving HTTP/2 over TLS (`listen ... ssl http2`, nginx 1.22's spelling, as
 /// Debian bookworm installs it) with a certificate for `localhost` made here (rcgen).
 pub fn nginx_h2(name: &str, upstream: &str, location: &str) -> Option<Listening> {
-    let dir = temp_dir(&format!("nginx-{name}-tls"));
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert, certified.cert.pem()).unwrap();
-    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    nginx_h2_with(name, upstream, location, "")
+}
+
+/// [`nginx_h2`] with `server` directives in its server block.
+pub fn nginx_h2_with(
+    name: &str,
+    upstream: &str,
+    location: &str,
+    server: &str,
+) -> Option<Listening> {
+    let (cert, key) = localhost_cert(&temp_dir(&format!("nginx-{name}-tls")));
     let server = format!(
-        "ssl_certificate {};\n    ssl_certificate_key {};",
+        "ssl_certificate {};\n    ssl_certificate_key {};\n    {server}",
         cert.display(),
         key.display()
     );
