@@ -161,6 +161,16 @@ fn bodies_methods_encodings_and_errors_work_over_h2() {
         "--json",
     ]);
     assert_eq!(data_of(&json_lines(&out)), ["one", "two"]);
+    let out = run_ok(&[
+        "tail",
+        "-k",
+        &server.url("/br"),
+        "-H",
+        "Accept-Encoding: br",
+        "--no-reconnect",
+        "--json",
+    ]);
+    assert_eq!(data_of(&json_lines(&out)), ["one", "two"]);
     let out = run_ok(&["tail", "-k", &server.url("/gone")]);
     assert!(stderr(&out).contains("204 No Content"), "{}", stderr(&out));
     let out = run_exit(&["tail", "-k", &server.url("/denied")], 1);

@@ -114,6 +114,46 @@ fn caddy_speaks_h2_over_tls_by_default_and_announces_250_streams() {
     assert_doctor_h2(&report, 250);
 }
 
+/// Caddy's `encode zstd` over HTTP/2: events above its minimum_length (512 bytes) come
+/// zstd-encoded in DATA frames, and tail decodes them.
+#[test]
+fn caddy_encode_zstd_over_h2_is_decoded() {
+    let big = "x".repeat(1000);
+    let stream: String = (1..=3)
+        .map(|n| format!("id: {n}\ndata: {big}{n}\n\n@sleep 100ms\n"))
+        .collect();
+    let (_server, upstream) = sse_upstream("h2-caddy-zstd", &stream, &[]);
+    let dir = temp_dir("h2-caddy-zstd-cert");
+    let (cert, key) = localhost_cert(&dir);
+    let lines = format!(
+        "\ttls {} {}\n\tencode zstd\n",
+        cert.display(),
+        key.display()
+    );
+    let Some(proxy) = caddy("zstd", "", "https://localhost:PORT", &lines, &upstream) else {
+        return;
+    };
+    let url = https(proxy.port, "/events");
+    let out = run_ok(&[
+        "tail",
+        "-k",
+        "-v",
+        &url,
+        "-H",
+        "Accept-Encoding: zstd",
+        "-n",
+        "3",
+        "--json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("< HTTP/2 200") && err.contains("< content-encoding: zstd"),
+        "{err}"
+    );
+    let want: Vec<String> = (1..=3).map(|n| format!("{big}{n}")).collect();
+    assert_eq!(data_of(&json_lines(&out)), want, "{err}");
+}
+
 #[test]
 fn caddy_h2c_listener_is_spoken_to_with_prior_knowledge() {
     let (_server, upstream) = sse_upstream("h2-caddy-h2c", STREAM, &["--stamp"]);
