@@ -204,7 +204,7 @@ pub fn idle_cut(after: Duration, who: &str) -> String {
 /// What an HTTP/2 error code says (RFC 9113 §7), as the reason a stream ended.
 pub fn h2_code(code: &str) -> &'static str {
     match code {
-        "NO_ERROR" => "closed on purpose, without an error (a deliberate close: a timeout, a maximum duration, a shutdown)",
+        "NO_ERROR" => "closed on purpose, not for an error: a timeout, a maximum duration or a shutdown",
         "PROTOCOL_ERROR" => "the server found a protocol error",
         "INTERNAL_ERROR" => "an internal error in the server or a proxy (nginx and Apache's mod_http2 send it when their proxy timeout fires or the upstream's body breaks off mid-stream)",
         "FLOW_CONTROL_ERROR" => "the flow-control rules were broken",
@@ -222,6 +222,18 @@ pub fn h2_code(code: &str) -> &'static str {
     }
 }
 
+/// What Chrome makes of a stream reset with `code` after the response head
+/// (chromium net/spdy/spdy_session.cc OnRstStream and spdy_stream.cc OnClose): the
+/// console line a user of the stream sees.
+pub fn chrome_shows(code: &str) -> &'static str {
+    match code {
+        "NO_ERROR" => "Chrome takes it as the normal end of the response",
+        "REFUSED_STREAM" => "Chrome shows net::ERR_HTTP2_SERVER_REFUSED_STREAM",
+        "HTTP_1_1_REQUIRED" => "Chrome shows net::ERR_HTTP_1_1_REQUIRED",
+        _ => "Chrome shows net::ERR_HTTP2_PROTOCOL_ERROR, whatever the code",
+    }
+}
+
 /// `RST_STREAM INTERNAL_ERROR` or `GOAWAY NO_ERROR`.
 pub fn h2_frame(reset: &crate::http::Reset) -> String {
     format!("{} {}", reset.frame(), reset.code)
@@ -236,8 +248,13 @@ pub fn h2_cut(reset: &crate::http::Reset) -> String {
     } else {
         "the server reset the HTTP/2 stream mid-stream"
     };
+    let browser = if reset.go_away {
+        String::new()
+    } else {
+        format!("; {}", chrome_shows(&reset.code))
+    };
     format!(
-        "{what} ({}: {}); EventSource treats it as a lost connection and reconnects",
+        "{what} ({}: {}){browser}; EventSource reconnects after it, with Last-Event-ID",
         h2_frame(reset),
         h2_code(&reset.code)
     )
@@ -283,6 +300,15 @@ pub fn h2_idle_end_unnamed(came: &str, code: Option<&str>, alike: &[&str]) -> St
         ),
     }
 }
+
+pub fn lifetime_cut(at: Duration, how: &str, does: &str) -> String {
+    format!(
+        "the stream was cut{how} {} after the request while it was still sending, the length of a limit on a whole response's time: likely {does}; a heartbeat does not help",
+        ms(at)
+    )
+}
+
+pub const LIFETIME_FIX: &str = "or have clients resume after the cut: send an `id:` with every event and answer Last-Event-ID (EventSource reconnects on its own)";
 
 pub const CUT: &str = "the connection was cut mid-stream (no clean end of the body): a proxy timeout, a crash, or a load balancer dropped it";
 pub const CUT_FIX: &str = "find which layer closes it (server and proxy logs at that moment)";

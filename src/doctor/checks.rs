@@ -516,6 +516,9 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         let why = advice::idle_cut(cut.after, &cut.who) + &h2_idle_end(obs, end, &cut.layers);
         return Finding::fail("connection", seen, why, cut.fixes.clone());
     }
+    if let Some((why, fixes)) = lifetime_cut(end, a) {
+        return Finding::fail("connection", seen, why, fixes);
+    }
     if !end.clean {
         let why = end
             .reset
@@ -732,6 +735,28 @@ fn proxy_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
 }
 
 /// `first`, then the idle-timeout fixes of the layers the headers name.
+/// A cut (or an HTTP/2 reset) while the stream was busy, at the time a layer's limit on
+/// a whole response's length fires: the why and the fixes.
+fn lifetime_cut(end: &StreamEnd, a: &Analysis) -> Option<(String, Vec<FixLine>)> {
+    if end.clean && end.reset.is_none() {
+        return None;
+    }
+    let limits = layers::lifetimes_matching(end.at, &a.layers);
+    if limits.is_empty() {
+        return None;
+    }
+    let how = end
+        .reset
+        .as_ref()
+        .map(|r| format!(" ({})", advice::h2_frame(r)))
+        .unwrap_or_default();
+    let does: Vec<&str> = limits.iter().map(|l| l.advice.does).collect();
+    let why = advice::lifetime_cut(end.at, &how, &does.join("; or "));
+    let mut fixes: Vec<FixLine> = limits.iter().flat_map(|l| l.advice.into_fixes()).collect();
+    fixes.push(advice::LIFETIME_FIX.into());
+    Some((why, fixes))
+}
+
 /// Over HTTP/2, how an idle cut came (a reset's code, or a clean end) against how the
 /// first layer blamed that a test saw cut a stream ends one.
 fn h2_idle_end(obs: &Observation, end: &StreamEnd, blamed: &[&layers::Layer]) -> String {
@@ -1242,13 +1267,38 @@ mod tests {
         let f = check(over_h2(busy, Some("NO_ERROR"), false), connection);
         assert!(f.why.starts_with("the server reset the HTTP/2 stream mid-stream (RST_STREAM NO_ERROR: closed on purpose"), "{f:?}");
         assert!(
-            f.why
-                .ends_with("EventSource treats it as a lost connection and reconnects"),
+            f.why.ends_with("Chrome takes it as the normal end of the response; EventSource reconnects after it, with Last-Event-ID"),
             "{f:?}"
         );
         // Over HTTP/1.1 nothing of HTTP/2 is said.
         let f = check(with(idle(false), "server", "nginx"), connection);
         assert!(!f.why.contains("HTTP/2"), "{f:?}");
+    }
+
+    #[test]
+    fn a_busy_stream_cut_at_a_response_time_limit_names_the_limit() {
+        // Events every 200 ms until Envoy's 15 s route timeout resets the stream.
+        let busy = ended(steady(base(), 74, 200, None, true), 15_005, false);
+        let obs = with(over_h2(busy, Some("NO_ERROR"), false), "server", "envoy");
+        let f = check(obs, connection);
+        assert_eq!(f.status, Status::Fail);
+        assert!(
+            f.why.starts_with("the stream was cut (RST_STREAM NO_ERROR) 15.01 s after the request while it was still sending")
+                && f.why.contains("likely Envoy's route timeout (15 s by default)")
+                && f.why.ends_with("a heartbeat does not help"),
+            "{f:?}"
+        );
+        assert!(f.fix().contains("`timeout: 0s`"), "{f:?}");
+        assert!(!f.fix().contains("heartbeat"), "{f:?}");
+        // At 300 s with no layer named, the limits of that length are offered.
+        let long = ended(steady(base(), 1499, 200, None, true), 300_100, false);
+        let f = check(long, connection);
+        assert!(f.why.contains("Cloud Run's request timeout"), "{f:?}");
+        // Not at such a length: the general cut.
+        let other = ended(steady(base(), 40, 200, None, true), 8_100, false);
+        assert!(check(other, connection)
+            .why
+            .starts_with("the connection was cut mid-stream"));
     }
 
     #[test]

@@ -428,6 +428,28 @@ pub static LAYERS: &[Layer] = &[
             },
         }),
     },
+    // Envoy (envoyproxy/envoy): the HTTP connection manager's `stream_idle_timeout`,
+    // 5 min by default, resets a stream silent that long; after the response head it
+    // goes out as RST_STREAM NO_ERROR (filter_manager.cc sendLocalReply with headers
+    // sent -> resetStream(LocalReset); http2/codec_impl.cc reasonToReset -> NO_ERROR).
+    Layer {
+        name: "Envoy",
+        proxy: true,
+        signs: &[
+            Sign::Contains("server", "envoy"),
+            Sign::Has("x-envoy-upstream-service-time"),
+        ],
+        holds: None,
+        compresses: None,
+        idle: Some(Idle {
+            after: Duration::from_secs(300),
+            also: None,
+            advice: Advice {
+                does: "Envoy resets a stream silent for its `stream_idle_timeout` (5 min by default)",
+                fixes: &[fix("", "Envoy: raise `stream_idle_timeout` (or the route's `idle_timeout`) above the stream's longest silence")],
+            },
+        }),
+    },
     // Cloudflare docs, "Connection limits" (developers.cloudflare.com/fundamentals/
     // reference/connection-limits, updated July 2026): between Cloudflare and the origin,
     // Proxy Read Timeout 120 s, answered 524, configurable for Enterprise; it was 100 s
@@ -482,6 +504,62 @@ pub static LAYERS: &[Layer] = &[
         }),
     },
 ];
+
+/// A limit on a whole response's time, a stream's included: it cuts the stream however
+/// busy it is, and no heartbeat helps.
+#[derive(Debug)]
+pub struct Lifetime {
+    pub layer: &'static str,
+    pub after: Duration,
+    pub advice: Advice,
+}
+
+impl Lifetime {
+    /// Whether a cut this long after the request matches this limit.
+    pub fn matches(&self, at: Duration) -> bool {
+        at.abs_diff(self.after) <= Duration::from_secs(2).max(self.after / 20)
+    }
+}
+
+pub static LIFETIMES: &[Lifetime] = &[
+    // Envoy's RouteAction `timeout`: 15 s by default, from the end of the request to the
+    // end of the response (a stream's body included; `0s` turns it off). After the head
+    // it resets the stream (router.cc onResponseTimeout -> onUpstreamAbort ->
+    // sendLocalReply, as for the idle timeout: RST_STREAM NO_ERROR).
+    Lifetime {
+        layer: "Envoy",
+        after: Duration::from_secs(15),
+        advice: Advice {
+            does: "Envoy's route timeout (15 s by default) counts the whole response, a stream's included, and resets the stream when it fires (RST_STREAM NO_ERROR over HTTP/2)",
+            fixes: &[fix("", "Envoy: set `timeout: 0s` on the stream's route (Istio: `timeout: 0s` on the VirtualService's http route), and keep `stream_idle_timeout` above its longest silence")],
+        },
+    },
+    // Cloud Run docs, "Set request timeout": 300 s by default, up to 3600 s, and a
+    // streamed response counts against it.
+    Lifetime {
+        layer: "Cloud Run",
+        after: Duration::from_secs(300),
+        advice: Advice {
+            does: "Cloud Run's request timeout (300 s by default, up to 3600 s) counts a streamed response and closes it when it fires",
+            fixes: &[fix("", "Cloud Run: raise the service's request timeout (`gcloud run services update SERVICE --timeout=3600`), and let clients resume with Last-Event-ID after it")],
+        },
+    },
+];
+
+/// The lifetime limits a cut `at` after the request matches: those of the layers named
+/// (`named`) first, else any.
+pub fn lifetimes_matching(at: Duration, named: &[&Layer]) -> Vec<&'static Lifetime> {
+    let matching = LIFETIMES.iter().filter(|l| l.matches(at));
+    let of_named: Vec<_> = matching
+        .clone()
+        .filter(|l| named.iter().any(|n| n.name == l.layer))
+        .collect();
+    if of_named.is_empty() {
+        matching.collect()
+    } else {
+        of_named
+    }
+}
 
 /// How a layer ends an HTTP/2 stream when its idle timeout cuts it, as a test saw it
 /// (the code of its RST_STREAM, or `None` for a clean END_STREAM).
@@ -627,6 +705,7 @@ mod tests {
                     .chain(l.idle.as_ref().map(|i| &i.advice))
             })
             .chain(ON_H2.iter().map(|o| &o.advice))
+            .chain(LIFETIMES.iter().map(|l| &l.advice))
             .chain([
                 &SOME_H2_BUFFER,
                 &SOME_BUFFER,
