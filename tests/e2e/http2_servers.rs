@@ -381,10 +381,10 @@ fn apache_mod_http2_resets_a_stream_its_proxy_timeout_cuts() {
         return;
     };
     let url = https(proxy.port, "/events");
-    let out = run_ok(&["tail", "-k", &url, "--no-reconnect"]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (end, err) = tail_end(&url);
     assert!(
-        err.contains("* stream reset by the server after 2.") && err.contains(" s: INTERNAL_ERROR"),
+        end.starts_with("* stream reset by the server after 2.")
+            && end.ends_with(" s: INTERNAL_ERROR"),
         "{err}"
     );
     let report = doctor_with(&url, &["-k", "--duration", "4s"]);
@@ -405,9 +405,8 @@ fn haproxy_h2_frontend_ends_a_stream_its_timeout_server_cuts_cleanly() {
         return;
     };
     let url = https(proxy.port, "/events");
-    let out = run_ok(&["tail", "-k", &url, "--no-reconnect"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("* the server closed the stream"), "{err}");
+    let (end, err) = tail_end(&url);
+    assert_eq!(end, "* the server closed the stream", "{err}");
     let report = doctor_with(&url, &["-k", "--duration", "4s"]);
     assert_cut_over_h2(
         &report,

@@ -784,6 +784,19 @@ pub fn run_ok(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// `sse tail -k URL --no-reconnect` to the end: the line it said the stream ended with
+/// (`* stream reset by the server after 2.0 s: INTERNAL_ERROR`), and all of stderr.
+pub fn tail_end(url: &str) -> (String, String) {
+    let out = run_ok(&["tail", "-k", url, "--no-reconnect"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let last = err
+        .lines()
+        .rfind(|l| l.starts_with("* "))
+        .unwrap_or("")
+        .to_string();
+    (last, err)
+}
+
 /// Runs `sse ARGS` to the end (within [`RUN`]) and checks it exited with `code`, showing
 /// its output if not.
 pub fn run_exit(args: &[&str], code: i32) -> std::process::Output {
