@@ -310,6 +310,8 @@ pub fn lifetime_cut(at: Duration, how: &str, does: &str) -> String {
 
 pub const LIFETIME_FIX: &str = "or have clients resume after the cut: send an `id:` with every event and answer Last-Event-ID (EventSource reconnects on its own)";
 
+pub const H2_MALFORMED: &str = "HTTP/2 forbids connection-specific headers (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade; RFC 9113 §8.2.2) and a client must treat a response carrying one as malformed, as curl (exit 92) and browsers (net::ERR_HTTP2_PROTOCOL_ERROR) do: over HTTP/2 the stream never opens";
+
 pub const CUT: &str = "the connection was cut mid-stream (no clean end of the body): a proxy timeout, a crash, or a load balancer dropped it";
 pub const CUT_FIX: &str = "find which layer closes it (server and proxy logs at that moment)";
 pub const END_UNJUDGED: &str =

@@ -154,6 +154,13 @@ pub const OPEN_AT_ONCE: Fix = verified(
     OPEN_AT_ONCE_VERIFIED,
 );
 
+/// Taking the connection-specific headers off a stream served over HTTP/2.
+pub const H2_MALFORMED_FIX: Fix = verified(
+    "",
+    "stop sending `Connection` and `Keep-Alive` (and any other connection-specific header) on the stream, where the app or a proxy adds them: HTTP/1.1 keeps connections alive without them, and a front that speaks HTTP/2 must not pass them on",
+    "http2::a_connection_specific_header_fails_h2_and_doctor_watches_over_http1",
+);
+
 /// What a layer does to a stream on its HTTP/2 side only, by layer name.
 pub struct OnH2 {
     pub name: &'static str,
@@ -716,6 +723,7 @@ mod tests {
         let mut named: Vec<&str> = advice
             .flat_map(|a| a.fixes.iter().filter_map(|f| f.verified))
             .chain([HEARTBEAT_VERIFIED, OPEN_AT_ONCE_VERIFIED])
+            .chain(H2_MALFORMED_FIX.verified)
             .chain(H2_CUTS.iter().map(|c| c.seen_in))
             .flat_map(|list| list.split(", "))
             .collect();

@@ -55,9 +55,22 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     if mcp::wanted(&args, req.body.as_deref()) {
         return mcp::run(&args, &client, req);
     }
-    let (observation, upstream) = watch(&client, &req, &args, interrupt, live);
+    let (mut observation, mut upstream) = watch(&client, &req, &args, interrupt, live);
+    // An HTTP/2 response refused as malformed never opens in a browser: say so, and
+    // watch the stream over HTTP/1.1 to show the rest (and the header to blame).
+    let refused_h2 = observation.h2_malformed && !interrupt.hit();
+    let client = if refused_h2 {
+        let http1 = client.speaking(http::Protocol::Http1);
+        (observation, upstream) = watch(&http1, &req, &args, interrupt, live);
+        http1
+    } else {
+        client
+    };
     let analysis = Analysis::of(&observation, args.max_delay);
     let mut findings = checks::run_all(&observation, &analysis);
+    if refused_h2 {
+        findings.push(probes::h2_malformed(&observation));
+    }
     let answered = findings
         .first()
         .is_some_and(|f| f.status != finding::Status::Fail);
@@ -73,6 +86,7 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
             may_repeat: http::may_repeat(&req.method, args.reconnect),
             interrupt,
             live,
+            refused_h2,
         };
         findings.extend(probe.run_all(&observation, &analysis));
     }
@@ -163,6 +177,8 @@ struct Probe<'a> {
     may_repeat: bool,
     interrupt: &'a Interrupt,
     live: bool,
+    /// The HTTP/2 response was refused (see [`probes::h2_malformed`]): no h2 probe.
+    refused_h2: bool,
 }
 
 impl Probe<'_> {
@@ -176,7 +192,7 @@ impl Probe<'_> {
             let https = self.req.url.to_ascii_lowercase().starts_with("https://");
             findings.push(probes::watched_over_h2(conn, https));
             findings.extend(self.over_http1(obs, a));
-        } else if self.req.url.to_ascii_lowercase().starts_with("https://") {
+        } else if !self.refused_h2 && self.req.url.to_ascii_lowercase().starts_with("https://") {
             self.say("http2: asking the server which protocols it offers…");
             let offered = probes::alpn(
                 &self.req.url,
@@ -501,11 +517,15 @@ impl Reader {
         let response = match self.client.open(req) {
             Ok(r) => r,
             Err(e) => {
+                let malformed = matches!(&e, Error::Connect { cause: http::Cause::Http2(r), .. }
+                    if !r.by_server && r.code == "PROTOCOL_ERROR");
                 let cause = match e {
                     Error::Connect { cause, .. } => cause.to_string(),
                     other => other.to_string(),
                 };
-                lock(&self.shared).connect_error = Some(cause);
+                let mut obs = lock(&self.shared);
+                obs.connect_error = Some(cause);
+                obs.h2_malformed = malformed;
                 return Some(Stop::NoResponse);
             }
         };

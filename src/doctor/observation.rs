@@ -37,6 +37,9 @@ pub struct Observation {
     pub url: String,
     /// Set when no response came at all.
     pub connect_error: Option<String>,
+    /// sse's h2 refused the HTTP/2 response as malformed (PROTOCOL_ERROR): a
+    /// connection-specific header, as a rule.
+    pub h2_malformed: bool,
     pub head: Option<Head>,
     /// The start of the body of a response that is not 200, escaped.
     pub error_body: String,

@@ -394,6 +394,36 @@ pub fn watched_over_h2(conn: &crate::http::Connection, https: bool) -> Finding {
     }
 }
 
+/// Headers HTTP/2 forbids in a response (RFC 9113 §8.2.2), but for the framing every
+/// front that speaks HTTP/2 takes off (`Transfer-Encoding: chunked`).
+const CONNECTION_SPECIFIC: [&str; 4] = ["connection", "keep-alive", "proxy-connection", "upgrade"];
+
+/// sse's h2 refused the HTTP/2 response as malformed, so `obs` was watched over
+/// HTTP/1.1: the connection-specific headers it carries there.
+pub fn h2_malformed(obs: &Observation) -> Finding {
+    let carried: Vec<String> = obs
+        .head
+        .iter()
+        .flat_map(|h| &h.headers)
+        .filter(|(n, _)| CONNECTION_SPECIFIC.contains(&n.to_ascii_lowercase().as_str()))
+        .map(|(n, v)| format!("`{}: {}`", super::keep_text(n), super::keep_text(v)))
+        .collect();
+    let over_http1 = if carried.is_empty() {
+        "over HTTP/1.1 it carries none of them, so the side that speaks HTTP/2 adds one".to_string()
+    } else {
+        format!("over HTTP/1.1 it carries {}", carried.join(", "))
+    };
+    let seen = format!(
+        "the HTTP/2 response is malformed (PROTOCOL_ERROR), so this watch was over HTTP/1.1; {over_http1}"
+    );
+    Finding::fail(
+        "http2",
+        seen,
+        advice::H2_MALFORMED,
+        vec![FixLine::from(&super::layers::H2_MALFORMED_FIX)],
+    )
+}
+
 /// A head later than this is late, when it came with the body's first bytes.
 pub const HEAD_HELD: Duration = Duration::from_secs(1);
 /// A head this close before the first body bytes came with them.

@@ -535,3 +535,78 @@ fn assert_head_at_once(path: &str) {
     assert!(head["ms"]["head_h2"].as_u64().unwrap() < 500, "{report}");
     assert_eq!(report.json["events"], 3, "{report}");
 }
+
+/// fixtures/h2/keepalive.py (Debian's python3-h2, the HTTP/2 library hypercorn uses)
+/// on a port it picks, over TLS with ALPN h2 and http/1.1; `clean` serves the stream
+/// without `Connection: keep-alive` and `Keep-Alive`.
+fn keepalive_server(name: &str, clean: bool) -> Option<(Spawned, u16)> {
+    let install = "apt-get install -y python3-h2";
+    let python = python(install)?;
+    let probe = Command::new(&python)
+        .args(["-c", "import h2"])
+        .output()
+        .unwrap();
+    if !probe.status.success() {
+        missing("python3 with the h2 module is needed", install);
+        return None;
+    }
+    let (cert, key) = localhost_cert(&temp_dir(name));
+    let mut cmd = Command::new(python);
+    cmd.arg(fixture("h2/keepalive.py")).arg(cert).arg(key);
+    if clean {
+        cmd.arg("clean");
+    }
+    let process = Spawned::new(cmd);
+    let line = process.next_line(Duration::from_secs(20));
+    let port = line
+        .strip_prefix("listening on ")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("keepalive.py said {line:?}"));
+    Some((process, port))
+}
+
+/// A stream whose HTTP/2 response carries `Connection: keep-alive` never opens over h2
+/// (curl exits 92, browsers show ERR_HTTP2_PROTOCOL_ERROR): tail says why, and doctor
+/// fails `http2`, watches over HTTP/1.1 instead and names the headers; without them the
+/// same server's stream works over h2.
+#[test]
+fn a_connection_specific_header_fails_h2_and_doctor_watches_over_http1() {
+    let Some((_server, port)) = keepalive_server("h2-keepalive", false) else {
+        return;
+    };
+    let url = format!("https://localhost:{port}/events");
+    let out = run_exit(&["tail", "-k", &url], 1);
+    assert!(
+        stderr(&out).contains("malformed (PROTOCOL_ERROR): a connection-specific header such as `Connection: keep-alive`"),
+        "{}",
+        stderr(&out)
+    );
+    let report = doctor_with(&url, &["-k", "--duration", "2s"]);
+    assert_eq!(report.json["http_version"], "HTTP/1.1", "{report}");
+    assert_eq!(report.json["events"], 3, "{report}");
+    let http2 = report.check("http2");
+    assert_eq!(http2["status"], "FAIL", "{report}");
+    assert_eq!(
+        http2["seen"],
+        "the HTTP/2 response is malformed (PROTOCOL_ERROR), so this watch was over HTTP/1.1; over HTTP/1.1 it carries `connection: keep-alive`, `keep-alive: timeout=5`",
+        "{report}"
+    );
+    assert!(
+        http2["fix"]
+            .as_str()
+            .unwrap()
+            .contains("stop sending `Connection` and `Keep-Alive`"),
+        "{report}"
+    );
+
+    // The fix: the same stream without them opens over h2.
+    let Some((_clean, port)) = keepalive_server("h2-keepalive-clean", true) else {
+        return;
+    };
+    let url = format!("https://localhost:{port}/events");
+    let out = run_ok(&["tail", "-k", &url, "--no-reconnect", "--json"]);
+    assert_eq!(data_of(&json_lines(&out)), ["tick 1", "tick 2", "tick 3"]);
+    let report = doctor_with(&url, &["-k", "--duration", "2s"]);
+    assert_eq!(report.json["http_version"], "HTTP/2", "{report}");
+    assert_eq!(report.status("http2"), "PASS", "{report}");
+}
