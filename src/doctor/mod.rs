@@ -199,9 +199,36 @@ impl Probe<'_> {
                 self.args.transport.insecure,
                 self.args.timeout,
             );
-            findings.push(probes::http2_finding(&offered));
+            let h2_offered = matches!(&offered, Ok(Some(p)) if p == "h2");
+            findings.push(match self.over_h2_once(obs).filter(|_| h2_offered) {
+                Some(finding) => finding,
+                None => probes::http2_finding(&offered),
+            });
         }
         findings
+    }
+
+    /// The watch was over HTTP/1.1 (`--http1.1`) and the server offers h2: opens the
+    /// stream once over h2, as a browser would, to see whether it opens and how much room
+    /// the connection has. `None` when not tried, or the attempt says nothing new.
+    fn over_h2_once(&self, obs: &Observation) -> Option<finding::Finding> {
+        if !self.may_repeat {
+            return None;
+        }
+        self.say("http2: opening the stream over HTTP/2…");
+        match self.client.speaking(http::Protocol::Http2).open(self.req) {
+            Ok(response) => {
+                let mut finding = probes::watched_over_h2(&response.conn, true);
+                finding.seen =
+                    format!("{}; this watch was over HTTP/1.1 (--http1.1)", finding.seen);
+                Some(finding)
+            }
+            Err(Error::Connect {
+                cause: http::Cause::Http2(r),
+                ..
+            }) if r.malformed() => Some(probes::h2_malformed(obs)),
+            Err(_) => None,
+        }
     }
 
     fn say(&self, what: &str) {
@@ -518,7 +545,7 @@ impl Reader {
             Ok(r) => r,
             Err(e) => {
                 let malformed = matches!(&e, Error::Connect { cause: http::Cause::Http2(r), .. }
-                    if !r.by_server && r.code == "PROTOCOL_ERROR");
+                    if r.malformed());
                 let cause = match e {
                     Error::Connect { cause, .. } => cause.to_string(),
                     other => other.to_string(),

@@ -60,6 +60,12 @@ pub struct Reset {
 }
 
 impl Reset {
+    /// sse's h2 refused the server's response as malformed (a connection-specific
+    /// header, as a rule).
+    pub fn malformed(&self) -> bool {
+        !self.by_server && self.code == "PROTOCOL_ERROR"
+    }
+
     /// The frame that carried it: `RST_STREAM` or `GOAWAY`.
     pub fn frame(&self) -> &'static str {
         if self.go_away {
@@ -94,7 +100,7 @@ impl fmt::Display for Reset {
                 "the server closed the HTTP/2 connection (GOAWAY {})",
                 self.code
             ),
-            (false, _) if self.code == "PROTOCOL_ERROR" => f.write_str(
+            _ if self.malformed() => f.write_str(
                 "the server's HTTP/2 response is malformed (PROTOCOL_ERROR): a connection-specific \
                  header such as `Connection: keep-alive`, which HTTP/2 forbids, is the usual cause \
                  (browsers fail it as ERR_HTTP2_PROTOCOL_ERROR)",

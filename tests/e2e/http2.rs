@@ -599,6 +599,11 @@ fn a_connection_specific_header_fails_h2_and_doctor_watches_over_http1() {
         "{report}"
     );
 
+    // Watched over HTTP/1.1 by choice, the stream is opened over h2 once, as a
+    // browser would, and fails the same way.
+    let report = doctor_with(&url, &["-k", "--http1.1", "--duration", "2s"]);
+    assert_eq!(report.status("http2"), "FAIL", "{report}");
+
     // The fix: the same stream without them opens over h2.
     let Some((_clean, port)) = keepalive_server("h2-keepalive-clean", true) else {
         return;
@@ -609,4 +614,13 @@ fn a_connection_specific_header_fails_h2_and_doctor_watches_over_http1() {
     let report = doctor_with(&url, &["-k", "--duration", "2s"]);
     assert_eq!(report.json["http_version"], "HTTP/2", "{report}");
     assert_eq!(report.status("http2"), "PASS", "{report}");
+    let report = doctor_with(&url, &["-k", "--http1.1", "--duration", "2s"]);
+    assert_eq!(report.status("http2"), "PASS", "{report}");
+    assert!(
+        report.check("http2")["seen"]
+            .as_str()
+            .unwrap()
+            .ends_with("; this watch was over HTTP/1.1 (--http1.1)"),
+        "{report}"
+    );
 }
