@@ -109,7 +109,7 @@ set edit:completion:arg-completer[sse] = {|@words|
             cand --http2 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'
             cand --http2-prior-knowledge 'Speak HTTP/2 on http:// without asking first (h2c), as curl''s flag of that name'
             cand --reconnect 'Let the probes send a request opened with a method other than GET again (the resume, compression and head probes reconnect; a POST can repeat an action or cost money)'
-            cand --no-probes 'Skip the experiments after the watch (resume, compression, http2, head)'
+            cand --no-probes 'Skip the experiments after the watch (resume, compression, http2, head, arrival)'
             cand --mcp 'Examine an MCP endpoint (Streamable HTTP; also when the body is a JSON-RPC request) instead of watching a stream: which revision it speaks (the version initialize negotiates, the versions server/discover lists) and, by experiment, what that revision requires: for 2025-11-25 the session id honoured (400 without it, 404 for one never issued), 400 for an unsupported MCP-Protocol-Version and resumption by GET with Last-Event-ID; for 2026-07-28, 400 and -32020 for a missing Mcp-Method, 405 for GET and no session id'
             cand -h 'Print help'
             cand --help 'Print help'

@@ -110,7 +110,7 @@ complete -c sse -n "__fish_sse_using_subcommand doctor" -l http1.1 -d 'Speak HTT
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l http2 -d 'Require HTTP/2 (h2 by ALPN on https); fail if the server does not speak it'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l http2-prior-knowledge -d 'Speak HTTP/2 on http:// without asking first (h2c), as curl\'s flag of that name'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l reconnect -d 'Let the probes send a request opened with a method other than GET again (the resume, compression and head probes reconnect; a POST can repeat an action or cost money)'
-complete -c sse -n "__fish_sse_using_subcommand doctor" -l no-probes -d 'Skip the experiments after the watch (resume, compression, http2, head)'
+complete -c sse -n "__fish_sse_using_subcommand doctor" -l no-probes -d 'Skip the experiments after the watch (resume, compression, http2, head, arrival)'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -l mcp -d 'Examine an MCP endpoint (Streamable HTTP; also when the body is a JSON-RPC request) instead of watching a stream: which revision it speaks (the version initialize negotiates, the versions server/discover lists) and, by experiment, what that revision requires: for 2025-11-25 the session id honoured (400 without it, 404 for one never issued), 400 for an unsupported MCP-Protocol-Version and resumption by GET with Last-Event-ID; for 2026-07-28, 400 and -32020 for a missing Mcp-Method, 405 for GET and no session id'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c sse -n "__fish_sse_using_subcommand doctor" -s V -l version -d 'Print version'

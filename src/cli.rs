@@ -324,7 +324,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "URL", value_parser = parse_url)]
     pub compare: Option<String>,
 
-    /// Skip the experiments after the watch (resume, compression, http2, head)
+    /// Skip the experiments after the watch (resume, compression, http2, head, arrival)
     #[arg(long)]
     pub no_probes: bool,
 
