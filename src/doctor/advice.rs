@@ -301,9 +301,16 @@ pub fn h2_idle_end_unnamed(came: &str, code: Option<&str>, alike: &[&str]) -> St
     }
 }
 
-pub fn lifetime_cut(at: Duration, how: &str, does: &str) -> String {
+/// `named`: the layer with the limit is named by the headers (else it is only a limit
+/// of that length that some layer has).
+pub fn lifetime_cut(at: Duration, how: &str, does: &str, named: bool) -> String {
+    let who = if named {
+        format!("likely {does} (named by the headers)")
+    } else {
+        format!("perhaps {does}, a limit of that length (no such layer is named by the headers)")
+    };
     format!(
-        "the stream was cut{how} {} after the request while it was still sending, the length of a limit on a whole response's time: likely {does}; a heartbeat does not help",
+        "the stream was cut{how} {} after the request while it was still sending, the length of a limit on a whole response's time: {who}; a heartbeat does not help",
         ms(at)
     )
 }

@@ -741,7 +741,7 @@ fn lifetime_cut(end: &StreamEnd, a: &Analysis) -> Option<(String, Vec<FixLine>)>
     if end.clean && end.reset.is_none() {
         return None;
     }
-    let limits = layers::lifetimes_matching(end.at, &a.layers);
+    let (limits, named) = layers::lifetimes_matching(end.at, &a.layers);
     if limits.is_empty() {
         return None;
     }
@@ -751,7 +751,7 @@ fn lifetime_cut(end: &StreamEnd, a: &Analysis) -> Option<(String, Vec<FixLine>)>
         .map(|r| format!(" ({})", advice::h2_frame(r)))
         .unwrap_or_default();
     let does: Vec<&str> = limits.iter().map(|l| l.advice.does).collect();
-    let why = advice::lifetime_cut(end.at, &how, &does.join("; or "));
+    let why = advice::lifetime_cut(end.at, &how, &does.join("; or "), named);
     let mut fixes: Vec<FixLine> = limits.iter().flat_map(|l| l.advice.into_fixes()).collect();
     fixes.push(advice::LIFETIME_FIX.into());
     Some((why, fixes))

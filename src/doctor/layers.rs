@@ -554,17 +554,17 @@ pub static LIFETIMES: &[Lifetime] = &[
 ];
 
 /// The lifetime limits a cut `at` after the request matches: those of the layers named
-/// (`named`) first, else any.
-pub fn lifetimes_matching(at: Duration, named: &[&Layer]) -> Vec<&'static Lifetime> {
+/// (`named`) first, else any; and whether they are the named layers'.
+pub fn lifetimes_matching(at: Duration, named: &[&Layer]) -> (Vec<&'static Lifetime>, bool) {
     let matching = LIFETIMES.iter().filter(|l| l.matches(at));
     let of_named: Vec<_> = matching
         .clone()
         .filter(|l| named.iter().any(|n| n.name == l.layer))
         .collect();
     if of_named.is_empty() {
-        matching.collect()
+        (matching.collect(), false)
     } else {
-        of_named
+        (of_named, true)
     }
 }
 
