@@ -26,21 +26,12 @@ impl H2Server {
         cmd.arg(fixture("h2/server.js"));
         if mode != "h2c" {
             let dir = temp_dir(name);
-            let certified =
-                rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-            let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-            std::fs::write(&cert, certified.cert.pem()).unwrap();
-            std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+            let (cert, key) = localhost_cert(&dir);
             cmd.arg(mode).arg(cert).arg(key);
         } else {
             cmd.arg("h2c");
         }
-        let process = Spawned::new(cmd);
-        let line = process.next_line(Duration::from_secs(20));
-        let port = line
-            .strip_prefix("listening on ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("the h2 fixture said {line:?}"));
+        let (process, port) = listening_on(cmd);
         Some(H2Server { process, port })
     }
 
@@ -556,13 +547,18 @@ fn keepalive_server(name: &str, clean: bool) -> Option<(Spawned, u16)> {
     if clean {
         cmd.arg("clean");
     }
+    Some(listening_on(cmd))
+}
+
+/// A fixture started from `cmd`, and the port of its first line, `listening on PORT`.
+fn listening_on(cmd: Command) -> (Spawned, u16) {
     let process = Spawned::new(cmd);
     let line = process.next_line(Duration::from_secs(20));
     let port = line
         .strip_prefix("listening on ")
         .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("keepalive.py said {line:?}"));
-    Some((process, port))
+        .unwrap_or_else(|| panic!("the fixture said {line:?}"));
+    (process, port)
 }
 
 /// A stream whose HTTP/2 response carries `Connection: keep-alive` never opens over h2
