@@ -241,9 +241,13 @@ pub fn h2_frame(reset: &crate::http::Reset) -> String {
 
 /// A cut that an HTTP/2 reset or GOAWAY made, when no idle timeout explains it.
 pub fn h2_cut(reset: &crate::http::Reset) -> String {
-    let what = if !reset.by_server {
-        "sse's HTTP/2 layer refused what the server sent and reset the stream"
-    } else if reset.go_away {
+    if !reset.by_server {
+        return format!(
+            "sse's HTTP/2 layer refused what the server sent and reset the stream ({}): the server's frames broke the protocol, and a browser refuses them too; EventSource reconnects after it",
+            h2_frame(reset)
+        );
+    }
+    let what = if reset.go_away {
         "the server closed the HTTP/2 connection mid-stream"
     } else {
         "the server reset the HTTP/2 stream mid-stream"
@@ -254,7 +258,7 @@ pub fn h2_cut(reset: &crate::http::Reset) -> String {
         format!("; {}", chrome_shows(&reset.code))
     };
     format!(
-        "{what} ({}: {}){browser}; EventSource reconnects after it, with Last-Event-ID",
+        "{what} ({}: {}){browser}; EventSource reconnects after it (sending Last-Event-ID if the events carried an `id:`)",
         h2_frame(reset),
         h2_code(&reset.code)
     )
@@ -267,10 +271,10 @@ pub fn h2_idle_end(came: &str, layer: &str, its: Option<&str>) -> String {
     });
     if came == its_way {
         format!(
-            "; over HTTP/2 it came as {came}, which is how {layer} ends a stream its timeout cuts"
+            "; over HTTP/2 it came as {came}, which is how {layer} was seen to end a stream its timeout cuts"
         )
     } else {
-        format!("; over HTTP/2 it came as {came}, but {layer} ends a stream its timeout cuts with {its_way}: another layer may have cut it")
+        format!("; over HTTP/2 it came as {came}, but {layer} was seen to end a stream its timeout cuts with {its_way}: another layer, or another version of it, may have cut it")
     }
 }
 
@@ -292,10 +296,10 @@ pub fn h2_idle_end_unnamed(came: &str, code: Option<&str>, alike: &[&str]) -> St
             None => format!("; over HTTP/2 it came as {came}"),
         },
         [one] => format!(
-            "; over HTTP/2 it came as {came}, which is how {one} ends a stream its timeout cuts"
+            "; over HTTP/2 it came as {came}, which is how {one} was seen to end a stream its timeout cuts"
         ),
         many => format!(
-            "; over HTTP/2 it came as {came}, which is how {} end a stream their timeout cuts",
+            "; over HTTP/2 it came as {came}, which is how {} were seen to end a stream their timeout cuts",
             many.join(" and ")
         ),
     }

@@ -516,7 +516,7 @@ pub fn connection(obs: &Observation, a: &Analysis) -> Finding {
         let why = advice::idle_cut(cut.after, &cut.who) + &h2_idle_end(obs, end, &cut.layers);
         return Finding::fail("connection", seen, why, cut.fixes.clone());
     }
-    if let Some((why, fixes)) = lifetime_cut(end, a) {
+    if let Some((why, fixes)) = lifetime_cut(end, a, last_byte) {
         return Finding::fail("connection", seen, why, fixes);
     }
     if !end.clean {
@@ -734,11 +734,18 @@ fn proxy_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
     fixes
 }
 
-/// `first`, then the idle-timeout fixes of the layers the headers name.
 /// A cut (or an HTTP/2 reset) while the stream was busy, at the time a layer's limit on
 /// a whole response's length fires: the why and the fixes.
-fn lifetime_cut(end: &StreamEnd, a: &Analysis) -> Option<(String, Vec<FixLine>)> {
+fn lifetime_cut(
+    end: &StreamEnd,
+    a: &Analysis,
+    last_byte: Duration,
+) -> Option<(String, Vec<FixLine>)> {
     if end.clean && end.reset.is_none() {
+        return None;
+    }
+    // Still sending: bytes came within the second before the cut.
+    if a.idle_cut.is_some() || end.at.saturating_sub(last_byte) > Duration::from_secs(1) {
         return None;
     }
     let (limits, named) = layers::lifetimes_matching(end.at, &a.layers);
@@ -769,17 +776,19 @@ fn h2_idle_end(obs: &Observation, end: &StreamEnd, blamed: &[&layers::Layer]) ->
         None => return String::new(),
     };
     if let Some(cut) = blamed.iter().find_map(|l| layers::h2_cut(l.name)) {
-        return advice::h2_idle_end(&came, cut.layer, cut.reset);
+        return advice::h2_idle_end(&came, &format!("{} {}", cut.layer, cut.version), cut.reset);
     }
     let code = end.reset.as_ref().map(|r| r.code.as_str());
-    let alike: Vec<&str> = layers::H2_CUTS
+    let alike: Vec<String> = layers::H2_CUTS
         .iter()
         .filter(|c| c.reset == code)
-        .map(|c| c.layer)
+        .map(|c| format!("{} {}", c.layer, c.version))
         .collect();
+    let alike: Vec<&str> = alike.iter().map(String::as_str).collect();
     advice::h2_idle_end_unnamed(&came, code, &alike)
 }
 
+/// `first`, then the idle-timeout fixes of the layers the headers name.
 fn idle_fixes(a: &Analysis, first: &str) -> Vec<FixLine> {
     let mut fixes = vec![FixLine::from(first)];
     for l in &a.layers {
@@ -1229,7 +1238,7 @@ mod tests {
         );
         let f = check(obs, connection);
         assert!(
-            f.why.ends_with("; over HTTP/2 it came as RST_STREAM INTERNAL_ERROR, which is how nginx ends a stream its timeout cuts"),
+            f.why.ends_with("; over HTTP/2 it came as RST_STREAM INTERNAL_ERROR, which is how nginx 1.22 was seen to end a stream its timeout cuts"),
             "{f:?}"
         );
         // Another code than the named layer's says another layer may have cut it.
@@ -1239,12 +1248,12 @@ mod tests {
             "nginx",
         );
         let f = check(obs, connection);
-        assert!(f.why.contains("but nginx ends a stream its timeout cuts with RST_STREAM INTERNAL_ERROR: another layer"), "{f:?}");
+        assert!(f.why.contains("but nginx 1.22 was seen to end a stream its timeout cuts with RST_STREAM INTERNAL_ERROR: another layer"), "{f:?}");
         // Unnamed: the layers a test saw end a stream this way.
         let f = check(over_h2(idle(true), None, false), connection);
         assert!(
             f.why.ends_with(
-                "as a clean end (END_STREAM), which is how HAProxy ends a stream its timeout cuts"
+                "as a clean end (END_STREAM), which is how HAProxy 2.6 was seen to end a stream its timeout cuts"
             ),
             "{f:?}"
         );
@@ -1254,7 +1263,7 @@ mod tests {
         );
         assert!(
             f.why
-                .ends_with("which is how nginx and Apache end a stream their timeout cuts"),
+                .ends_with("which is how nginx 1.22 and Apache 2.4 were seen to end a stream their timeout cuts"),
             "{f:?}"
         );
         let f = check(
@@ -1267,7 +1276,7 @@ mod tests {
         let f = check(over_h2(busy, Some("NO_ERROR"), false), connection);
         assert!(f.why.starts_with("the server reset the HTTP/2 stream mid-stream (RST_STREAM NO_ERROR: closed on purpose"), "{f:?}");
         assert!(
-            f.why.ends_with("Chrome takes it as the normal end of the response; EventSource reconnects after it, with Last-Event-ID"),
+            f.why.ends_with("Chrome takes it as the normal end of the response; EventSource reconnects after it (sending Last-Event-ID if the events carried an `id:`)"),
             "{f:?}"
         );
         // Over HTTP/1.1 nothing of HTTP/2 is said.

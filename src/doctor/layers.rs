@@ -573,6 +573,8 @@ pub fn lifetimes_matching(at: Duration, named: &[&Layer]) -> (Vec<&'static Lifet
 #[derive(Debug)]
 pub struct H2Cut {
     pub layer: &'static str,
+    /// The version seen (others may differ: HAProxy's later mux_h2.c resets with CANCEL).
+    pub version: &'static str,
     pub reset: Option<&'static str>,
     /// The evidence, which `every_test_named_as_evidence_exists` checks.
     #[cfg_attr(not(test), allow(dead_code))]
@@ -583,18 +585,21 @@ pub static H2_CUTS: &[H2Cut] = &[
     // nginx 1.22 (Debian 12), ngx_http_v2_module: proxy_read_timeout mid-stream.
     H2Cut {
         layer: "nginx",
+        version: "1.22",
         reset: Some("INTERNAL_ERROR"),
         seen_in: "nginx_h2::nginx_over_h2_resets_a_stream_its_proxy_read_timeout_cuts",
     },
     // Apache 2.4 (Debian 12) mod_http2 with mod_proxy_http: ProxyTimeout mid-stream.
     H2Cut {
         layer: "Apache",
+        version: "2.4",
         reset: Some("INTERNAL_ERROR"),
         seen_in: "http2_servers::apache_mod_http2_resets_a_stream_its_proxy_timeout_cuts",
     },
     // HAProxy 2.6 (Debian 12), an h2 frontend: `timeout server` mid-stream.
     H2Cut {
         layer: "HAProxy",
+        version: "2.6",
         reset: None,
         seen_in: "http2_servers::haproxy_h2_frontend_ends_a_stream_its_timeout_server_cuts_cleanly",
     },

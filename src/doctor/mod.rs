@@ -58,7 +58,11 @@ pub fn run(args: DoctorArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     let (mut observation, mut upstream) = watch(&client, &req, &args, interrupt, live);
     // An HTTP/2 response refused as malformed never opens in a browser: say so, and
     // watch the stream over HTTP/1.1 to show the rest (and the header to blame).
-    let refused_h2 = observation.h2_malformed && !interrupt.hit();
+    // Only a request that may be repeated (a GET, or with --reconnect): the server has
+    // already answered the first one.
+    let refused_h2 = observation.h2_malformed
+        && !interrupt.hit()
+        && http::may_repeat(&req.method, args.reconnect);
     let client = if refused_h2 {
         let http1 = client.speaking(http::Protocol::Http1);
         (observation, upstream) = watch(&http1, &req, &args, interrupt, live);

@@ -408,8 +408,10 @@ pub fn h2_malformed(obs: &Observation) -> Finding {
         .filter(|(n, _)| CONNECTION_SPECIFIC.contains(&n.to_ascii_lowercase().as_str()))
         .map(|(n, v)| format!("`{}: {}`", super::keep_text(n), super::keep_text(v)))
         .collect();
-    let over_http1 = if carried.is_empty() {
-        "over HTTP/1.1 it carries none of them, so the side that speaks HTTP/2 adds one".to_string()
+    let over_http1 = if obs.head.is_none() {
+        "over HTTP/1.1 there was no response either".to_string()
+    } else if carried.is_empty() {
+        "over HTTP/1.1 it carries none of them: perhaps the side that speaks HTTP/2 adds one, or its head is malformed another way".to_string()
     } else {
         format!("over HTTP/1.1 it carries {}", carried.join(", "))
     };

@@ -390,7 +390,7 @@ fn apache_mod_http2_resets_a_stream_its_proxy_timeout_cuts() {
     let report = doctor_with(&url, &["-k", "--duration", "4s"]);
     assert_cut_over_h2(
         &report,
-        "likely Apache (named by the headers), with its timeout set to about that; over HTTP/2 it came as RST_STREAM INTERNAL_ERROR, which is how Apache ends a stream its timeout cuts",
+        "likely Apache (named by the headers), with its timeout set to about that; over HTTP/2 it came as RST_STREAM INTERNAL_ERROR, which is how Apache 2.4 was seen to end a stream its timeout cuts",
         "ProxyTimeout",
     );
     assert_eq!(report.json["reset"]["code"], "INTERNAL_ERROR", "{report}");
@@ -410,7 +410,7 @@ fn haproxy_h2_frontend_ends_a_stream_its_timeout_server_cuts_cleanly() {
     let report = doctor_with(&url, &["-k", "--duration", "4s"]);
     assert_cut_over_h2(
         &report,
-        "over HTTP/2 it came as a clean end (END_STREAM), which is how HAProxy ends a stream its timeout cuts",
+        "over HTTP/2 it came as a clean end (END_STREAM), which is how HAProxy 2.6 was seen to end a stream its timeout cuts",
         "heartbeat",
     );
     assert!(report.json["reset"].is_null(), "{report}");
