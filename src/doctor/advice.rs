@@ -279,9 +279,9 @@ pub fn h2_idle_end(came: &str, layer: &str, its: Option<&str>) -> String {
 }
 
 /// The connections a browser opens to one origin over HTTP/1.1.
-pub const HTTP1_CONNECTIONS: usize = 6;
+pub const HTTP1_CONNECTIONS: u32 = 6;
 
-pub fn few_streams(n: usize) -> String {
+pub fn few_streams(n: u32) -> String {
     format!("each open EventSource holds one stream for as long as it lives, and a client may have no more than {n} open at once on the connection (RFC 9113 §5.1.2): pages or tabs with more open streams than that leave the rest waiting, fewer than the 6 connections a browser opens over HTTP/1.1")
 }
 

@@ -745,7 +745,7 @@ fn lifetime_cut(
         return None;
     }
     // Still sending: bytes came within the second before the cut.
-    if a.idle_cut.is_some() || end.at.saturating_sub(last_byte) > Duration::from_secs(1) {
+    if end.at.saturating_sub(last_byte) > Duration::from_secs(1) {
         return None;
     }
     let (limits, named) = layers::lifetimes_matching(end.at, &a.layers);

@@ -192,11 +192,11 @@ impl Probe<'_> {
             findings.push(self.compression(obs, a));
         }
         let over_h2 = obs.connection.as_ref().filter(|c| c.version == "HTTP/2");
+        let https = self.req.url.to_ascii_lowercase().starts_with("https://");
         if let Some(conn) = over_h2 {
-            let https = self.req.url.to_ascii_lowercase().starts_with("https://");
             findings.push(probes::watched_over_h2(conn, https));
             findings.extend(self.over_http1(obs, a));
-        } else if !self.refused_h2 && self.req.url.to_ascii_lowercase().starts_with("https://") {
+        } else if !self.refused_h2 && https {
             self.say("http2: asking the server which protocols it offers…");
             let offered = probes::alpn(
                 &self.req.url,

@@ -366,7 +366,7 @@ pub fn watched_over_h2(conn: &crate::http::Connection, https: bool) -> Finding {
         // Browsers never speak h2c: this is not the path a browser takes.
         "works over HTTP/2 in cleartext (h2c, --http2-prior-knowledge), which browsers do not speak"
     };
-    let room = match conn.max_streams {
+    let room = match conn.max_streams() {
         Some(n) => format!("room for {n} streams at once on one connection"),
         None => {
             "room for any number of streams at once (the server's SETTINGS set no limit)".into()
@@ -383,7 +383,7 @@ pub fn watched_over_h2(conn: &crate::http::Connection, https: bool) -> Finding {
         },
     };
     let seen = format!("{how}: {room}{window}");
-    match conn.max_streams {
+    match conn.max_streams() {
         Some(n) if n < advice::HTTP1_CONNECTIONS => Finding::warn(
             "http2",
             seen,

@@ -180,7 +180,6 @@ fn response_of(response: http::Response<ureq::Body>) -> Response {
         body: Box::new(response.into_body().into_reader()),
         conn: Connection {
             version,
-            max_streams: None,
             settings: None,
         },
     }

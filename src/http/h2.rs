@@ -59,7 +59,6 @@ enum Opened {
     H2 {
         parts: http::response::Parts,
         body: mpsc::Receiver<io::Result<Bytes>>,
-        max_streams: usize,
         settings: Option<Settings>,
     },
     Http1 {
@@ -104,16 +103,14 @@ pub fn open(
         Opened::H2 {
             parts,
             body,
-            max_streams,
             settings,
-        } => Negotiated::H2(response_of(parts, body, max_streams, settings, &req.url)),
+        } => Negotiated::H2(response_of(parts, body, settings, &req.url)),
     })
 }
 
 fn response_of(
     parts: http::response::Parts,
     body: mpsc::Receiver<io::Result<Bytes>>,
-    max_streams: usize,
     settings: Option<Settings>,
     url: &str,
 ) -> Response {
@@ -142,7 +139,6 @@ fn response_of(
         }),
         conn: Connection {
             version: "HTTP/2",
-            max_streams: (max_streams != usize::MAX).then_some(max_streams),
             settings,
         },
     }
@@ -335,13 +331,11 @@ impl Job {
                 let _ = head.send(Err(cause));
             }
             Ok((response, send, ended)) => {
-                let max_streams = send.current_max_send_streams();
                 let (parts, body) = response.into_parts();
                 let (tx, rx) = mpsc::channel(QUEUED_FRAMES);
                 let opened = Opened::H2 {
                     parts,
                     body: rx,
-                    max_streams,
                     settings: crate::sync::lock(&seen).take(),
                 };
                 if head.send(Ok(opened)).is_ok() {

@@ -56,17 +56,24 @@ impl std::ops::Deref for Response {
 pub struct Connection {
     /// The protocol the response came in: `HTTP/1.1`, `HTTP/1.0`, `HTTP/2`.
     pub version: &'static str,
-    /// HTTP/2: how many streams the server allows at once on the connection
-    /// (SETTINGS_MAX_CONCURRENT_STREAMS), when it set a limit.
-    pub max_streams: Option<usize>,
     /// HTTP/2: the SETTINGS frame the server opened the connection with.
     pub settings: Option<Settings>,
+}
+
+impl Connection {
+    /// HTTP/2: how many streams the server allows at once on the connection
+    /// (SETTINGS_MAX_CONCURRENT_STREAMS), when it set a limit.
+    pub fn max_streams(&self) -> Option<u32> {
+        self.settings.as_ref()?.get(MAX_CONCURRENT_STREAMS)
+    }
 }
 
 /// An HTTP/2 SETTINGS frame's parameters (RFC 9113 §6.5.2), in the order sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings(pub Vec<(u16, u32)>);
 
+/// SETTINGS_MAX_CONCURRENT_STREAMS.
+pub const MAX_CONCURRENT_STREAMS: u16 = 0x3;
 /// SETTINGS_INITIAL_WINDOW_SIZE: the window of each stream for what the other side
 /// sends, until it says otherwise.
 pub const INITIAL_WINDOW_SIZE: u16 = 0x4;
